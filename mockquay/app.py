@@ -1,0 +1,76 @@
+"""``create_app``: wires the store, the Quay API, the admin API and the error handlers together."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from mockquay import __version__
+from mockquay.control import admin
+from mockquay.emulator import Emulator
+from mockquay.quay_api import errors, mirror, repository
+from mockquay.quay_api.pipeline import add_cors_headers
+from mockquay.quay_api.routing import APIRepositoryPathConverter
+from mockquay.settings import Settings
+
+logger = logging.getLogger("mockquay")
+
+QUAY_API_PREFIX = "/api/"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """A Flask app that answers as Quay does, with the mock's controls under ``/__mockquay__``."""
+    settings = settings or Settings.from_env()
+    app = Flask("mockquay")
+    app.config.update(
+        API_TITLE="mockquay",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+    )
+    app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
+    api = Api(app)
+    api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
+    for blueprint in (mirror.blp, repository.blp, admin.blp):
+        api.register_blueprint(blueprint)
+    app.extensions["mockquay"] = Emulator(settings)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _internal_error)
+    app.after_request(_after_request)
+    return app
+
+
+def _is_quay_api() -> bool:
+    return request.path.startswith(QUAY_API_PREFIX)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them."""
+    if request.path.startswith(admin.PREFIX):
+        return admin.error_response(error.code or 500, error.description or "")
+    if _is_quay_api() and error.code != 404:
+        headers = {}
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return errors.werkzeug_error(error.code, error.description, headers)
+    return error.get_response()
+
+
+def _internal_error(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    logger.exception("mockquay internal error on %s %s", request.method, request.path)
+    return errors.internal_error(error)
+
+
+def _after_request(response: Response) -> Response:
+    if _is_quay_api() and request.url_rule is not None:
+        add_cors_headers(response)
+    return response
+
+
+def _repository_path_schema(converter: APIRepositoryPathConverter) -> dict:
+    return {"type": "string", "description": "namespace/name, e.g. acme/app"}

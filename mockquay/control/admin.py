@@ -1,0 +1,103 @@
+"""The admin API under ``/__mockquay__``: health, reset, seed and the whole state.
+
+These are mock-only controls; they use the same emulator and store as the Quay API but never
+go through Quay's handlers. With ``--admin-token`` every request needs the header
+``X-Mockquay-Admin-Token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Response, current_app, jsonify, request
+from flask_smorest import Blueprint
+
+from mockquay import __version__
+from mockquay.fixtures import FixtureError
+
+PREFIX = "/__mockquay__"
+TOKEN_HEADER = "X-Mockquay-Admin-Token"
+
+blp = Blueprint(
+    "mockquay_admin",
+    __name__,
+    url_prefix=PREFIX,
+    description="mockquay's own controls (not part of Quay)",
+)
+
+
+def error_response(status: int, message: str, **extra: object) -> Response:
+    """The admin API's error body: ``{"error": message, ...}``."""
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _emulator():
+    return current_app.extensions["mockquay"]
+
+
+@blp.before_request
+def _require_admin_token() -> Response | None:
+    expected = _emulator().settings.admin_token
+    if expected and not hmac.compare_digest(
+        request.headers.get(TOKEN_HEADER, "").encode(), expected.encode()
+    ):
+        return error_response(401, f"missing or wrong {TOKEN_HEADER} header")
+    return None
+
+
+def _json_document() -> object | Response:
+    document = request.get_json(silent=True)
+    if document is None:
+        return error_response(400, "the body must be a JSON fixture document")
+    return document
+
+
+@blp.route("/health", methods=["GET"])
+def health():
+    """Whether mockquay is ready, and which Quay it emulates."""
+    config = _emulator().quay_config()
+    return {"ready": True, "profile": config.profile.name, "version": __version__}
+
+
+@blp.route("/reset", methods=["POST"])
+def reset():
+    """Back to the boot fixtures; ``?to=empty`` to an empty state."""
+    target = request.args.get("to", "fixtures")
+    if target not in ("fixtures", "empty"):
+        return error_response(400, "'to' must be 'fixtures' or 'empty'")
+    _emulator().reset(empty=target == "empty")
+    return {"reset": target}
+
+
+@blp.route("/seed", methods=["POST"])
+def seed():
+    """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
+    document = _json_document()
+    if isinstance(document, Response):
+        return document
+    try:
+        _emulator().seed(document)
+    except FixtureError as error:
+        return error_response(400, "invalid fixture document", problems=error.problems)
+    return {"seeded": True}
+
+
+@blp.route("/state", methods=["GET"])
+def get_state():
+    """The whole state as a fixture document."""
+    return _emulator().export()
+
+
+@blp.route("/state", methods=["PUT"])
+def put_state():
+    """Replace the whole state by a fixture document, all or nothing."""
+    document = _json_document()
+    if isinstance(document, Response):
+        return document
+    try:
+        _emulator().replace(document)
+    except FixtureError as error:
+        return error_response(400, "invalid fixture document", problems=error.problems)
+    return {"replaced": True}

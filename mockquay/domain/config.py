@@ -1,0 +1,59 @@
+"""Quay's configuration as mockquay emulates it: the fixture document's ``settings:``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockquay.profiles import Profile, get_profile
+
+#: Quay's defaults (``config.py``) for the features that change what the mirror API answers.
+DEFAULT_FEATURES: dict[str, bool] = {
+    "REPO_MIRROR": True,
+    "SPARSE_INDEX": False,
+    "SUPERUSERS_FULL_ACCESS": False,
+    "BROWSER_API_CALLS_XHR_ONLY": True,
+    "ANONYMOUS_ACCESS": True,
+}
+
+SETTINGS_KEYS = (
+    "profile",
+    "features",
+    "registry_state",
+    "super_users",
+    "global_readonly_super_users",
+    "ssrf_allowed_hosts",
+    "dns",
+)
+
+
+@dataclass(frozen=True)
+class QuayConfig:
+    """The Quay settings one request is answered under."""
+
+    profile: Profile
+    features: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_FEATURES))
+    #: ``REGISTRY_STATE``: ``normal`` or ``readonly``.
+    registry_state: str = "normal"
+    super_users: frozenset[str] = frozenset()
+    global_readonly_super_users: frozenset[str] = frozenset()
+    ssrf_allowed_hosts: tuple[str, ...] = ()
+    dns: Mapping[str, Any] = field(default_factory=dict)
+
+    def feature(self, name: str) -> bool:
+        """The value of ``FEATURE_<name>``."""
+        return bool(self.features.get(name, DEFAULT_FEATURES.get(name, False)))
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], default_profile: str | None) -> QuayConfig:
+        """Build from a validated ``settings:`` document; its ``profile`` beats the default."""
+        return cls(
+            profile=get_profile(settings.get("profile") or default_profile),
+            features={**DEFAULT_FEATURES, **settings.get("features", {})},
+            registry_state=settings.get("registry_state", "normal"),
+            super_users=frozenset(settings.get("super_users", ())),
+            global_readonly_super_users=frozenset(settings.get("global_readonly_super_users", ())),
+            ssrf_allowed_hosts=tuple(settings.get("ssrf_allowed_hosts", ())),
+            dns=dict(settings.get("dns", {})),
+        )

@@ -1,0 +1,133 @@
+"""Who is calling, and what Quay lets them do (``auth/permissions.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockquay.domain.config import QuayConfig
+from mockquay.domain.errors import Unauthorized
+from mockquay.store import Transaction
+
+ROLES = ("read", "write", "admin")
+
+#: ``SCOPE_MAX_REPO_ROLES``: the highest repository role each OAuth scope can grant.
+SCOPE_MAX_REPO_ROLES = {"repo:read": "read", "repo:write": "write", "repo:admin": "admin"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user a request acts for (None when anonymous) and the scopes of its token."""
+
+    username: str | None = None
+    scopes: frozenset[str] = frozenset()
+    token: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.username is not None
+
+
+ANONYMOUS = Caller()
+
+
+def caller_for_token(tx: Transaction, token: str | None) -> Caller:
+    """The caller a bearer token stands for; an unknown token is anonymous, as in Quay."""
+    if not token:
+        return ANONYMOUS
+    record = tx.get("tokens", token)
+    if record is None or tx.get("users", record["user"]) is None:
+        return ANONYMOUS
+    return Caller(username=record["user"], scopes=frozenset(record.get("scopes", ())), token=token)
+
+
+def _higher(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if ROLES.index(a) >= ROLES.index(b) else b
+
+
+def is_superuser(config: QuayConfig, caller: Caller) -> bool:
+    """A ``SUPER_USERS`` member acting with superuser scope."""
+    return caller.username in config.super_users and bool(
+        caller.scopes & {"super:user", "direct_user_login"}
+    )
+
+
+def is_global_readonly_superuser(config: QuayConfig, caller: Caller) -> bool:
+    return caller.username in config.global_readonly_super_users
+
+
+def org_role(tx: Transaction, caller: Caller, namespace: str) -> str | None:
+    """``admin`` when the caller is in an admin team of organization ``namespace``."""
+    org = tx.get("organizations", namespace)
+    if org is None or caller.username is None:
+        return None
+    role = None
+    for team in org.get("teams", {}).values():
+        if caller.username in team.get("members", ()):
+            role = _higher(role, "admin" if team.get("role") == "admin" else "read")
+    return role
+
+
+def repository_role(tx: Transaction, caller: Caller, namespace: str, repository: str) -> str | None:
+    """The caller's role on ``namespace/repository``, capped by the token's scopes."""
+    if caller.username is None:
+        return None
+    if caller.username == namespace:
+        role = "admin"
+    else:
+        role = "admin" if org_role(tx, caller, namespace) == "admin" else None
+        repo = tx.get("repositories", f"{namespace}/{repository}")
+        if repo is not None:
+            role = _higher(role, repo.get("permissions", {}).get(caller.username))
+    if "direct_user_login" in caller.scopes:
+        return role
+    cap = None
+    for scope in caller.scopes:
+        cap = _higher(cap, SCOPE_MAX_REPO_ROLES.get(scope))
+    if role is None or cap is None:
+        return None
+    return role if ROLES.index(role) <= ROLES.index(cap) else cap
+
+
+def require_repo_permission(
+    tx: Transaction,
+    config: QuayConfig,
+    caller: Caller,
+    namespace: str,
+    repository: str,
+    role: str,
+    *,
+    read_only: bool,
+    allow_for_global_readonly_superuser: bool = False,
+) -> None:
+    """Quay's ``require_repo_<role>(allow_for_superuser=True, ...)``; raise Unauthorized if refused.
+
+    ``read_only`` is True for GET: superusers of either kind may read when
+    ``FEATURE_SUPERUSERS_FULL_ACCESS`` is on, and a global read-only superuser may read where
+    the operation allows it (on releases that have that rule). ``read`` also passes for anyone
+    on a public repository.
+    """
+    have = repository_role(tx, caller, namespace, repository)
+    if have is not None and ROLES.index(have) >= ROLES.index(role):
+        return
+    if role == "read":
+        repo = tx.get("repositories", f"{namespace}/{repository}")
+        if repo is not None and repo.get("visibility") == "public":
+            return
+    superuser = is_superuser(config, caller)
+    readonly_superuser = is_global_readonly_superuser(config, caller)
+    if config.feature("SUPERUSERS_FULL_ACCESS") and (
+        superuser or (read_only and readonly_superuser)
+    ):
+        return
+    if (
+        read_only
+        and allow_for_global_readonly_superuser
+        and readonly_superuser
+        and config.profile.global_readonly_superuser_get
+    ):
+        return
+    raise Unauthorized()

@@ -1,0 +1,464 @@
+"""Repository mirroring: Quay's rules for a mirror's configuration and its sync state.
+
+Each public function is one Quay operation (named in its docstring by Quay's nickname) and
+follows the order of checks of Quay's handler for the chosen profile (spec section 2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from calendar import timegm
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockquay.domain import audit
+from mockquay.domain.context import Context
+from mockquay.domain.dates import format_mirror_date, load_date, parse_mirror_date, store_date
+from mockquay.domain.errors import (
+    DataModelException,
+    DetailAnswer,
+    EmulatedCrash,
+    InvalidRequest,
+    NotFound,
+)
+from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
+from mockquay.store import Transaction
+
+VALID_ARCHITECTURES = frozenset({"amd64", "arm64", "ppc64le", "s390x"})
+MAX_SYNC_RETRIES = 3
+SYNC_STATUSES = ("CANCEL", "FAIL", "NEVER_RUN", "SUCCESS", "SYNCING", "SYNC_NOW")
+REPOSITORY_STATES = ("NORMAL", "READ_ONLY", "MIRROR", "MARKED_FOR_DELETION", "ORG_MIRROR")
+
+CHANGED = "repo_mirror_config_changed"
+EMPTY_RULE = "validation failed: rule_value for TAG_GLOB_CSV must be a list with at least one rule"
+ORG_MIRROR_CONFLICT = (
+    "Repository mirror configuration cannot be managed when organization-level mirroring is "
+    "configured"
+)
+
+
+def get_repository(tx: Transaction, namespace: str, name: str) -> dict[str, Any]:
+    """Quay's ``get_repository``; repositories marked for deletion are not found."""
+    repo = tx.get("repositories", f"{namespace}/{name}")
+    if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
+        raise NotFound()
+    return repo
+
+
+def _get_mirror(tx: Transaction, namespace: str, name: str) -> dict[str, Any]:
+    mirror = tx.get("mirrors", f"{namespace}/{name}")
+    if mirror is None:
+        raise NotFound()
+    return mirror
+
+
+def _save(tx: Transaction, namespace: str, name: str, mirror: dict[str, Any]) -> None:
+    mirror["sync_transaction_id"] = uuid.uuid4().hex
+    tx.put("mirrors", f"{namespace}/{name}", mirror)
+
+
+def _reject_if_org_mirror_configured(tx: Transaction, ctx: Context, namespace: str) -> None:
+    if not ctx.config.profile.org_mirror_conflict:
+        return
+    org = tx.get("organizations", namespace)
+    if org is not None and org.get("org_mirror"):
+        raise InvalidRequest(ORG_MIRROR_CONFLICT)
+
+
+def _check_reference(ctx: Context, reference: str) -> None:
+    if ctx.config.profile.reference_checks:
+        try:
+            check_external_reference(
+                reference,
+                resolver=fixture_resolver(ctx.config.dns),
+                allowed_hosts=ctx.config.ssrf_allowed_hosts,
+            )
+        except ReferenceRejected as rejected:
+            raise InvalidRequest(rejected.message) from None
+    elif reference == "":
+        raise DetailAnswer(400, "Empty string is an invalid repository location.")
+
+
+def _check_architectures(ctx: Context, architectures: list[str] | None) -> None:
+    if not architectures:
+        return
+    if not ctx.config.feature("SPARSE_INDEX"):
+        raise DetailAnswer(
+            400, "Architecture filtering requires FEATURE_SPARSE_INDEX to be enabled."
+        )
+    invalid = sorted(set(architectures) - VALID_ARCHITECTURES)
+    if invalid:
+        raise DetailAnswer(400, f"Invalid architectures: {', '.join(invalid)}")
+
+
+def _parse_start_date(text: str, *, bad_date_crashes: bool):
+    try:
+        return parse_mirror_date(text)
+    except ValueError:
+        if bad_date_crashes:
+            raise EmulatedCrash("ValueError parsing sync_start_date") from None
+        raise DetailAnswer(400, "Incorrect DateTime format for sync_start_date.") from None
+
+
+def _check_rule(rule: Mapping[str, Any]) -> list[str]:
+    if not rule["rule_value"]:
+        raise InvalidRequest(EMPTY_RULE)
+    return list(rule["rule_value"])
+
+
+def _lookup_robot(tx: Transaction, namespace: str, robot_username: str) -> str:
+    """Quay's ``_setup_robot_for_mirroring`` checks: the robot exists and is of ``namespace``."""
+    if tx.get("robots", robot_username) is None:
+        raise DataModelException("Could not find robot with specified username")
+    if robot_username.partition("+")[0] != namespace or "+" not in robot_username:
+        raise DataModelException("Invalid robot")
+    return robot_username
+
+
+def _grant_write(tx: Transaction, namespace: str, name: str, robot_username: str) -> None:
+    """A mirror robot gets ``write`` on the repository unless it has ``write`` or ``admin``."""
+    repo = tx.get("repositories", f"{namespace}/{name}")
+    permissions = repo.setdefault("permissions", {})
+    if permissions.get(robot_username) in (None, "read"):
+        permissions[robot_username] = "write"
+        tx.put("repositories", f"{namespace}/{name}", repo)
+
+
+def _create_keys(ctx: Context) -> frozenset[str]:
+    """The body keys Quay's ``enable_mirroring_for_repository`` takes; others crash it."""
+    keys = {
+        "external_reference",
+        "sync_interval",
+        "sync_start_date",
+        "root_rule",
+        "robot_username",
+        "is_enabled",
+        "external_registry_username",
+        "external_registry_password",
+        "external_registry_config",
+    }
+    if ctx.config.profile.skopeo_timeout_interval:
+        keys.add("skopeo_timeout_interval")
+    if ctx.config.profile.architecture_filter:
+        keys.add("architecture_filter")
+    return frozenset(keys)
+
+
+def view_mirror_config(tx: Transaction, ctx: Context, namespace: str, name: str) -> dict[str, Any]:
+    """``getRepoMirrorConfig``: the mirror's configuration, keys in Quay's order."""
+    get_repository(tx, namespace, name)
+    mirror = _get_mirror(tx, namespace, name)
+    values = {
+        "is_enabled": mirror["is_enabled"],
+        "mirror_type": "PULL",
+        "external_reference": mirror["external_reference"],
+        "external_registry_username": mirror.get("external_registry_username"),
+        "external_registry_config": mirror.get("external_registry_config") or {},
+        "sync_interval": mirror["sync_interval"],
+        "sync_start_date": format_mirror_date(load_date(mirror.get("sync_start_date"))),
+        "sync_expiration_date": format_mirror_date(load_date(mirror.get("sync_expiration_date"))),
+        "sync_retries_remaining": mirror["sync_retries_remaining"],
+        "sync_status": mirror["sync_status"],
+        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": mirror["root_rule"]["rule_value"]},
+        "robot_username": mirror.get("robot_username"),
+        "skopeo_timeout_interval": mirror.get("skopeo_timeout_interval", 300),
+        "architecture_filter": mirror.get("architecture_filter") or [],
+    }
+    return {key: values[key] for key in ctx.config.profile.view_keys}
+
+
+def create_mirror_config(
+    tx: Transaction, ctx: Context, namespace: str, name: str, body: Mapping[str, Any]
+) -> None:
+    """``createRepoMirrorConfig`` on a body that passed the schema (spec section 2.2)."""
+    profile = ctx.config.profile
+    repo = get_repository(tx, namespace, name)
+    _reject_if_org_mirror_configured(tx, ctx, namespace)
+    if tx.get("mirrors", f"{namespace}/{name}") is not None:
+        raise DetailAnswer(
+            409, f"Mirror configuration already exits for repository {namespace}/{name}"
+        )
+    if profile.reference_checks:
+        _check_reference(ctx, body["external_reference"])
+    architectures = body.get("architecture_filter") if profile.architecture_filter else None
+    if not profile.architecture_filter_checked_after_create:
+        _check_architectures(ctx, architectures)
+    start = _parse_start_date(
+        body["sync_start_date"], bad_date_crashes=not profile.create_bad_date_is_400
+    )
+    rule_value = _check_rule(body["root_rule"])
+    if "robot_username" not in body:
+        raise EmulatedCrash("KeyError: 'robot_username' is read but not required by the schema")
+    robot = _lookup_robot(tx, namespace, body["robot_username"])
+    _grant_write(tx, namespace, name, robot)
+    unknown = sorted(set(body) - _create_keys(ctx))
+    if unknown:
+        raise EmulatedCrash(f"TypeError: unexpected keyword argument {unknown[0]!r}")
+    mirror = {
+        "is_enabled": body.get("is_enabled", True),
+        "external_reference": body["external_reference"],
+        "external_registry_username": body.get("external_registry_username") or None,
+        "external_registry_password": body.get("external_registry_password") or None,
+        "external_registry_config": body.get("external_registry_config", {}),
+        "sync_interval": body["sync_interval"],
+        "sync_start_date": store_date(start),
+        "sync_expiration_date": None,
+        "sync_retries_remaining": MAX_SYNC_RETRIES,
+        "sync_status": "NEVER_RUN",
+        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": rule_value},
+        "robot_username": robot,
+        "skopeo_timeout_interval": body.get("skopeo_timeout_interval", 300),
+        "architecture_filter": [],
+    }
+    if profile.architecture_filter_checked_after_create:
+        _save(tx, namespace, name, mirror)
+        _set_mirror_state(tx, namespace, name, repo)
+        _check_architectures(ctx, architectures)
+    if architectures is not None:
+        mirror["architecture_filter"] = list(architectures)
+    _save(tx, namespace, name, mirror)
+    _set_mirror_state(tx, namespace, name, repo)
+    audit.record(
+        tx,
+        ctx,
+        f"{namespace}/{name}",
+        CHANGED,
+        changed="external_reference",
+        to=body["external_reference"],
+    )
+
+
+def _set_mirror_state(tx: Transaction, namespace: str, name: str, repo: dict[str, Any]) -> None:
+    repo = tx.get("repositories", f"{namespace}/{name}") or repo
+    if repo.get("state") != "MIRROR":
+        repo["state"] = "MIRROR"
+        tx.put("repositories", f"{namespace}/{name}", repo)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One field group of ``changeRepoMirrorConfig``: how to check it and how to apply it."""
+
+    name: str
+    present: Callable[[Mapping[str, Any]], bool]
+    check: Callable[[Transaction, Context, str, Mapping[str, Any]], Any]
+    apply: Callable[[dict[str, Any], Mapping[str, Any], Any], list[tuple[str, Any]]]
+    #: The profile flag without which Quay does not know this field (it is then ignored).
+    requires: str | None = None
+
+
+def _has(*keys: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda values: any(key in values for key in keys)
+
+
+def _no_check(tx: Transaction, ctx: Context, namespace: str, values: Mapping[str, Any]) -> None:
+    return None
+
+
+def _set(field: str, changed: str | None = None):
+    def apply(mirror: dict[str, Any], values: Mapping[str, Any], checked: Any):
+        mirror[field] = values[field]
+        return [(changed or field, values[field])]
+
+    return apply
+
+
+def _check_credentials(tx, ctx, namespace, values) -> None:
+    if "external_registry_username" not in values:
+        raise DetailAnswer(400, "Unable to set a new password without also specifying a username.")
+    if (
+        "external_registry_password" in values
+        and values["external_registry_username"] is None
+        and values["external_registry_password"] is not None
+    ):
+        raise DetailAnswer(400, "Unable to delete username while setting a password.")
+
+
+def _apply_credentials(mirror, values, checked):
+    username = values["external_registry_username"]
+    mirror["external_registry_username"] = username
+    if "external_registry_password" not in values:
+        return [("external_registry_username", username)]
+    password = values["external_registry_password"]
+    mirror["external_registry_password"] = password
+    return [
+        ("external_registry_username", username),
+        ("external_registry_password", None if password is None else "********"),
+    ]
+
+
+def _apply_registry_config(mirror, values, checked):
+    updates = values["external_registry_config"]
+    config = mirror.get("external_registry_config") or {}
+    changes = []
+    for key in ("verify_tls", "unsigned_images"):
+        if key in updates:
+            config[key] = updates[key]
+            changes.append((key, updates[key]))
+    proxy_updates = updates.get("proxy") or {}
+    for key in ("http_proxy", "https_proxy", "no_proxy"):
+        if key in proxy_updates:
+            # Quay's change_external_registry_config only creates the missing "proxy" object
+            # on the first proxy key and drops that key's value (spec section 2.3).
+            if "proxy" not in config:
+                config["proxy"] = {}
+            else:
+                config["proxy"][key] = proxy_updates[key]
+            changes.append((key, proxy_updates[key]))
+    mirror["external_registry_config"] = config
+    return changes
+
+
+def _apply_start_date(mirror, values, checked):
+    mirror["sync_start_date"] = store_date(checked)
+    return [("sync_start_date", timegm(checked.timetuple()))]
+
+
+def _apply_architectures(mirror, values, checked):
+    mirror["architecture_filter"] = values["architecture_filter"] or []
+    return [("architecture_filter", values["architecture_filter"])]
+
+
+def _apply_rule(mirror, values, checked):
+    mirror["root_rule"] = {"rule_kind": "tag_glob_csv", "rule_value": checked}
+    return [("mirror_rule", checked)]
+
+
+def _apply_robot(mirror, values, checked):
+    mirror["robot_username"] = checked
+    # Quay's set_mirroring_robot returns None, so a robot change is never logged.
+    return []
+
+
+#: The field groups in the order Quay applies them (spec section 2.3, "Mutation order").
+_CHANGES = (
+    _Change("is_enabled", _has("is_enabled"), _no_check, _set("is_enabled")),
+    _Change(
+        "external_reference",
+        _has("external_reference"),
+        lambda tx, ctx, ns, values: _check_reference(ctx, values["external_reference"]),
+        _set("external_reference"),
+    ),
+    _Change(
+        "robot_username",
+        _has("robot_username"),
+        lambda tx, ctx, ns, values: _lookup_robot(tx, ns, values["robot_username"]),
+        _apply_robot,
+    ),
+    _Change(
+        "sync_start_date",
+        _has("sync_start_date"),
+        lambda tx, ctx, ns, values: _parse_start_date(
+            values["sync_start_date"], bad_date_crashes=False
+        ),
+        _apply_start_date,
+    ),
+    _Change("sync_interval", _has("sync_interval"), _no_check, _set("sync_interval")),
+    _Change(
+        "skopeo_timeout_interval",
+        _has("skopeo_timeout_interval"),
+        _no_check,
+        _set("skopeo_timeout_interval"),
+        requires="skopeo_timeout_interval",
+    ),
+    _Change(
+        "architecture_filter",
+        _has("architecture_filter"),
+        lambda tx, ctx, ns, values: _check_architectures(ctx, values["architecture_filter"]),
+        _apply_architectures,
+        requires="architecture_filter",
+    ),
+    _Change(
+        "credentials",
+        _has("external_registry_username", "external_registry_password"),
+        _check_credentials,
+        _apply_credentials,
+    ),
+    _Change(
+        "external_registry_config",
+        _has("external_registry_config"),
+        _no_check,
+        _apply_registry_config,
+    ),
+    _Change(
+        "root_rule",
+        _has("root_rule"),
+        lambda tx, ctx, ns, values: _check_rule(values["root_rule"]),
+        _apply_rule,
+    ),
+)
+
+#: The order in which Quay's current code validates before it changes anything.
+_VALIDATION_ORDER = (
+    "external_reference",
+    "sync_start_date",
+    "skopeo_timeout_interval",
+    "architecture_filter",
+    "credentials",
+    "root_rule",
+    "robot_username",
+)
+
+
+def change_mirror_config(
+    tx: Transaction, ctx: Context, namespace: str, name: str, values: Mapping[str, Any]
+) -> None:
+    """``changeRepoMirrorConfig`` on a body that passed the schema (spec section 2.3).
+
+    Current Quay validates every field and then applies them; older releases check each field
+    just before applying it, so an invalid field leaves the earlier ones applied.
+    """
+    profile = ctx.config.profile
+    get_repository(tx, namespace, name)
+    _reject_if_org_mirror_configured(tx, ctx, namespace)
+    mirror = _get_mirror(tx, namespace, name)
+    changes = [
+        change
+        for change in _CHANGES
+        if change.present(values) and (change.requires is None or getattr(profile, change.requires))
+    ]
+    checked: dict[str, Any] = {}
+    if profile.put_validates_first:
+        by_name = {change.name: change for change in changes}
+        for field_name in _VALIDATION_ORDER:
+            if field_name in by_name:
+                checked[field_name] = by_name[field_name].check(tx, ctx, namespace, values)
+    repository = f"{namespace}/{name}"
+    for change in changes:
+        if change.name not in checked:
+            checked[change.name] = change.check(tx, ctx, namespace, values)
+        if change.name == "robot_username":
+            _grant_write(tx, namespace, name, checked[change.name])
+        for changed, to in change.apply(mirror, values, checked[change.name]):
+            audit.record(tx, ctx, repository, CHANGED, changed=changed, to=to)
+        _save(tx, namespace, name, mirror)
+
+
+def sync_now(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+    """``syncNow``: ask for a sync at once; 404 while the mirror is SYNCING (spec section 2.4)."""
+    get_repository(tx, namespace, name)
+    mirror = _get_mirror(tx, namespace, name)
+    if mirror["sync_status"] == "SYNCING":
+        raise NotFound()
+    mirror.update(
+        sync_status="SYNC_NOW",
+        sync_expiration_date=None,
+        sync_retries_remaining=max(mirror["sync_retries_remaining"], 1),
+    )
+    _save(tx, namespace, name, mirror)
+    audit.record(tx, ctx, f"{namespace}/{name}", CHANGED, changed="sync_status", to="SYNC_NOW")
+
+
+def sync_cancel(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+    """``syncCancel``: stop a running or requested sync; 404 otherwise (spec section 2.5)."""
+    profile = ctx.config.profile
+    get_repository(tx, namespace, name)
+    mirror = _get_mirror(tx, namespace, name)
+    if mirror["sync_status"] not in ("SYNCING", "SYNC_NOW"):
+        raise NotFound()
+    mirror.update(sync_status=profile.cancel_status, sync_expiration_date=None)
+    if profile.cancel_zeroes_retries:
+        mirror["sync_retries_remaining"] = 0
+    _save(tx, namespace, name, mirror)
+    audit.record(tx, ctx, f"{namespace}/{name}", CHANGED, changed="sync_status", to="SYNC_CANCEL")

@@ -1,0 +1,124 @@
+"""Every body family Quay's API answers with (spec section 1.2), byte for byte.
+
+Quay builds its answers with four different serialisers, and clients meet all four:
+
+* Flask-RESTful's ``output_json`` (ApiError bodies, ``{"detail"}`` bodies, Werkzeug errors,
+  ``""`` on 201): ``json.dumps`` with default separators plus a newline.
+* Flask's ``jsonify`` (``DataModelException``, read-only mode): compact, sorted keys, newline.
+* ``util.http.abort`` (CSRF, XHR, anonymous): ``json.dumps``, no newline, ``text/html``.
+* gunicorn's error page for an unhandled exception (HTML 500).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request
+
+from mockquay.domain import errors
+
+EMULATED_HEADER = "X-Mockquay-Emulated"
+INTERNAL_ERROR_HEADER = "X-Mockquay-Internal-Error"
+
+_ERROR_TITLES = {
+    400: ("invalid_request", None),
+    401: ("invalid_token", "Requires authentication"),
+    403: ("insufficient_scope", "Unauthorized"),
+    404: ("not_found", "Not Found"),
+}
+
+_GUNICORN_500 = (
+    "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
+    "    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
+
+
+def restful_json(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
+    """Flask-RESTful's ``output_json``: ``json.dumps(data) + "\\n"``, ``application/json``."""
+    return Response(json.dumps(data) + "\n", status, headers, content_type="application/json")
+
+
+def flask_jsonify(data: dict, status: int) -> Response:
+    """Flask's ``jsonify``: compact, sorted keys, a newline."""
+    body = json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"
+    return Response(body, status, content_type="application/json")
+
+
+def http_abort(status: int, message: str) -> Response:
+    """Quay's ``util.http.abort``: ``{"error": ...}`` served as ``text/html; charset=utf-8``."""
+    return Response(json.dumps({"error": message}), status, content_type="text/html; charset=utf-8")
+
+
+def api_error(status: int, detail: str | None = None, error_type: str | None = None) -> Response:
+    """An ``ApiException`` body (``endpoints/exception.py``), keys in Quay's order."""
+    default_type, default_detail = _ERROR_TITLES.get(status, ("invalid_request", None))
+    error_type = error_type or default_type
+    detail = detail if detail is not None else default_detail
+    body = {
+        "detail": detail,
+        "error_message": detail,
+        "error_type": error_type,
+        "title": error_type,
+        "type": f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}",
+        "status": status,
+    }
+    return restful_json(body, status)
+
+
+def _host_without_port() -> str:
+    """The request's host as Quay's ``url_for(..., _external=True)`` shows it: no port."""
+    host = request.host
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    return host.split(":")[0]
+
+
+def werkzeug_error(status: int, description: str, headers: dict[str, str] | None = None):
+    """A Werkzeug HTTP error raised inside Quay's API, as Flask-RESTful serialises it."""
+    return restful_json({"message": description}, status, headers)
+
+
+def emulated_crash(reason: str) -> Response:
+    """Quay's answer to its own unhandled exception, marked as emulated on purpose."""
+    response = Response(_GUNICORN_500, 500, content_type="text/html")
+    response.headers[EMULATED_HEADER] = reason
+    return response
+
+
+def internal_error(exception: BaseException) -> Response:
+    """mockquay's own bug: the same page, marked so that tests can tell it from Quay's."""
+    response = Response(_GUNICORN_500, 500, content_type="text/html")
+    response.headers[INTERNAL_ERROR_HEADER] = type(exception).__name__
+    return response
+
+
+def ok(data: object) -> Response:
+    """A resource's ``return data`` (status 200), as Flask-RESTful serialises it."""
+    return restful_json(data, 200)
+
+
+def created() -> Response:
+    """Quay's ``return "", 201``: the JSON string ``""`` and a newline."""
+    return restful_json("", 201)
+
+
+def no_content() -> Response:
+    """Quay's ``return "", 204``: no body, but still labelled ``application/json``."""
+    return Response(b"", 204, content_type="application/json")
+
+
+def answer_for(error: errors.QuayError, *, authenticated: bool) -> Response:
+    """The response Quay gives for a domain error."""
+    if isinstance(error, errors.NotFound):
+        return api_error(404)
+    if isinstance(error, errors.Unauthorized):
+        return api_error(403 if authenticated else 401)
+    if isinstance(error, errors.InvalidRequest):
+        return api_error(400, error.detail)
+    if isinstance(error, errors.DetailAnswer):
+        return restful_json({"detail": error.detail}, error.status)
+    if isinstance(error, errors.DataModelException):
+        return flask_jsonify({"message": error.message}, 400)
+    if isinstance(error, errors.EmulatedCrash):
+        return emulated_crash(error.reason)
+    raise TypeError(f"no Quay answer for {type(error).__name__}")

@@ -1,0 +1,212 @@
+"""Quay's request pipeline: the checks every API operation passes, in Quay's order (spec section 1).
+
+A Quay operation is a view function decorated with :func:`operation`. The decorator runs, in
+order: the feature switch (``show_if``), the browser-XHR check, bearer-token auth, the CSRF
+check, the read-only registry check, repository-name parsing, the anonymous-access check, the
+permission check and the JSON body check; then the handler. The first check that fails decides
+the answer. Everything runs inside one store transaction, so a request sees and leaves a
+consistent state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import quote_plus
+
+from flask import Response, current_app, request
+from unidecode import unidecode
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+
+from mockquay.domain import identity
+from mockquay.domain.config import QuayConfig
+from mockquay.domain.context import Context
+from mockquay.domain.errors import InvalidRequest, QuayError
+from mockquay.quay_api import errors, routing
+from mockquay.quay_api.schemas import request_schema, schema_error
+from mockquay.store import Transaction
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "DELETE, GET, HEAD, OPTIONS, POST, PUT",
+    "Access-Control-Max-Age": "21600",
+    "Access-Control-Allow-Headers": "AUTHORIZATION, CONTENT-TYPE, X-REQUESTED-WITH",
+}
+
+XHR_MESSAGE = "API calls must be invoked with an X-Requested-With header if called from a browser"
+CSRF_MESSAGE = "CSRF token was invalid or missing."
+ANONYMOUS_MESSAGE = "Anonymous access is not allowed"
+READ_ONLY_BODY = {
+    "message": "System is currently read-only. Pulls will succeed but all write operations are "
+    "currently suspended.",
+    "is_readonly": True,
+}
+
+_BROWSER = re.compile(r"Mozilla/.*(Chrome|Chromium|Firefox|Safari|Edg|OPR|Opera|MSIE|Trident)")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What Quay declares about one API operation."""
+
+    nickname: str
+    method: str
+    #: ``require_repo_<role>``: the repository role needed, or None for operations that are not
+    #: about one repository or check permissions themselves.
+    repo_role: str | None = "admin"
+    allow_for_global_readonly_superuser: bool = False
+    #: ``validate_json_request(<schema>)``: the name of the request schema, or None.
+    request_schema: str | None = None
+    #: ``show_if(features.<name>)``: without the feature the route does not exist.
+    show_if: str | None = None
+
+
+@dataclass
+class Call:
+    """One request that passed the pipeline, as a handler receives it."""
+
+    tx: Transaction
+    ctx: Context
+    namespace: str | None
+    name: str | None
+    body: Any = None
+
+    @property
+    def repository(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+#: Every Quay operation mockquay serves, by nickname.
+OPERATIONS: dict[str, Operation] = {}
+
+Handler = Callable[[Call], Response]
+
+
+def parse_repository_name(repository: str) -> tuple[str, str]:
+    """Quay's ``parse_namespace_repository``: ``(namespace, repository)`` of an API path."""
+    parts = unidecode(repository).rstrip("/").split("/", 1)
+    if len(parts) < 2:
+        return "library", quote_plus(parts[0], safe="/")
+    return parts[0], quote_plus(parts[1], safe="/")
+
+
+def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
+    """Run the view behind Quay's pipeline for ``spec``."""
+    OPERATIONS[spec.nickname] = spec
+
+    def decorate(handler: Handler) -> Callable[..., Response]:
+        @wraps(handler)
+        def view(*args: Any, **kwargs: Any) -> Response:
+            quay = current_app.extensions["mockquay"]
+            with quay.store.transaction() as tx:
+                config = quay.quay_config()
+                if spec.show_if and not config.feature(spec.show_if):
+                    return routing.fall_through(config)
+                request.environ["mockquay.operation"] = spec.nickname
+                return _run(spec, handler, tx, config, kwargs.get("repository"))
+
+        view.operation = spec
+        return view
+
+    return decorate
+
+
+def _run(
+    spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, repository: str | None
+) -> Response:
+    method = request.method
+    writes = method not in ("GET", "HEAD")
+    if (
+        method == "GET"
+        and config.feature("BROWSER_API_CALLS_XHR_ONLY")
+        and _BROWSER.search(request.headers.get("User-Agent", ""))
+        and request.headers.get("X-Requested-With") != "XMLHttpRequest"
+    ):
+        return errors.http_abort(400, XHR_MESSAGE)
+    caller = identity.caller_for_token(tx, _bearer_token())
+    if writes and not caller.authenticated:
+        return errors.http_abort(403, CSRF_MESSAGE)
+    if writes and config.registry_state == "readonly":
+        return errors.flask_jsonify(READ_ONLY_BODY, 503)
+    namespace, name = parse_repository_name(repository) if repository else (None, None)
+    if not caller.authenticated and not config.feature("ANONYMOUS_ACCESS"):
+        return errors.http_abort(401, ANONYMOUS_MESSAGE)
+    ctx = Context(
+        config=config,
+        caller=caller,
+        ip=request.remote_addr or "127.0.0.1",
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    call = Call(tx=tx, ctx=ctx, namespace=namespace, name=name)
+    try:
+        if spec.repo_role is not None:
+            identity.require_repo_permission(
+                tx,
+                config,
+                caller,
+                namespace,
+                name,
+                spec.repo_role,
+                read_only=method == "GET",
+                allow_for_global_readonly_superuser=spec.allow_for_global_readonly_superuser,
+            )
+        if spec.request_schema is not None:
+            call.body = _json_body(config, spec.request_schema)
+        return handler(call)
+    except QuayError as error:
+        return errors.answer_for(error, authenticated=caller.authenticated)
+    except _WerkzeugAnswer as answer:
+        return answer.response
+
+
+class _WerkzeugAnswer(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _json_body(config: QuayConfig, schema_name: str) -> Any:
+    """Quay's ``validate_json_request``: parse the body and check it against the schema."""
+    if not request.is_json:
+        if config.profile.non_json_is_415:
+            error = UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request Content-Type was not "
+                "'application/json'."
+            )
+            raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description))
+        raise InvalidRequest("Missing JSON body")
+    try:
+        data = request.get_data(cache=True)
+        body = json.loads(data)
+    except HTTPException as error:
+        raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description)) from None
+    except ValueError:
+        raise _WerkzeugAnswer(
+            errors.werkzeug_error(
+                400, "The browser (or proxy) sent a request that this server could not understand."
+            )
+        ) from None
+    if body is None:
+        raise InvalidRequest("Missing JSON body")
+    detail = schema_error(request_schema(schema_name, config.profile), body)
+    if detail is not None:
+        raise InvalidRequest(detail)
+    return body
+
+
+def add_cors_headers(response: Response) -> Response:
+    """Quay's ``crossorigin``: every answer of an API resource carries these headers."""
+    for header, value in CORS_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response

@@ -1,0 +1,53 @@
+"""How Quay's API paths are matched (spec section 1.1)."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+from werkzeug.routing import BaseConverter, Map, Rule
+
+from mockquay.domain.config import QuayConfig
+
+
+class APIRepositoryPathConverter(BaseConverter):
+    """Quay's ``apirepopath``: two or more path segments, so ``ns/a/b`` is one repository."""
+
+    regex = r"([^/]+(/[^/]+)+)"
+    weight = 200
+    part_isolating = False
+
+
+def map_without(url_map: Map, hidden: frozenset[str]) -> Map:
+    """A copy of ``url_map`` without the rules of the ``hidden`` endpoints.
+
+    Quay registers a ``show_if`` resource only when its feature is on, so with the feature off
+    a request falls through to whatever other route matches its path.
+    """
+    rules = [
+        Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
+        for rule in url_map.iter_rules()
+        if rule.endpoint not in hidden
+    ]
+    return Map(rules, converters=url_map.converters)
+
+
+def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
+    """Endpoints of resources whose ``show_if`` feature is off in ``config``."""
+    hidden = set()
+    for endpoint, view in app.view_functions.items():
+        view_class = getattr(view, "view_class", None)
+        for method in getattr(view_class, "methods", None) or ():
+            spec = getattr(getattr(view_class, method.lower(), None), "operation", None)
+            if spec is not None and spec.show_if and not config.feature(spec.show_if):
+                hidden.add(endpoint)
+    return frozenset(hidden)
+
+
+def fall_through(config: QuayConfig) -> Response:
+    """Answer the request as if the resources hidden by ``config``'s features were not there."""
+    app = current_app
+    hidden = _hidden_endpoints(app, config)
+    maps = app.extensions.setdefault("mockquay.fallback_maps", {})
+    if hidden not in maps:
+        maps[hidden] = map_without(app.url_map, hidden)
+    endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
+    return app.view_functions[endpoint](**arguments)

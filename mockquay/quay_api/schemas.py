@@ -1,0 +1,308 @@
+"""Quay's request JSON schemas for the mirror endpoints, and Quay's schema-error text.
+
+The schemas copy ``common_properties`` and ``RepoMirrorResource.schemas`` from Quay's
+``endpoints/api/mirror.py`` (spec §4.1), descriptions included, because a schema error's
+``detail`` dumps the failing subschema. ``schema_error`` reproduces what Quay's
+``validate_json_request`` answers: ``str()`` of the error that jsonschema 3.2.0's ``best_match``
+picks (spec §1.4), whatever jsonschema version is installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import pprint
+import textwrap
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, NoReturn
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+from mockquay.profiles import Profile
+
+__all__ = ["mirror_config_schema", "schema_error"]
+
+SCHEMA_NAMES = ("CreateMirrorConfig", "UpdateMirrorConfig")
+
+_CREATE_REQUIRED = ["external_reference", "sync_interval", "sync_start_date", "root_rule"]
+_DESCRIPTIONS = {
+    "CreateMirrorConfig": "Create the repository mirroring configuration.",
+    "UpdateMirrorConfig": "Update the repository mirroring configuration.",
+}
+
+
+def _readonly(*_args: object, **_kwargs: object) -> NoReturn:
+    raise TypeError("mirror schemas are shared and read-only; copy.deepcopy() one to change it")
+
+
+class _FrozenDict(dict):
+    """A dict that refuses mutation; copies and pickles of it are plain dicts."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _readonly
+    clear = pop = popitem = setdefault = update = _readonly
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return dict, (dict(self),)
+
+
+class _FrozenList(list):
+    """A list that refuses mutation; copies and pickles of it are plain lists."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _readonly
+    append = extend = insert = pop = remove = clear = sort = reverse = _readonly
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list:
+        return [copy.deepcopy(value, memo) for value in self]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return list, (list(self),)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _FrozenDict((key, _freeze(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return _FrozenList(_freeze(item) for item in value)
+    return value
+
+
+def _common_properties(*, skopeo_timeout_interval: bool, architecture_filter: bool) -> dict:
+    """Quay's ``common_properties``, in Quay's key order."""
+    properties: dict[str, Any] = {
+        "is_enabled": {
+            "type": "boolean",
+            "description": "Used to enable or disable synchronizations.",
+        },
+        "external_reference": {
+            "type": "string",
+            "description": "Location of the external repository.",
+        },
+        "external_registry_username": {
+            "type": ["string", "null"],
+            "description": "Username used to authenticate with external registry.",
+        },
+        "external_registry_password": {
+            "type": ["string", "null"],
+            "description": "Password used to authenticate with external registry.",
+        },
+        "sync_start_date": {
+            "type": "string",
+            "description": "Determines the next time this repository is ready for synchronization.",
+        },
+        "sync_interval": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Number of seconds after next_start_date to begin synchronizing.",
+        },
+        "robot_username": {
+            "type": "string",
+            "description": "Username of robot which will be used for image pushes.",
+        },
+        "root_rule": {
+            "type": "object",
+            # Quay's literal sets "description" twice ("Tag mirror rule", then this text);
+            # the dict keeps the first key position and the last value.
+            "description": (
+                "A list of glob-patterns used to determine which tags should be synchronized."
+            ),
+            "required": ["rule_kind", "rule_value"],
+            "properties": {
+                "rule_kind": {
+                    "type": "string",
+                    "description": "The kind of rule type",
+                    "enum": ["tag_glob_csv"],
+                },
+                "rule_value": {
+                    "type": "array",
+                    "description": "Array of tag patterns",
+                    "items": {"type": "string"},
+                },
+            },
+        },
+        "external_registry_config": {
+            "type": "object",
+            "properties": {
+                "verify_tls": {
+                    "type": "boolean",
+                    "description": (
+                        "Determines whether HTTPs is required and the certificate is verified when "
+                        "communicating with the external repository."
+                    ),
+                },
+                "unsigned_images": {
+                    "type": "boolean",
+                    "description": (
+                        "Determines whether the image signature will be verified when pulling from "
+                        "the external repository."
+                    ),
+                },
+                "proxy": {
+                    "type": "object",
+                    "description": "Proxy configuration for use during synchronization.",
+                    "properties": {
+                        "https_proxy": {
+                            "type": ["string", "null"],
+                            "description": (
+                                "Value for HTTPS_PROXY environment variable during sync."
+                            ),
+                        },
+                        "http_proxy": {
+                            "type": ["string", "null"],
+                            "description": "Value for HTTP_PROXY environment variable during sync.",
+                        },
+                        "no_proxy": {
+                            "type": ["string", "null"],
+                            "description": "Value for NO_PROXY environment variable during sync.",
+                        },
+                    },
+                },
+            },
+        },
+    }
+    if skopeo_timeout_interval:
+        properties["skopeo_timeout_interval"] = {
+            "type": "integer",
+            "minimum": 300,
+            "description": "Number of seconds mirroring job will run before timing out.",
+        }
+    if architecture_filter:
+        properties["architecture_filter"] = {
+            "type": ["array", "null"],
+            "description": (
+                "List of architectures to mirror from multi-arch images. Empty array or null "
+                "means mirror all architectures. Valid values: amd64, arm64, ppc64le, s390x."
+            ),
+            "items": {"type": "string"},
+        }
+    return properties
+
+
+def mirror_config_schema(
+    name: str, *, skopeo_timeout_interval: bool = True, architecture_filter: bool = True
+) -> dict:
+    """Return Quay's schema ``name`` ("CreateMirrorConfig" or "UpdateMirrorConfig").
+
+    The flags say whether the Quay release has the ``skopeo_timeout_interval`` property (3.15+;
+    then it is also required by Create) and the ``architecture_filter`` property (3.17+).
+    Results are cached: the same arguments return the same object, which is read-only
+    (mutation raises ``TypeError``); ``copy.deepcopy`` gives a plain, mutable dict.
+    Raises ``ValueError`` for another name.
+    """
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"unknown mirror schema {name!r}; expected one of {SCHEMA_NAMES}")
+    return _build_schema(name, bool(skopeo_timeout_interval), bool(architecture_filter))
+
+
+@cache
+def _build_schema(name: str, skopeo_timeout_interval: bool, architecture_filter: bool) -> dict:
+    schema: dict[str, Any] = {"description": _DESCRIPTIONS[name], "type": "object"}
+    if name == "CreateMirrorConfig":
+        required = list(_CREATE_REQUIRED)
+        if skopeo_timeout_interval:
+            required.append("skopeo_timeout_interval")
+        schema["required"] = required
+    schema["properties"] = _common_properties(
+        skopeo_timeout_interval=skopeo_timeout_interval, architecture_filter=architecture_filter
+    )
+    return _freeze(schema)
+
+
+def _relevance(error: ValidationError) -> tuple[int, bool, bool]:
+    """jsonschema 3.2.0's ``relevance``: shallow errors first, ``anyOf``/``oneOf`` weak."""
+    return -len(error.path), error.validator not in ("anyOf", "oneOf"), False
+
+
+def _best_match(errors: Iterable[ValidationError]) -> ValidationError | None:
+    """jsonschema 3.2.0's ``best_match``: ``max`` over errors, then ``min`` down the context."""
+    best = max(errors, key=_relevance, default=None)
+    if best is None:
+        return None
+    while best.context:
+        best = min(best.context, key=_relevance)
+    return best
+
+
+def _format_as_index(indices: Iterable[Any]) -> str:
+    indices = list(indices)
+    if not indices:
+        return ""
+    return "[" + "][".join(repr(index) for index in indices) + "]"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+_VERBOSE_TEMPLATE = textwrap.dedent(
+    """
+
+    Failed validating %r in schema%s:
+    %s
+
+    On instance%s:
+    %s
+    """.rstrip()
+)
+
+
+def _error_text(error: ValidationError) -> str:
+    """``str(error)`` as jsonschema 3.2.0's ``_Error.__str__`` writes it."""
+    return error.message + _VERBOSE_TEMPLATE % (
+        error.validator,
+        _format_as_index(list(error.relative_schema_path)[:-1]),
+        _indent(pprint.pformat(error.schema, width=72)),
+        _format_as_index(error.relative_path),
+        _indent(pprint.pformat(error.instance, width=72)),
+    )
+
+
+def schema_error(schema: dict, instance: object) -> str | None:
+    """Return None when ``instance`` is valid under Draft 7 ``schema``, else Quay's ``detail``.
+
+    The detail is ``str()`` of the error jsonschema 3.2.0's ``best_match`` picks, in 3.2.0's
+    format. Error messages come from the installed jsonschema; for the keywords the mirror
+    schemas use (type, required, minimum, enum, properties, items) they equal 3.2.0's.
+    """
+    error = _best_match(Draft7Validator(schema).iter_errors(instance))
+    return None if error is None else _error_text(error)
+
+
+#: Request schemas of Quay operations other than the mirror's, verbatim from Quay's resources.
+_OTHER_SCHEMAS: dict[str, dict] = {
+    "RepoUpdate": _freeze(
+        {
+            "type": "object",
+            "description": "Fields which can be updated in a repository.",
+            "required": ["description"],
+            "properties": {
+                "description": {
+                    "type": "string",
+                    "description": "Markdown encoded description for the repository",
+                },
+            },
+        }
+    ),
+}
+
+
+def request_schema(name: str, profile: Profile) -> dict:
+    """The request schema ``name`` as the Quay release of ``profile`` declares it."""
+    if name in SCHEMA_NAMES:
+        return mirror_config_schema(
+            name,
+            skopeo_timeout_interval=profile.skopeo_timeout_interval,
+            architecture_filter=profile.architecture_filter,
+        )
+    return _OTHER_SCHEMAS[name]
