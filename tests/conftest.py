@@ -1,0 +1,122 @@
+"""Shared test helpers: apps built on a fixture document, and Quay's own test world."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockquay.app import create_app
+from mockquay.settings import Settings
+
+#: Every profile, oldest first.
+ALL_PROFILES = ("3.8", "3.12", "3.15", "3.17", "latest")
+
+FULL_SCOPES = ["repo:admin", "repo:write", "repo:read", "repo:create", "org:admin", "user:admin",
+               "user:read", "super:user"]  # fmt: skip
+
+#: Quay's ``_setup_mirror`` fixture (spec section 7), as a mockquay fixture document.
+SETUP_MIRROR = {
+    "repository": "devtable/simple",
+    "external_reference": "quay.io/redhat/quay",
+    "sync_interval": 5000,
+    "sync_start_date": "2020-01-02T06:30:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["latest", "3.3*", "foo"]},
+    "robot_username": "devtable+dtrobot",
+    "skopeo_timeout_interval": 300,
+    "is_enabled": True,
+    "external_registry_username": "fakeUsername",
+    "external_registry_password": "fakePassword",
+    "external_registry_config": {
+        "verify_tls": True,
+        "unsigned_images": False,
+        "proxy": {
+            "http_proxy": "http://insecure.proxy.corp",
+            "https_proxy": "https://secure.proxy.corp",
+            "no_proxy": "mylocalhost",
+        },
+    },
+}
+
+#: Create body "B" of spec section 7 (robot filled in per test).
+CREATE_BODY = {
+    "external_reference": "quay.io/foobar/barbaz",
+    "sync_interval": 100,
+    "skopeo_timeout_interval": 300,
+    "sync_start_date": "2019-08-20T17:51:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["latest"]},
+    "robot_username": "devtable+dtrobot",
+}
+
+
+def quay_test_world(*, mirror: bool = True, **settings: Any) -> dict[str, Any]:
+    """Quay's API test world (spec section 7): devtable, buynlarge, freshuser, reader, ...
+
+    ``devtable`` is a superuser with FULL_ACCESS, owner of its namespace and admin of
+    ``buynlarge``; ``freshuser`` has no permissions; ``reader`` reads ``devtable/simple``;
+    ``globalreadonlysuperuser`` is a global read-only superuser. Each user's token is
+    ``<user>-token`` with every scope. ``settings`` are merged into the document's settings.
+    """
+    document: dict[str, Any] = {
+        "settings": {
+            "super_users": ["devtable"],
+            "global_readonly_super_users": ["globalreadonlysuperuser"],
+            "features": {"SUPERUSERS_FULL_ACCESS": True},
+            **settings,
+        },
+        "users": [
+            {"username": name}
+            for name in ("devtable", "freshuser", "reader", "globalreadonlysuperuser")
+        ],
+        "organizations": [
+            {"name": "buynlarge", "teams": {"owners": {"role": "admin", "members": ["devtable"]}}}
+        ],
+        "robots": [
+            {"name": "devtable+dtrobot"},
+            {"name": "devtable+newmirrorbot"},
+            {"name": "buynlarge+coolrobot"},
+        ],
+        "repositories": [
+            {"name": "devtable/simple", "permissions": {"reader": "read"}},
+            {"name": "buynlarge/orgrepo"},
+        ],
+        "tokens": [
+            {"token": f"{name}-token", "user": name, "scopes": FULL_SCOPES}
+            for name in ("devtable", "freshuser", "reader", "globalreadonlysuperuser")
+        ],
+        "mirrors": [copy.deepcopy(SETUP_MIRROR)] if mirror else [],
+    }
+    return document
+
+
+def auth(user: str | None) -> dict[str, str]:
+    """Headers of a request made with ``user``'s token (none for anonymous)."""
+    return {} if user is None else {"Authorization": f"Bearer {user}-token"}
+
+
+def build_app(document: dict[str, Any] | None = None, *, profile: str | None = None) -> Flask:
+    """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``."""
+    app = create_app(Settings(profile=profile, default_fixtures=False))
+    if document is not None:
+        app.extensions["mockquay"].replace(document)
+    return app
+
+
+@pytest.fixture
+def make_client() -> Callable[..., FlaskClient]:
+    """``make_client(document=None, profile=None)``: a test client on a fresh app."""
+
+    def make(document: dict[str, Any] | None = None, *, profile: str | None = None) -> FlaskClient:
+        return build_app(document, profile=profile).test_client()
+
+    return make
+
+
+@pytest.fixture
+def default_client() -> FlaskClient:
+    """A test client on the bundled default fixtures."""
+    return create_app(Settings()).test_client()
