@@ -37,14 +37,17 @@ def _emulator():
     return current_app.extensions["mockquay"]
 
 
-@blp.before_request
-def _require_admin_token() -> Response | None:
+def require_admin_token() -> Response | None:
+    """``before_request`` hook of every admin blueprint: check ``X-Mockquay-Admin-Token``."""
     expected = _emulator().settings.admin_token
     if expected and not hmac.compare_digest(
         request.headers.get(TOKEN_HEADER, "").encode(), expected.encode()
     ):
         return error_response(401, f"missing or wrong {TOKEN_HEADER} header")
     return None
+
+
+blp.before_request(require_admin_token)
 
 
 def _json_document() -> object | Response:

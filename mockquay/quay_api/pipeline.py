@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-from urllib.parse import quote_plus
 
 from flask import Response, current_app, request
-from unidecode import unidecode
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from mockquay.domain import identity
@@ -27,6 +25,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import InvalidRequest, QuayError
 from mockquay.quay_api import errors, routing
+from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
 
@@ -84,14 +83,6 @@ class Call:
 OPERATIONS: dict[str, Operation] = {}
 
 Handler = Callable[[Call], Response]
-
-
-def parse_repository_name(repository: str) -> tuple[str, str]:
-    """Quay's ``parse_namespace_repository``: ``(namespace, repository)`` of an API path."""
-    parts = unidecode(repository).rstrip("/").split("/", 1)
-    if len(parts) < 2:
-        return "library", quote_plus(parts[0], safe="/")
-    return parts[0], quote_plus(parts[1], safe="/")
 
 
 def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:

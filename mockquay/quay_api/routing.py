@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from urllib.parse import quote_plus
+
 from flask import Flask, Response, current_app, request
+from unidecode import unidecode
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from mockquay.domain.config import QuayConfig
+
+if TYPE_CHECKING:
+    from mockquay.quay_api.pipeline import Operation
+
+
+def parse_repository_name(repository: str) -> tuple[str, str]:
+    """Quay's ``parse_namespace_repository``: ``(namespace, repository)`` of an API path."""
+    parts = unidecode(repository).rstrip("/").split("/", 1)
+    if len(parts) < 2:
+        return "library", quote_plus(parts[0], safe="/")
+    return parts[0], quote_plus(parts[1], safe="/")
 
 
 class APIRepositoryPathConverter(BaseConverter):
@@ -51,3 +67,22 @@ def fall_through(config: QuayConfig) -> Response:
         maps[hidden] = map_without(app.url_map, hidden)
     endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
     return app.view_functions[endpoint](**arguments)
+
+
+def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | None]:
+    """The Quay operation a WSGI request would reach and its repository (``ns/name``), if any.
+
+    For the mock-only layers (faults, journal) that act before or around Quay's handlers. The
+    ``show_if`` features are not considered: a request is named by the route it asks for.
+    """
+    try:
+        endpoint, arguments = app.url_map.bind_to_environ(environ).match()
+    except HTTPException:
+        return None, None
+    view_class = getattr(app.view_functions.get(endpoint), "view_class", None)
+    handler = getattr(view_class, environ.get("REQUEST_METHOD", "GET").lower(), None)
+    spec = getattr(handler, "operation", None)
+    repository = arguments.get("repository")
+    if repository is not None:
+        repository = "/".join(parse_repository_name(repository))
+    return spec, repository
