@@ -1,0 +1,177 @@
+"""Fixture documents: reading, checking, applying all-or-nothing, exporting, the CLI check."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from mockquay.cli import main
+from mockquay.fixtures import (
+    FixtureError,
+    apply_document,
+    bundled_default,
+    export_state,
+    read_documents,
+)
+from mockquay.store import Store
+
+ORG = {
+    "users": [{"username": "alice"}, {"username": "bob"}],
+    "organizations": [
+        {"name": "acme", "teams": {"owners": {"role": "admin", "members": ["alice"]}}}
+    ],
+    "robots": [{"name": "acme+mirrorbot"}],
+    "repositories": [{"name": "acme/app", "permissions": {"bob": "write"}}],
+    "tokens": [{"token": "alice-token", "user": "alice", "scopes": ["repo:admin"]}],
+}
+
+
+def apply(*documents):
+    store = Store()
+    with store.transaction() as tx:
+        for document in documents:
+            apply_document(tx, document, "doc.yaml")
+    return store
+
+
+def problems_of(document) -> list[str]:
+    with pytest.raises(FixtureError) as raised:
+        apply(document)
+    return raised.value.problems
+
+
+def test_bundled_default_fixtures_apply_cleanly():
+    ((source, document),) = read_documents([bundled_default()])
+    store = apply(document)
+    with store.transaction() as tx:
+        assert tx.get("tokens", "admin-token")["user"] == "admin"
+        assert tx.get("mirrors", "acme/etcd")["external_reference"] == "quay.io/coreos/etcd"
+        assert tx.get("repositories", "acme/etcd")["state"] == "MIRROR"
+        assert tx.get("mirrors", "acme/app") is None
+
+
+def test_yaml_and_json_files_and_folders_are_read_in_sorted_order(tmp_path):
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    (folder / "b.json").write_text(json.dumps({"users": [{"username": "b"}]}))
+    (folder / "a.yaml").write_text(yaml.safe_dump({"users": [{"username": "a"}]}))
+    (folder / "notes.txt").write_text("ignored")
+    documents = read_documents([folder])
+    assert [source.rsplit("/", 1)[1] for source, _ in documents] == ["a.yaml", "b.json"]
+
+
+def test_an_unreadable_file_is_named(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("users: [unclosed")
+    with pytest.raises(FixtureError) as raised:
+        read_documents([broken])
+    assert raised.value.problems[0].startswith(f"{broken}: cannot read: ")
+
+
+def test_mirror_marks_repository_mirror_and_grants_robot_write():
+    store = apply(
+        ORG,
+        {
+            "mirrors": [
+                {
+                    "repository": "acme/app",
+                    "external_reference": "quay.io/coreos/etcd",
+                    "sync_interval": 60,
+                    "sync_start_date": "2026-01-01T00:00:00Z",
+                    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
+                    "robot_username": "acme+mirrorbot",
+                }
+            ]
+        },
+    )
+    with store.transaction() as tx:
+        repo = tx.get("repositories", "acme/app")
+        mirror = tx.get("mirrors", "acme/app")
+    assert repo["state"] == "MIRROR"
+    assert repo["permissions"] == {"bob": "write", "acme+mirrorbot": "write"}
+    assert mirror["sync_status"] == "NEVER_RUN"
+    assert mirror["sync_retries_remaining"] == 3
+    assert mirror["sync_start_date"] == "2026-01-01T00:00:00"
+
+
+def test_yaml_timestamps_are_accepted_as_mirror_dates():
+    document = yaml.safe_load(
+        """
+mirrors:
+  - repository: acme/app
+    external_reference: quay.io/x/y
+    sync_interval: 60
+    sync_start_date: 2026-01-01T10:00:00Z
+    root_rule: {rule_kind: tag_glob_csv, rule_value: [latest]}
+"""
+    )
+    store = apply(ORG, document)
+    with store.transaction() as tx:
+        assert tx.get("mirrors", "acme/app")["sync_start_date"] == "2026-01-01T10:00:00"
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"unicorns": []}, "doc.yaml: unicorns: unknown section"),
+        ({"users": {"username": "x"}}, "doc.yaml: users: must be a list"),
+        ({"users": [{"username": "a", "age": 3}]}, "doc.yaml: users[0]: unknown key(s): age"),
+        ({"users": [{"email": "x@y"}]}, "doc.yaml: users[0]: 'username' is required"),
+        ({"robots": [{"name": "nobody+bot"}]}, "doc.yaml: robots[0]: namespace 'nobody'"),
+        ({"robots": [{"name": "plainname"}]}, "doc.yaml: robots[0]: robot name 'plainname'"),
+        ({"repositories": [{"name": "ghost/app"}]}, "doc.yaml: repositories[0]: namespace"),
+        ({"repositories": [{"name": "noslash"}]}, "doc.yaml: repositories[0]: repository name"),
+        ({"tokens": [{"token": "t", "user": "ghost"}]}, "doc.yaml: tokens[0]: unknown user"),
+        ({"settings": {"profile": "2.0"}}, "doc.yaml: settings.profile: unknown Quay profile"),
+        ({"settings": {"features": {"NOPE": True}}}, "doc.yaml: settings.features: unknown"),
+        ({"settings": {"colour": "red"}}, "doc.yaml: settings.colour: unknown setting"),
+        ({"mirrors": [{"repository": "acme/app"}]}, "doc.yaml: mirrors[0]: missing key(s)"),
+    ],
+)
+def test_problems_name_the_file_the_entry_and_the_problem(document, problem):
+    problems = problems_of(document)
+    assert any(line.startswith(problem) for line in problems), problems
+
+
+def test_an_invalid_document_changes_nothing():
+    store = apply(ORG)
+    before = store.snapshot()
+    with pytest.raises(FixtureError), store.transaction() as tx:
+        apply_document(
+            tx,
+            {"users": [{"username": "carol"}], "tokens": [{"token": "t", "user": "ghost"}]},
+            "bad.yaml",
+        )
+    assert store.snapshot() == before
+
+
+def test_every_problem_is_reported_at_once():
+    problems = problems_of(
+        {"users": [{"username": 5}], "repositories": [{"name": "ghost/app"}, {"name": "x"}]}
+    )
+    assert len(problems) == 3
+
+
+def test_export_round_trips_through_apply():
+    store = apply(read_documents([bundled_default()])[0][1])
+    with store.transaction() as tx:
+        exported = export_state(tx)
+    again = apply(json.loads(json.dumps(exported)))
+    with again.transaction() as tx:
+        assert export_state(tx) == exported
+
+
+def test_check_fixtures_accepts_the_bundled_default(capsys):
+    assert main(["check-fixtures", str(bundled_default())]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_check_fixtures_prints_one_line_per_problem_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"users": [{"username": "a", "x": 1}], "tokens": [{}]}))
+    assert main(["check-fixtures", str(bad)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{bad}: users[0]: unknown key(s): x"
+    assert lines[1].startswith(f"{bad}: tokens[0]: 'token' is required")
