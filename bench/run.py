@@ -1,0 +1,355 @@
+"""mockquay's benchmarks (``make bench``; ``python bench/run.py [NAME...]``).
+
+Speed is compared side by side in one run, never against a fixed number of requests per
+second: these machines are noisy. Throughput comparisons alternate short rounds between the
+things compared and report the median of each, so drift hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+ADMIN = {"Authorization": "Bearer admin-token"}
+MIRROR_PATH = "/api/v1/repository/acme/etcd/mirror"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUND_SECONDS = float(os.environ.get("BENCH_ROUND_SECONDS", "1.0"))
+CLIENT_THREADS = 4
+
+RESULTS: list[tuple[str, str, str, bool]] = []
+
+
+def report(name: str, measured: str, target: str, ok: bool) -> None:
+    RESULTS.append((name, measured, target, ok))
+    print(f"  {name}: {measured}  (target {target}) {'ok' if ok else 'MISSED'}", flush=True)
+
+
+def fixture_with_mirrors(count: int) -> dict:
+    """The default organization with ``count`` repositories, each with a mirror."""
+    return {
+        "users": [{"username": "admin"}],
+        "organizations": [
+            {"name": "acme", "teams": {"owners": {"role": "admin", "members": ["admin"]}}}
+        ],
+        "robots": [{"name": "acme+mirrorbot"}],
+        "tokens": [{"token": "admin-token", "user": "admin", "scopes": ["repo:admin"]}],
+        "repositories": [{"name": "acme/etcd"}]
+        + [{"name": f"acme/repo{n}"} for n in range(count - 1)],
+        "mirrors": [
+            {
+                "repository": name,
+                "external_reference": "quay.io/coreos/etcd",
+                "sync_interval": 86400,
+                "sync_start_date": "2026-01-01T00:00:00Z",
+                "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
+                "robot_username": "acme+mirrorbot",
+                "skopeo_timeout_interval": 300,
+            }
+            for name in ["acme/etcd"] + [f"acme/repo{n}" for n in range(count - 1)]
+        ],
+    }
+
+
+@contextmanager
+def served(*arguments: str):
+    """``bench/served.py`` in its own process; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "served.py"), *arguments],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield json.loads(process.stdout.readline())["url"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def request(url: str, method: str, path: str, body: object = None, headers=None) -> tuple:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    data = None if body is None else json.dumps(body)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    connection.request(method, path, body=data, headers=all_headers)
+    response = connection.getresponse()
+    result = (response.status, response.read())
+    connection.close()
+    return result
+
+
+def requests_per_second(url: str, path: str, headers: dict, seconds: float) -> float:
+    """GETs of ``path`` per second from CLIENT_THREADS keep-alive connections."""
+    parts = urlsplit(url)
+    counts = [0] * CLIENT_THREADS
+    failures: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    def client(slot: int) -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while time.perf_counter() < deadline:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+            counts[slot] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENT_THREADS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{path} answered {sorted(set(failures))}")
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def alternate(url: str, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Median of each side over ROUNDS alternating rounds."""
+    measured: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(ROUNDS):
+        for name, measure in sides.items():
+            measured[name].append(measure())
+    return {name: statistics.median(values) for name, values in measured.items()}
+
+
+def bench_http() -> None:
+    """GET mirror against a bare Flask route on the same served server."""
+    with served() as url:
+        rates = alternate(
+            url,
+            {
+                "mirror": lambda: requests_per_second(url, MIRROR_PATH, ADMIN, ROUND_SECONDS),
+                "bare": lambda: requests_per_second(url, "/bench/bare", {}, ROUND_SECONDS),
+            },
+        )
+    ratio = rates["mirror"] / rates["bare"]
+    report(
+        "GET mirror / bare Flask route, same server",
+        f"{rates['mirror']:.0f} vs {rates['bare']:.0f} req/s = {ratio:.2f}",
+        ">= 0.50",
+        ratio >= 0.5,
+    )
+
+
+def bench_profiles() -> None:
+    """GET mirror under profile 3.8 and latest, switched on one server between rounds."""
+    with served() as url:
+
+        def under(profile: str) -> float:
+            status, _ = request(
+                url, "POST", "/__mockquay__/seed", {"settings": {"profile": profile}}
+            )
+            assert status == 200, status
+            return requests_per_second(url, MIRROR_PATH, ADMIN, ROUND_SECONDS)
+
+        rates = alternate(url, {"3.8": lambda: under("3.8"), "latest": lambda: under("latest")})
+    ratio = rates["3.8"] / rates["latest"]
+    report(
+        "GET mirror under 3.8 / under latest",
+        f"{rates['3.8']:.0f} vs {rates['latest']:.0f} req/s = {ratio:.3f}",
+        "within 5%",
+        abs(1 - ratio) <= 0.05,
+    )
+
+
+def bench_faults() -> None:
+    """GET mirror with 100 non-matching fault rules installed against none."""
+    rules = [
+        {"id": f"other-{n}", "match": {"operation": "syncNow", "repository": f"acme/repo{n}"},
+         "status": 503}
+        for n in range(100)
+    ]  # fmt: skip
+    with served() as url:
+        status, _ = request(url, "GET", "/__mockquay__/faults")
+        if status != 200:
+            report(
+                "GET mirror with 100 non-matching faults / none", "no fault API", ">= 0.90", False
+            )
+            return
+
+        def with_rules(install: bool) -> float:
+            request(url, "DELETE", "/__mockquay__/faults")
+            if install:
+                for rule in rules:
+                    status, body = request(url, "POST", "/__mockquay__/faults", rule)
+                    assert status in (200, 201), (status, body)
+            return requests_per_second(url, MIRROR_PATH, ADMIN, ROUND_SECONDS)
+
+        rates = alternate(
+            url, {"rules": lambda: with_rules(True), "none": lambda: with_rules(False)}
+        )
+    ratio = rates["rules"] / rates["none"]
+    report(
+        "GET mirror with 100 non-matching faults / none",
+        f"{rates['rules']:.0f} vs {rates['none']:.0f} req/s = {ratio:.2f}",
+        ">= 0.90",
+        ratio >= 0.9,
+    )
+
+
+def time_to_ready(*arguments: str) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.terminate()
+    process.wait(timeout=10)
+    process.stdout.close()
+    assert json.loads(line)["event"] == "ready", line
+    return elapsed
+
+
+def bench_startup() -> None:
+    """Process start to ready line: bundled fixtures, and 1,000 repositories with mirrors."""
+    default = statistics.median(time_to_ready() for _ in range(5))
+    report(
+        "start to ready, default fixtures", f"{default * 1000:.0f} ms", "< 500 ms", default < 0.5
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in ("json", "yaml"):
+            path = Path(folder) / f"thousand.{suffix}"
+            document = fixture_with_mirrors(1000)
+            if suffix == "json":
+                path.write_text(json.dumps(document))
+            else:
+                import yaml
+
+                path.write_text(yaml.safe_dump(document))
+            big = statistics.median(time_to_ready("--fixtures", str(path)) for _ in range(3))
+            report(
+                f"start to ready, 1,000 repositories and mirrors ({suffix})",
+                f"{big * 1000:.0f} ms",
+                "< 1000 ms",
+                big < 1.0,
+            )
+
+
+def in_process_app(mirrors: int):
+    from mockquay.app import create_app
+    from mockquay.settings import Settings
+
+    app = create_app(Settings(default_fixtures=False))
+    app.extensions["mockquay"].replace(fixture_with_mirrors(mirrors))
+    return app
+
+
+def per_request_seconds(client, method: str, path: str, count: int, body=None) -> float:
+    samples = []
+    for n in range(count):
+        payload = None if body is None else body(n)
+        started = time.perf_counter()
+        response = client.open(path, method=method, json=payload, headers=ADMIN)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code in (200, 201), response.status_code
+    return statistics.median(samples)
+
+
+def bench_scale() -> None:
+    """GET and PUT mirror with 10,000 mirrors stored against 10 stored (in-process)."""
+    clients = {size: in_process_app(size).test_client() for size in (10, 10_000)}
+    for method, body in (("GET", None), ("PUT", lambda n: {"sync_interval": 100 + n})):
+        times = {}
+        for _ in range(3):
+            for size, client in clients.items():
+                times.setdefault(size, []).append(
+                    per_request_seconds(client, method, MIRROR_PATH, 500, body)
+                )
+        small, large = (statistics.median(times[size]) for size in (10, 10_000))
+        report(
+            f"{method} mirror, 10,000 mirrors / 10 mirrors",
+            f"{large * 1e6:.0f} vs {small * 1e6:.0f} us = {large / small:.2f}x",
+            "<= 1.5x",
+            large / small <= 1.5,
+        )
+
+
+def bench_reset() -> None:
+    """``POST /__mockquay__/reset`` back to the bundled fixtures (in-process)."""
+    from mockquay.app import create_app
+    from mockquay.settings import Settings
+
+    client = create_app(Settings()).test_client()
+    samples = []
+    for _ in range(300):
+        started = time.perf_counter()
+        assert client.post("/__mockquay__/reset").status_code == 200
+        samples.append(time.perf_counter() - started)
+    median = statistics.median(samples)
+    report("reset to the default fixtures", f"{median * 1000:.2f} ms", "< 5 ms", median < 0.005)
+
+
+MEMORY_PROBE = """
+import sys
+sys.path.insert(0, {here!r})
+from run import in_process_app
+app = in_process_app({count})
+client = app.test_client()
+assert client.get("/api/v1/repository/acme/etcd/mirror",
+                  headers={{"Authorization": "Bearer admin-token"}}).status_code == 200
+for line in open("/proc/self/status"):
+    if line.startswith("VmRSS:"):
+        print(int(line.split()[1]) // 1024)
+"""
+
+
+def bench_memory() -> None:
+    """Resident memory of a process holding 10,000 mirrors."""
+    sizes = {}
+    for count in (10, 10_000):
+        output = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE.format(here=str(HERE), count=count)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        sizes[count] = int(output.strip())
+    report(
+        "resident memory with 10,000 mirrors",
+        f"{sizes[10_000]} MB (10 mirrors: {sizes[10]} MB)",
+        "< 150 MB",
+        sizes[10_000] < 150,
+    )
+
+
+BENCHES = {
+    "http": bench_http,
+    "profiles": bench_profiles,
+    "faults": bench_faults,
+    "startup": bench_startup,
+    "scale": bench_scale,
+    "reset": bench_reset,
+    "memory": bench_memory,
+}
+
+
+def main(names: list[str]) -> int:
+    for name in names or list(BENCHES):
+        print(f"{name}: {BENCHES[name].__doc__.strip()}", flush=True)
+        BENCHES[name]()
+    missed = [result for result in RESULTS if not result[3]]
+    print(f"\n{len(RESULTS) - len(missed)} of {len(RESULTS)} targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
