@@ -8,6 +8,7 @@ go through Quay's handlers. With ``--admin-token`` every request needs the heade
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
@@ -50,11 +51,16 @@ def require_admin_token() -> Response | None:
 blp.before_request(require_admin_token)
 
 
-def _json_document() -> object | Response:
+def _apply_document(apply: Callable[[object], None], answer: dict) -> Response | dict:
+    """Apply the JSON fixture document of the request with ``apply``, all or nothing."""
     document = request.get_json(silent=True)
     if document is None:
         return error_response(400, "the body must be a JSON fixture document")
-    return document
+    try:
+        apply(document)
+    except FixtureError as error:
+        return error_response(400, "invalid fixture document", problems=error.problems)
+    return answer
 
 
 @blp.route("/health", methods=["GET"])
@@ -77,14 +83,7 @@ def reset():
 @blp.route("/seed", methods=["POST"])
 def seed():
     """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
-    document = _json_document()
-    if isinstance(document, Response):
-        return document
-    try:
-        _emulator().seed(document)
-    except FixtureError as error:
-        return error_response(400, "invalid fixture document", problems=error.problems)
-    return {"seeded": True}
+    return _apply_document(_emulator().seed, {"seeded": True})
 
 
 @blp.route("/state", methods=["GET"])
@@ -96,11 +95,4 @@ def get_state():
 @blp.route("/state", methods=["PUT"])
 def put_state():
     """Replace the whole state by a fixture document, all or nothing."""
-    document = _json_document()
-    if isinstance(document, Response):
-        return document
-    try:
-        _emulator().replace(document)
-    except FixtureError as error:
-        return error_response(400, "invalid fixture document", problems=error.problems)
-    return {"replaced": True}
+    return _apply_document(_emulator().replace, {"replaced": True})
