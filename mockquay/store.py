@@ -16,7 +16,6 @@ The store holds documents by *kind* (``repositories``, ``mirrors``, ...) and key
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -37,6 +36,19 @@ BUCKETS = 512
 FLUSH_DELAY = 0.05
 
 Doc = dict[str, Any]
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value (dicts, lists, scalars): the store's documents.
+
+    Several times faster than ``copy.deepcopy``, which matters: every read and write copies,
+    so that callers never share a document with the store.
+    """
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 class _KeyedTable(Table):
@@ -72,13 +84,13 @@ class Transaction:
     def get(self, kind: str, key: str) -> Doc | None:
         """The document ``kind``/``key``, or None."""
         if (kind, key) in self._pending:
-            return copy.deepcopy(self._pending[(kind, key)])
+            return _copy(self._pending[(kind, key)])
         doc = self._db.table(_table_name(kind, key)).get(doc_id=key)
-        return None if doc is None else copy.deepcopy(dict(doc))
+        return None if doc is None else _copy(dict(doc))
 
     def put(self, kind: str, key: str, doc: Doc) -> None:
         """Store ``doc`` as ``kind``/``key``, replacing what was there."""
-        self._pending[(kind, key)] = copy.deepcopy(doc)
+        self._pending[(kind, key)] = _copy(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""
@@ -93,10 +105,10 @@ class Transaction:
             for key, doc in self._db.storage.read()[name].items():
                 if (kind, key) in self._pending:
                     continue
-                yield key, copy.deepcopy(doc)
+                yield key, _copy(doc)
         for (pending_kind, key), doc in list(self._pending.items()):
             if pending_kind == kind and doc is not None:
-                yield key, copy.deepcopy(doc)
+                yield key, _copy(doc)
 
     def _commit(self) -> bool:
         for (kind, key), doc in self._pending.items():
