@@ -2,7 +2,7 @@
 
 Every behaviour that changed between Quay releases is one field of :class:`Profile`
 (spec section 5.1). Handlers and domain rules ask the profile, never a version string, so
-adding a Quay line is adding one entry to :data:`PROFILES`.
+adding a Quay line is adding one entry to :data:`PROFILES`, releases included.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 VIEW_KEYS = (
     "is_enabled",
@@ -28,6 +29,12 @@ VIEW_KEYS = (
     "architecture_filter",
 )
 
+#: A Quay release as numbers, ``(3, 16, 2)``.
+Release = tuple[int, int, int]
+
+#: The highest patch (or minor) number a range means by "every later one".
+_ANY = 999
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -36,16 +43,16 @@ class Profile:
     name: str
     #: The releases this profile stands for, as people write them.
     releases: str
-    #: The lowest and highest release (inclusive) that map to this profile.
-    first: tuple[int, ...]
-    last: tuple[int, ...]
+    #: The releases that map to this profile: inclusive ``(first, last)`` ranges.
+    covers: tuple[tuple[Release, Release], ...]
     #: ``skopeo_timeout_interval`` is a schema property, required on create and shown by GET.
     skopeo_timeout_interval: bool
     #: ``architecture_filter`` is a schema property and shown by GET.
     architecture_filter: bool
     #: POST validates ``architecture_filter`` only after the mirror was created (3.17.0-3.18.0).
     architecture_filter_checked_after_create: bool
-    #: ``external_reference`` gets the format and SSRF checks (spec section 4.3).
+    #: ``external_reference`` gets the format and SSRF checks (spec section 4.3); without them
+    #: only PUT refuses ``""``, with its own message.
     reference_checks: bool
     #: A bad ``sync_start_date`` on create is a 400; before the SSRF fix it was a 500.
     create_bad_date_is_400: bool
@@ -54,7 +61,7 @@ class Profile:
     #: The status sync-cancel leaves, and whether it zeroes the retries.
     cancel_status: str
     cancel_zeroes_retries: bool
-    #: How long a claimed (SYNCING) mirror holds its claim.
+    #: ``MAX_SYNC_DURATION``: how long the worker's claim keeps a mirror SYNCING.
     max_sync_duration: timedelta
     #: Mirror create/change is refused in an organization that has an org-level mirror.
     org_mirror_conflict: bool
@@ -75,8 +82,12 @@ class Profile:
             and (key != "architecture_filter" or self.architecture_filter)
         )
 
+    def covers_release(self, release: Release) -> bool:
+        """Whether Quay ``release`` behaves as this profile."""
+        return any(first <= release <= last for first, last in self.covers)
 
-_COMMON = dict(
+
+_COMMON: dict[str, Any] = dict(
     skopeo_timeout_interval=True,
     architecture_filter=True,
     architecture_filter_checked_after_create=False,
@@ -92,7 +103,7 @@ _COMMON = dict(
     mirror_health=False,
 )
 
-_BEFORE_3_15 = dict(
+_BEFORE_3_15: dict[str, Any] = dict(
     _COMMON,
     skopeo_timeout_interval=False,
     architecture_filter=False,
@@ -108,36 +119,32 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="3.8",
             releases="3.8.0 - 3.9.9",
-            first=(3, 8, 0),
-            last=(3, 9, 9),
+            covers=(((3, 8, 0), (3, 9, 9)),),
             **dict(_BEFORE_3_15, non_json_is_415=False, global_readonly_superuser_get=False),
         ),
         Profile(
             name="3.12",
             releases="3.9.10 - 3.14.x",
-            first=(3, 9, 10),
-            last=(3, 14, 999),
+            covers=(((3, 9, 10), (3, 14, _ANY)),),
             **_BEFORE_3_15,
         ),
         Profile(
             name="3.15",
             releases="3.15.0 - 3.16.x",
-            first=(3, 15, 0),
-            last=(3, 16, 999),
+            covers=(((3, 15, 0), (3, 16, _ANY)),),
             **dict(_COMMON, architecture_filter=False, org_mirror_conflict=False),
         ),
         Profile(
             name="3.17",
             releases="3.17.0 - 3.17.3, 3.18.0",
-            first=(3, 17, 0),
-            last=(3, 18, 0),
+            covers=(((3, 17, 0), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
             **dict(_COMMON, architecture_filter_checked_after_create=True),
         ),
         Profile(
             name="latest",
-            releases="3.17.4, 3.18.1 and later (Quay's current code)",
-            first=(3, 18, 1),
-            last=(999,),
+            # 3.17.4 carries the SSRF fix of Quay's current code (spec section 5).
+            releases="3.17.4 and later 3.17.x, 3.18.1 and later (Quay's current code)",
+            covers=(((3, 17, 4), (3, 17, _ANY)), ((3, 18, 1), (_ANY, _ANY, _ANY))),
             **dict(
                 _COMMON,
                 reference_checks=True,
@@ -153,9 +160,6 @@ DEFAULT_PROFILE = "latest"
 
 _RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 
-#: Releases that carry a fix ahead of their line: 3.17.4 has the SSRF fix of Quay's current code.
-_BACKPORTED = {(3, 17, 4): "latest", (3, 17, 5): "latest", (3, 17, 6): "latest"}
-
 
 class UnknownProfile(ValueError):
     """A profile name or release number that mockquay does not know."""
@@ -164,25 +168,32 @@ class UnknownProfile(ValueError):
         known = ", ".join(PROFILES)
         super().__init__(
             f"unknown Quay profile {name!r}: use one of {known}, or a release number from 3.8.0 on"
+            " (e.g. 3.16.2)"
         )
 
 
-def get_profile(name: str | None) -> Profile:
-    """The profile for a profile name (``3.15``, ``latest``) or a full release (``3.16.2``)."""
+def parse_release(text: str) -> Release | None:
+    """``(3, 16, 2)`` for ``3.16.2`` or ``v3.16.2``; ``3.16`` means ``3.16.0``; else None."""
+    match = _RELEASE.match(text)
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def get_profile(name: object) -> Profile:
+    """The profile for a profile name (``3.15``, ``latest``) or a full release (``3.16.2``).
+
+    None or ``""`` is the default profile. Raises UnknownProfile for anything else.
+    """
     if name is None or name == "":
         return PROFILES[DEFAULT_PROFILE]
-    name = str(name).strip()
-    if name in PROFILES:
-        return PROFILES[name]
-    match = _RELEASE.match(name)
-    if match is None:
-        raise UnknownProfile(name)
-    release = tuple(int(part) for part in match.groups() if part is not None)
-    if len(release) == 2:
-        release = (*release, 0)
-    if release in _BACKPORTED:
-        return PROFILES[_BACKPORTED[release]]
-    for profile in PROFILES.values():
-        if profile.first <= release <= profile.last:
-            return profile
-    raise UnknownProfile(name)
+    text = str(name).strip()
+    if text in PROFILES:
+        return PROFILES[text]
+    release = parse_release(text)
+    if release is not None:
+        for profile in PROFILES.values():
+            if profile.covers_release(release):
+                return profile
+    raise UnknownProfile(text)

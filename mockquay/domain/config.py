@@ -17,6 +17,7 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "ANONYMOUS_ACCESS": True,
 }
 
+#: The keys of a fixture document's ``settings:`` section.
 SETTINGS_KEYS = (
     "profile",
     "features",
@@ -30,7 +31,7 @@ SETTINGS_KEYS = (
 
 @dataclass(frozen=True)
 class QuayConfig:
-    """The Quay settings one request is answered under."""
+    """The Quay settings one request is answered under: the profile and Quay's config keys."""
 
     profile: Profile
     features: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_FEATURES))

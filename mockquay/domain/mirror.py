@@ -462,3 +462,48 @@ def sync_cancel(tx: Transaction, ctx: Context, namespace: str, name: str) -> Non
         mirror["sync_retries_remaining"] = 0
     _save(tx, namespace, name, mirror)
     audit.record(tx, ctx, f"{namespace}/{name}", CHANGED, changed="sync_status", to="SYNC_CANCEL")
+
+
+class NotEligible(Exception):
+    """The sync worker would not claim this mirror now; the message says why."""
+
+
+def _why_not_eligible(repo: Mapping[str, Any], mirror: Mapping[str, Any], now) -> str | None:
+    """Why Quay's ``get_eligible_mirrors`` and ``claim_mirror`` would skip the mirror at ``now``."""
+    if repo.get("state") != "MIRROR":
+        return f"the repository's state is {repo.get('state')}, not MIRROR"
+    status = mirror["sync_status"]
+    # Quay's claim refuses any SYNCING row, even one whose expiration has passed (section 3.3).
+    if status == "SYNCING":
+        return "the mirror is already SYNCING"
+    if mirror.get("sync_expiration_date") is not None:
+        return "the mirror has a sync_expiration_date"
+    if status == "SYNC_NOW":
+        return None
+    if not mirror["is_enabled"]:
+        return "the mirror is disabled and not SYNC_NOW"
+    if mirror["sync_retries_remaining"] <= 0:
+        return "the mirror has no sync_retries_remaining"
+    start = load_date(mirror.get("sync_start_date"))
+    if start is None or start > now:
+        return f"the mirror's sync_start_date {format_mirror_date(start)} is not yet due"
+    return None
+
+
+def claim_mirror(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+    """The repository-mirror worker's claim at ``ctx.now`` (spec section 3.3).
+
+    The mirror becomes SYNCING until ``ctx.now`` plus the profile's ``MAX_SYNC_DURATION``.
+    Raises NotFound without the repository or its mirror, and NotEligible when the worker
+    would not pick the mirror.
+    """
+    repo = get_repository(tx, namespace, name)
+    mirror = _get_mirror(tx, namespace, name)
+    reason = _why_not_eligible(repo, mirror, ctx.now)
+    if reason is not None:
+        raise NotEligible(reason)
+    mirror.update(
+        sync_status="SYNCING",
+        sync_expiration_date=store_date(ctx.now + ctx.config.profile.max_sync_duration),
+    )
+    _save(tx, namespace, name, mirror)
