@@ -59,10 +59,15 @@ def api_error(status: int, detail: str | None = None, error_type: str | None = N
         "error_message": detail,
         "error_type": error_type,
         "title": error_type,
-        "type": f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}",
+        "type": error_type_url(error_type),
         "status": status,
     }
     return restful_json(body, status)
+
+
+def error_type_url(error_type: str) -> str:
+    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request."""
+    return f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}"
 
 
 def _host_without_port() -> str:

@@ -13,17 +13,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import wraps
+from dataclasses import dataclass, field
+from functools import cached_property, wraps
 from typing import Any
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType, default_exceptions
 
-from mockquay.domain import identity
+from mockquay.domain import identity, users
+from mockquay.domain.aborts import Abort
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
-from mockquay.domain.errors import InvalidRequest, QuayError
+from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.quay_api import errors, routing
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
@@ -47,6 +48,28 @@ READ_ONLY_BODY = {
 
 _BROWSER = re.compile(r"Mozilla/.*(Chrome|Chromium|Firefox|Safari|Edg|OPR|Opera|MSIE|Trident)")
 
+#: Quay's ``util.parsing.truthy_bool``: every query value but these is true.
+_FALSY = frozenset({"false", "False", "0", "FALSE", "", "null"})
+
+#: How Flask-RESTful's reqparse converts a ``@query_param`` of each type.
+_QUERY_TYPES: dict[str, Callable[[str], Any]] = {
+    "string": str,
+    "integer": int,
+    "boolean": lambda value: value not in _FALSY,
+}
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """One ``@query_param`` of a Quay operation."""
+
+    name: str
+    #: Quay's help text; reqparse answers it when the value does not convert.
+    help: str
+    #: ``string``, ``integer`` or ``boolean`` (Quay's ``str``, ``int``, ``truthy_bool``).
+    type: str = "string"
+    default: Any = None
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -62,6 +85,27 @@ class Operation:
     request_schema: str | None = None
     #: ``show_if(features.<name>)``: without the feature the route does not exist.
     show_if: str | None = None
+    #: The :class:`~mockquay.profiles.Profile` flag without which Quay has no such route (an
+    #: operation added in a later release); the path then falls through like ``show_if``.
+    show_if_profile: str | None = None
+    #: ``require_user_<role>()``: the role (``admin`` or ``read``) needed on the caller's own
+    #: account, which the token's ``user:`` scopes cap.
+    user_permission: str | None = None
+    #: ``@anon_allowed``: anonymous callers pass even when ``FEATURE_ANONYMOUS_ACCESS`` is off.
+    anon_allowed: bool = False
+    #: ``validate_json_request(..., optional=True)``: a missing or non-JSON body is no body.
+    optional_body: bool = False
+    #: ``@query_param`` declarations, in Quay's order.
+    query_params: tuple[QueryParam, ...] = ()
+    #: The OAuth scope Quay's discovery document shows for the operation (``require_scope``);
+    #: ``require_repo_<role>`` operations show the scope of their role.
+    oauth2_scope: str | None = None
+
+    def exists(self, config: QuayConfig) -> bool:
+        """Whether Quay registers this operation's route under ``config``."""
+        return (self.show_if is None or config.feature(self.show_if)) and (
+            self.show_if_profile is None or bool(getattr(config.profile, self.show_if_profile))
+        )
 
 
 @dataclass
@@ -73,10 +117,21 @@ class Call:
     namespace: str | None
     name: str | None
     body: Any = None
+    #: The route's other path arguments (``orgname``, ``robot_shortname``, ...).
+    params: dict[str, str] = field(default_factory=dict)
+    query_params: tuple[QueryParam, ...] = ()
 
     @property
     def repository(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @cached_property
+    def args(self) -> dict[str, Any]:
+        """The query parameters, parsed as Quay's ``@parse_args()`` does when the handler runs.
+
+        A value that does not convert answers 400 ``{"message": {<name>: <help>}}``.
+        """
+        return _parse_query_args(self.query_params)
 
 
 #: Every Quay operation mockquay serves, by nickname.
@@ -95,10 +150,10 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
             quay = current_app.extensions["mockquay"]
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
-                if spec.show_if and not config.feature(spec.show_if):
+                if not spec.exists(config):
                     return routing.fall_through(config)
                 request.environ["mockquay.operation"] = spec.nickname
-                return _run(spec, handler, tx, config, kwargs.get("repository"))
+                return _run(spec, handler, tx, config, kwargs)
 
         view.operation = spec
         return view
@@ -107,8 +162,9 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
 
 
 def _run(
-    spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, repository: str | None
+    spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, path: dict[str, Any]
 ) -> Response:
+    repository = path.get("repository")
     method = request.method
     writes = method not in ("GET", "HEAD")
     if (
@@ -124,7 +180,11 @@ def _run(
     if writes and config.registry_state == "readonly":
         return errors.flask_jsonify(READ_ONLY_BODY, 503)
     namespace, name = parse_repository_name(repository) if repository else (None, None)
-    if not caller.authenticated and not config.feature("ANONYMOUS_ACCESS"):
+    if (
+        not caller.authenticated
+        and not config.feature("ANONYMOUS_ACCESS")
+        and not spec.anon_allowed
+    ):
         return errors.http_abort(401, ANONYMOUS_MESSAGE)
     ctx = Context(
         config=config,
@@ -132,7 +192,14 @@ def _run(
         ip=request.remote_addr or "127.0.0.1",
         user_agent=request.headers.get("User-Agent", ""),
     )
-    call = Call(tx=tx, ctx=ctx, namespace=namespace, name=name)
+    call = Call(
+        tx=tx,
+        ctx=ctx,
+        namespace=namespace,
+        name=name,
+        params={key: value for key, value in path.items() if key != "repository"},
+        query_params=spec.query_params,
+    )
     try:
         if spec.repo_role is not None:
             identity.require_repo_permission(
@@ -145,13 +212,22 @@ def _run(
                 read_only=method == "GET",
                 allow_for_global_readonly_superuser=spec.allow_for_global_readonly_superuser,
             )
+        if spec.user_permission is not None:
+            users.require_user_permission(caller, spec.user_permission)
         if spec.request_schema is not None:
-            call.body = _json_body(config, spec.request_schema)
+            try:
+                call.body = _json_body(config, spec.request_schema, optional=spec.optional_body)
+            except RecursionError:
+                # Quay's json.loads and jsonschema's error text recurse as deep as the body is
+                # nested, so a deep enough body crashes Quay too.
+                raise EmulatedCrash("RecursionError: the JSON body is nested too deeply") from None
         return handler(call)
     except QuayError as error:
         return errors.answer_for(error, authenticated=caller.authenticated)
     except _WerkzeugAnswer as answer:
         return answer.response
+    except Abort as abort:
+        return errors.werkzeug_error(abort.status, default_exceptions[abort.status].description)
 
 
 class _WerkzeugAnswer(Exception):
@@ -167,8 +243,34 @@ def _bearer_token() -> str | None:
     return token.strip() or None
 
 
-def _json_body(config: QuayConfig, schema_name: str) -> Any:
-    """Quay's ``validate_json_request``: parse the body and check it against the schema."""
+def _parse_query_args(params: tuple[QueryParam, ...]) -> dict[str, Any]:
+    """Flask-RESTful's ``RequestParser.parse_args`` over the query string, for Quay's params."""
+    parsed: dict[str, Any] = {}
+    for param in params:
+        if param.name not in request.args:
+            parsed[param.name] = param.default
+            continue
+        try:
+            parsed[param.name] = _QUERY_TYPES[param.type](request.args[param.name])
+        except (TypeError, ValueError) as error:
+            message = {param.name: param.help.format(error_msg=error)}
+            raise _WerkzeugAnswer(errors.restful_json({"message": message}, 400)) from None
+    return parsed
+
+
+def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) -> Any:
+    """Quay's ``validate_json_request``: parse the body and check it against the schema.
+
+    With ``optional`` (Quay's ``get_json(silent=True)``), a body that is missing, not JSON or
+    ``null`` is no body, and only a parsed body is checked.
+    """
+    if optional:
+        body = request.get_json(silent=True)
+        if body is not None:
+            detail = schema_error(request_schema(schema_name, config.profile), body)
+            if detail is not None:
+                raise InvalidRequest(detail)
+        return body
     if not request.is_json:
         if config.profile.non_json_is_415:
             error = UnsupportedMediaType(

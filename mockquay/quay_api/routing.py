@@ -47,13 +47,16 @@ def map_without(url_map: Map, hidden: frozenset[str]) -> Map:
 
 
 def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
-    """Endpoints of resources whose ``show_if`` feature is off in ``config``."""
+    """Endpoints of resources that Quay does not register under ``config``.
+
+    That is, resources whose ``show_if`` feature is off, or whose release lacks them.
+    """
     hidden = set()
     for endpoint, view in app.view_functions.items():
         view_class = getattr(view, "view_class", None)
         for method in getattr(view_class, "methods", None) or ():
             spec = getattr(getattr(view_class, method.lower(), None), "operation", None)
-            if spec is not None and spec.show_if and not config.feature(spec.show_if):
+            if spec is not None and not spec.exists(config):
                 hidden.add(endpoint)
     return frozenset(hidden)
 

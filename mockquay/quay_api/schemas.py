@@ -294,6 +294,68 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
+    "NewRepo": _freeze(
+        {
+            "type": "object",
+            "description": "Description of a new repository",
+            "required": ["repository", "visibility", "description"],
+            "properties": {
+                "repository": {"type": "string", "description": "Repository name"},
+                "visibility": {
+                    "type": "string",
+                    "description": "Visibility which the repository will start with",
+                    "enum": ["public", "private"],
+                },
+                "namespace": {
+                    "type": "string",
+                    "description": (
+                        "Namespace in which the repository should be created. If omitted, the "
+                        "username of the caller is used"
+                    ),
+                },
+                "description": {
+                    "type": "string",
+                    "description": "Markdown encoded description for the repository",
+                },
+                "repo_kind": {
+                    "type": ["string", "null"],
+                    "description": "The kind of repository",
+                    "enum": ["image", "application", None],
+                },
+            },
+        }
+    ),
+    "ChangeRepoState": _freeze(
+        {
+            "type": "object",
+            "description": "Change the state of the repository.",
+            "required": ["state"],
+            "properties": {
+                "state": {
+                    "type": "string",
+                    "description": "Determines whether pushes are allowed.",
+                    "enum": ["NORMAL", "READ_ONLY", "MIRROR"],
+                },
+            },
+        }
+    ),
+    "CreateRobot": _freeze(
+        {
+            "type": "object",
+            "description": "Optional data for creating a robot",
+            "properties": {
+                "description": {
+                    "type": "string",
+                    "description": "Optional text description for the robot",
+                    "maxLength": 255,
+                },
+                "unstructured_metadata": {
+                    "type": "object",
+                    "description": "Optional unstructured metadata for the robot",
+                },
+            },
+        }
+    ),
 }
 
 

@@ -1,0 +1,103 @@
+"""A repository's audit log as Quay's ``listRepoLogs`` pages through it (``logs.py``).
+
+Quay reads logs from three tables, newest first, 20 a page, from ``start`` (inclusive) to
+``end`` (exclusive). mockquay's entries all live in Quay's newest table, so it answers as Quay
+does then: after the last page of that table comes a ``next_page`` that moves to the older
+(empty) tables, and the page it leads to is empty and has no ``next_page``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from mockquay.domain import audit, avatars
+from mockquay.domain.aborts import Abort
+from mockquay.domain.context import Context
+from mockquay.domain.dates import format_rfc2822, load_date
+from mockquay.domain.mirror import get_repository
+from mockquay.store import Transaction
+
+LOGS_PER_PAGE = 20
+
+#: Quay's page-token key for "continue in log table N".
+_TABLE = "tti"
+
+
+def parse_log_date(text: str | None) -> datetime | None:
+    """Quay's ``_parse_datetime``: ``MM/DD/YYYY`` (UTC midnight); anything else is None."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%m/%d/%Y")
+    except ValueError:
+        return None
+
+
+def log_window(
+    now: datetime, starttime: str | None, endtime: str | None
+) -> tuple[datetime, datetime]:
+    """``_validate_logs_arguments``: from ``starttime`` (default a day ago) up to the end of the
+    day ``endtime`` (default: a day from now). Raises Abort(400) if the end is before the start.
+    """
+    start = parse_log_date(starttime) or now - timedelta(days=1)
+    end = (parse_log_date(endtime) or now) + timedelta(days=1)
+    if end < start:
+        raise Abort(400)
+    return start, end
+
+
+def list_repo_logs(
+    tx: Transaction,
+    ctx: Context,
+    namespace: str,
+    name: str,
+    *,
+    starttime: str | None,
+    endtime: str | None,
+    page: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``listRepoLogs``: one page of the repository's log and the token of the next, if any."""
+    get_repository(tx, namespace, name)
+    start, end = log_window(ctx.now, starttime, endtime)
+    logs: list[dict[str, Any]] = []
+    next_page = None
+    if (page or {}).get(_TABLE) is None:
+        offset = int((page or {}).get("offset", 0))
+        newest_first = [
+            entry
+            for entry in reversed(list(audit.entries(tx, f"{namespace}/{name}")))
+            if start <= load_date(entry["datetime"]) < end
+        ]
+        logs = newest_first[offset : offset + LOGS_PER_PAGE]
+        if offset + LOGS_PER_PAGE < len(newest_first):
+            next_page = {"offset": offset + LOGS_PER_PAGE}
+        elif logs:
+            next_page = {_TABLE: 1}
+    return (
+        {
+            "start_time": format_rfc2822(start),
+            "end_time": format_rfc2822(end),
+            "logs": [_log_view(tx, entry) for entry in logs],
+        },
+        next_page,
+    )
+
+
+def _log_view(tx: Transaction, entry: dict[str, Any]) -> dict[str, Any]:
+    """``Log.to_dict``: the performer as it is now (none if the user is gone)."""
+    view: dict[str, Any] = {
+        "kind": entry["kind"],
+        "metadata": entry["metadata"],
+        "ip": entry["ip"],
+        "datetime": format_rfc2822(load_date(entry["datetime"])),
+    }
+    performer = tx.get("users", entry["performer"]) if entry.get("performer") else None
+    if performer is not None:
+        view["performer"] = {
+            "kind": "user",
+            "name": performer["username"],
+            "is_robot": False,
+            "avatar": avatars.for_user(performer),
+        }
+    return view

@@ -1,0 +1,221 @@
+"""Robot accounts of users and organizations (Quay's ``robot.py`` and ``model.user`` robots).
+
+A robot is stored under its full name ``<namespace>+<short name>`` (kind ``robots``):
+``{name, description, token, created, unstructured_metadata}``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from mockquay.domain import namespace_roles
+from mockquay.domain.context import Context
+from mockquay.domain.dates import format_rfc2822, load_date, store_date
+from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
+from mockquay.domain.organizations import get_organization
+from mockquay.store import Transaction
+
+#: Quay's ``VALID_USERNAME_REGEX`` and length bounds (``util/validation.py``).
+VALID_USERNAME = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
+MIN_USERNAME_LENGTH = 2
+MAX_USERNAME_LENGTH = 255
+
+TOKEN_ALPHABET = string.ascii_uppercase + string.digits
+TOKEN_LENGTH = 64
+
+ROBOT_NOT_FOUND = "Could not find robot with specified username"
+ROBOT_USED_BY_MIRROR = "Robot is being used by a mirror"
+
+
+def validate_username(name: str) -> str | None:
+    """Quay's ``validate_username``: None if valid, else the reason."""
+    if not VALID_USERNAME.match(name):
+        return "Namespace must match expression " + VALID_USERNAME.pattern
+    if not MIN_USERNAME_LENGTH <= len(name) <= MAX_USERNAME_LENGTH:
+        return (
+            f"Namespace must be between {MIN_USERNAME_LENGTH} and {MAX_USERNAME_LENGTH} "
+            "characters in length"
+        )
+    return None
+
+
+def lookup_robot(tx: Transaction, robot_name: str) -> dict[str, Any]:
+    """Quay's ``lookup_robot``: a missing robot is a 400 DME."""
+    robot = tx.get("robots", robot_name)
+    if robot is None:
+        raise DataModelException(ROBOT_NOT_FOUND)
+    return robot
+
+
+def robot_view(
+    robot: Mapping[str, Any], *, include_metadata: bool = False, include_token: bool = False
+) -> dict[str, Any]:
+    """``Robot.to_dict``: RFC 2822 ``created``; the token and metadata only when asked."""
+    view: dict[str, Any] = {
+        "name": robot["name"],
+        "created": format_rfc2822(load_date(robot["created"])),
+        "last_accessed": None,
+        "description": robot.get("description", ""),
+    }
+    if include_token:
+        view["token"] = robot["token"]
+    if include_metadata:
+        view["unstructured_metadata"] = robot.get("unstructured_metadata") or {}
+    return view
+
+
+def list_robots(
+    tx: Transaction,
+    namespace: str,
+    *,
+    include_token: bool,
+    include_permissions: bool,
+    limit: int | None,
+) -> dict[str, Any]:
+    """Quay's ``robots_list``: the robots of ``namespace``, by name.
+
+    With permissions, each robot also lists its teams (fixtures put no robot in a team) and the
+    names of the repositories it has a role on.
+    """
+    robots = sorted(
+        (robot for key, robot in tx.scan("robots") if key.startswith(f"{namespace}+")),
+        key=lambda robot: robot["name"],
+    )
+    if limit is not None:
+        robots = robots[: max(limit, 0)]
+    repositories = _repositories_by_robot(tx) if include_permissions else {}
+    views = []
+    for robot in robots:
+        if not include_permissions:
+            views.append(robot_view(robot, include_token=include_token))
+            continue
+        view = {
+            "name": robot["name"],
+            "created": format_rfc2822(load_date(robot["created"])),
+            "last_accessed": None,
+            "teams": [],
+            "repositories": repositories.get(robot["name"], []),
+            "description": robot.get("description", ""),
+        }
+        if include_token:
+            view["token"] = robot["token"]
+        views.append(view)
+    return {"robots": views}
+
+
+def _repositories_by_robot(tx: Transaction) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for _, repo in sorted(tx.scan("repositories"), key=lambda item: item[0]):
+        for who in repo.get("permissions", {}):
+            if "+" in who and repo["name"] not in found.setdefault(who, []):
+                found[who].append(repo["name"])
+    return found
+
+
+def create_robot(
+    tx: Transaction, ctx: Context, namespace: str, short_name: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Quay's ``create_robot``: 400 ApiError for an invalid or taken name.
+
+    Returns the new robot as Quay answers it: with its token, and with the body's
+    ``unstructured_metadata`` as sent (null when absent, though ``{}`` is stored).
+    """
+    problem = validate_username(short_name)
+    if problem is not None:
+        raise InvalidRequest(f"The name for the robot '{short_name}' is invalid: {problem}")
+    name = f"{namespace}+{short_name}"
+    if tx.get("robots", name) is not None:
+        raise InvalidRequest(f"Existing robot with name: {name}")
+    robot = {
+        "name": name,
+        "description": (body.get("description") or "")[:255],
+        "token": "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
+        "created": store_date(ctx.now),
+        "unstructured_metadata": body.get("unstructured_metadata") or {},
+    }
+    tx.put("robots", name, robot)
+    view = robot_view(robot, include_metadata=True, include_token=True)
+    view["unstructured_metadata"] = body.get("unstructured_metadata")
+    return view
+
+
+def delete_robot(tx: Transaction, namespace: str, short_name: str) -> None:
+    """``deleteUserRobot`` / ``deleteOrgRobot``: refused while a mirror uses the robot.
+
+    The robot's repository permissions go with it.
+    """
+    name = f"{namespace}+{short_name}"
+    lookup_robot(tx, name)
+    if any(mirror.get("robot_username") == name for _, mirror in tx.scan("mirrors")):
+        raise InvalidRequest(ROBOT_USED_BY_MIRROR)
+    tx.delete("robots", name)
+    for key, repo in tx.scan("repositories"):
+        if name in repo.get("permissions", {}):
+            del repo["permissions"][name]
+            tx.put("repositories", key, repo)
+
+
+def can_administer_org_robots(tx: Transaction, ctx: Context, org_name: str) -> bool:
+    """``AdministerOrganizationPermission`` or ``allow_if_superuser_with_full_access``."""
+    return namespace_roles.is_org_admin(
+        tx, ctx.caller, org_name
+    ) or namespace_roles.is_full_access_superuser(ctx.config, ctx.caller)
+
+
+def list_org_robots(
+    tx: Transaction,
+    ctx: Context,
+    org_name: str,
+    *,
+    token: bool,
+    permissions: bool,
+    limit: int | None,
+) -> dict[str, Any]:
+    """``getOrgRobots``: members list; tokens for admins, permissions also for read-only su."""
+    caller, config = ctx.caller, ctx.config
+    full_access = namespace_roles.is_full_access_superuser(config, caller)
+    readonly = namespace_roles.is_global_readonly_superuser(config, caller)
+    if not (namespace_roles.is_org_member(tx, caller, org_name) or readonly or full_access):
+        raise Unauthorized()
+    is_admin = namespace_roles.is_org_admin(tx, caller, org_name)
+    return list_robots(
+        tx,
+        org_name,
+        include_token=(is_admin or full_access) and token,
+        include_permissions=(is_admin or full_access or readonly) and permissions,
+        limit=limit,
+    )
+
+
+def view_org_robot(tx: Transaction, ctx: Context, org_name: str, short_name: str) -> dict:
+    """``getOrgRobot``: admins and full-access superusers see the token."""
+    caller, config = ctx.caller, ctx.config
+    is_admin = namespace_roles.is_org_admin(tx, caller, org_name)
+    full_access = namespace_roles.is_full_access_superuser(config, caller)
+    readonly = namespace_roles.is_global_readonly_superuser(config, caller)
+    if not (is_admin or full_access or readonly):
+        raise Unauthorized()
+    get_organization(tx, org_name)
+    robot = lookup_robot(tx, f"{org_name}+{short_name}")
+    return robot_view(robot, include_metadata=True, include_token=is_admin or full_access)
+
+
+def create_org_robot(
+    tx: Transaction, ctx: Context, org_name: str, short_name: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``createOrgRobot``: org admins and full-access superusers."""
+    if not can_administer_org_robots(tx, ctx, org_name):
+        raise Unauthorized()
+    get_organization(tx, org_name)
+    return create_robot(tx, ctx, org_name, short_name, body)
+
+
+def delete_org_robot(tx: Transaction, ctx: Context, org_name: str, short_name: str) -> None:
+    """``deleteOrgRobot``: org admins and full-access superusers."""
+    if not can_administer_org_robots(tx, ctx, org_name):
+        raise Unauthorized()
+    delete_robot(tx, org_name, short_name)

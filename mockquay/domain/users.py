@@ -1,0 +1,98 @@
+"""Users: who a token belongs to, as Quay's ``getLoggedInUser`` describes it (``user.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockquay.domain import avatars, namespace_roles
+from mockquay.domain.context import Context
+from mockquay.domain.errors import Unauthorized
+from mockquay.domain.identity import Caller
+from mockquay.store import Transaction
+
+#: Quay's ``DEFAULT_TAG_EXPIRATION`` (2 weeks), in seconds: every namespace's tag expiration.
+TAG_EXPIRATION_S = 1209600
+
+_USER_ROLES_AT_LEAST = {"read": ("read", "admin"), "admin": ("admin",)}
+
+
+def require_user_permission(caller: Caller, role: str) -> None:
+    """Quay's ``require_user_<role>()``: raise Unauthorized unless the caller has ``role`` on
+    its own account (401 when anonymous, else 403)."""
+    if not caller.authenticated:
+        raise Unauthorized()
+    if namespace_roles.user_role(caller, caller.username) not in _USER_ROLES_AT_LEAST[role]:
+        raise Unauthorized()
+
+
+def user_organizations(tx: Transaction, username: str) -> list[dict[str, Any]]:
+    """The organizations with a team that ``username`` is in, by name."""
+    return sorted(
+        (
+            org
+            for _, org in tx.scan("organizations")
+            if any(username in team.get("members", ()) for team in org.get("teams", {}).values())
+        ),
+        key=lambda org: org["name"],
+    )
+
+
+def logged_in_user(tx: Transaction, ctx: Context) -> dict[str, Any] | None:
+    """``getLoggedInUser``: Quay's ``user_view`` of the caller, or None when Quay answers 401.
+
+    Quay answers 401 for an anonymous caller and for a token without a ``user:`` scope.
+    """
+    caller = ctx.caller
+    user = tx.get("users", caller.username) if caller.authenticated else None
+    role = namespace_roles.user_role(caller, caller.username) if user else None
+    if user is None or role is None:
+        return None
+    is_admin = role == "admin"
+    view: dict[str, Any] = {
+        "anonymous": False,
+        "username": user["username"],
+        "avatar": avatars.for_user(user),
+    }
+    if is_admin:
+        view.update(
+            {
+                "can_create_repo": True,
+                "is_me": True,
+                "verified": True,
+                "email": user["email"],
+                "logins": [],
+                "invoice_email": False,
+                "invoice_email_address": None,
+                "preferred_namespace": False,
+                "tag_expiration_s": TAG_EXPIRATION_S,
+                "prompts": [],
+                "company": None,
+                "family_name": None,
+                "given_name": None,
+                "location": None,
+                "is_free_account": True,
+                "has_password_set": True,
+            }
+        )
+    view["organizations"] = [
+        _organization_view(tx, caller, org, user_admin=is_admin)
+        for org in user_organizations(tx, user["username"])
+    ]
+    if namespace_roles.is_superuser(ctx.config, caller):
+        view["super_user"] = True
+    return view
+
+
+def _organization_view(
+    tx: Transaction, caller: Caller, org: dict[str, Any], *, user_admin: bool
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": org["name"],
+        "avatar": avatars.for_org(org),
+        "can_create_repo": namespace_roles.can_create_repo(tx, caller, org["name"]),
+        "public": False,
+    }
+    if user_admin:
+        view["is_org_admin"] = namespace_roles.is_org_admin(tx, caller, org["name"])
+        view["preferred_namespace"] = False
+    return view

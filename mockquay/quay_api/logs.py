@@ -1,0 +1,46 @@
+"""Access usage logs for organizations or repositories.
+
+Quay's ``RepositoryLogs`` resource (``endpoints/api/logs.py``).
+"""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from mockquay.domain import logs
+from mockquay.domain.pagination import decode_page_token, encode_page_token
+from mockquay.quay_api import errors
+from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+
+blp = Blueprint("logs", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+
+
+@blp.route("/repository/<apirepopath:repository>/logs")
+class RepositoryLogs(MethodView):
+    @operation(
+        Operation(
+            "listRepoLogs",
+            "GET",
+            allow_for_global_readonly_superuser=True,
+            query_params=(
+                QueryParam("starttime", 'Earliest time for logs. Format: "%m/%d/%Y" in UTC.'),
+                QueryParam("endtime", 'Latest time for logs. Format: "%m/%d/%Y" in UTC.'),
+                QueryParam("next_page", "The page token for the next page"),
+            ),
+        )
+    )
+    def get(call: Call):
+        """List the logs for the specified repository."""
+        result, next_page = logs.list_repo_logs(
+            call.tx,
+            call.ctx,
+            call.namespace,
+            call.name,
+            starttime=call.args["starttime"],
+            endtime=call.args["endtime"],
+            page=decode_page_token(call.args["next_page"]),
+        )
+        if next_page is not None:
+            result["next_page"] = encode_page_token(next_page)
+        return errors.ok(result)

@@ -1,0 +1,39 @@
+"""Manage the current user.
+
+Quay's ``User`` resource (``endpoints/api/user.py``): who a token belongs to.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from mockquay.domain import users
+from mockquay.quay_api import errors
+from mockquay.quay_api.pipeline import Call, Operation, operation
+
+blp = Blueprint("user", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+
+
+@blp.route("/user/")
+class User(MethodView):
+    @operation(
+        Operation(
+            "getLoggedInUser", "GET", repo_role=None, anon_allowed=True, oauth2_scope="user:read"
+        )
+    )
+    def get(call: Call):
+        """Get user information for the authenticated user."""
+        view = users.logged_in_user(call.tx, call.ctx)
+        if view is None:
+            return _requires_authentication()
+        return errors.ok(view)
+
+
+def _requires_authentication():
+    """``InvalidToken("Requires authentication", payload={"session_required": False})``: the
+    payload's keys come first in Quay's ApiError body."""
+    body = json.loads(errors.api_error(401).get_data())
+    return errors.restful_json({"session_required": False, **body}, 401)
