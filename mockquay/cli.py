@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
-from mockquay.profiles import UnknownProfile, get_profile
+from mockquay.profiles import UnknownProfile
 from mockquay.settings import Settings
 from mockquay.store import Store
 
@@ -30,8 +31,18 @@ def _parser() -> argparse.ArgumentParser:
         help="fixture file or folder; repeatable (MOCKQUAY_FIXTURES; default: bundled)",
     )
     serve.add_argument("--data", metavar="FILE", help="keep state in this JSON file")
-    serve.add_argument("--profile", help="Quay profile or release, e.g. latest, 3.15, 3.16.2")
+    serve.add_argument(
+        "--profile",
+        help="Quay profile or release, e.g. latest, 3.15, 3.16.2 (MOCKQUAY_PROFILE; default "
+        "latest; a fixture's settings.profile wins)",
+    )
     serve.add_argument("--seed", type=int, help="seed for chance-based faults (MOCKQUAY_SEED)")
+    serve.add_argument(
+        "--faults",
+        action="append",
+        metavar="FILE",
+        help="fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
+    )
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
@@ -72,13 +83,14 @@ def serve(arguments: argparse.Namespace) -> int:
             profile=arguments.profile,
             seed=arguments.seed,
             admin_token=arguments.admin_token,
+            faults=arguments.faults,
         )
-        get_profile(settings.profile)
         app = create_app(settings)
     except (UnknownProfile, FixtureError, ValueError) as error:
         print(f"mockquay: {error}", file=sys.stderr)
         return 2
     emulator = app.extensions["mockquay"]
+    _log_faults()
     server = Server(app, settings.host, settings.port)
     try:
         server.prepare()
@@ -100,7 +112,7 @@ def serve(arguments: argparse.Namespace) -> int:
         "event": "ready",
         "url": server.url,
         "profile": emulator.quay_config().profile.name,
-        "seed": settings.seed,
+        "seed": emulator.faults.seed,
     }
     print(json.dumps(ready), flush=True)
     try:
@@ -109,6 +121,16 @@ def serve(arguments: argparse.Namespace) -> int:
         emulator.close()
     print(json.dumps({"event": "stopped"}), flush=True)
     return 0
+
+
+def _log_faults() -> None:
+    """Print the fault layer's line per injected fault on stderr (its logger says INFO)."""
+    faults = logging.getLogger("mockquay.faults")
+    if not faults.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        faults.addHandler(handler)
+        faults.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":

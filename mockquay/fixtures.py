@@ -9,6 +9,7 @@ if there is any, nothing is written.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from mockquay.control.faults import FaultRuleError, parse_new_rules
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
 from mockquay.domain.identity import ROLES
@@ -56,6 +58,12 @@ MIRROR_OPTIONAL = (
     "sync_retries_remaining",
     "sync_expiration_date",
 )
+
+#: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
+FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed")
+
+#: Where the fault rules are kept: one document, so that their order is kept.
+_FAULT_RULES = ("faults", "rules")
 
 _ALLOWED_KEYS = {
     "users": {"username", "email"},
@@ -166,11 +174,7 @@ def apply_document(tx: Transaction, document: Any, source: str = "<document>") -
                 continue
             apply(tx, check, where, entry)
     if "faults" in document:
-        for index, rule in enumerate(document["faults"]):
-            if not isinstance(rule, Mapping):
-                check.problem(f"faults[{index}]", "must be a mapping")
-            else:
-                tx.put("faults", f"{index:06d}", dict(rule))
+        _apply_faults(tx, check, document["faults"])
     if check.problems:
         raise FixtureError(check.problems)
 
@@ -194,13 +198,18 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
     current = tx.get("settings", "quay") or {}
     for key, value in settings.items():
         where = f"settings.{key}"
-        if key not in SETTINGS_KEYS:
-            check.problem(where, f"unknown setting (known: {', '.join(SETTINGS_KEYS)})")
+        if key not in FIXTURE_SETTINGS:
+            check.problem(where, f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})")
+        elif key == "seed":
+            if not isinstance(value, int) or isinstance(value, bool):
+                check.problem(where, "must be an integer")
         elif key == "profile":
             try:
                 get_profile(value)
             except UnknownProfile as error:
-                check.problem(where, str(error))
+                # YAML reads an unquoted 3.10 as the number 3.1.
+                hint = "" if isinstance(value, str) else " (quote release numbers in YAML: '3.10')"
+                check.problem(where, f"{error}{hint}")
         elif key == "features":
             if not isinstance(value, Mapping) or not all(
                 isinstance(v, bool) for v in value.values()
@@ -219,12 +228,71 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
             if value not in ("normal", "readonly"):
                 check.problem(where, "must be 'normal' or 'readonly'")
         elif key == "dns":
-            if not isinstance(value, Mapping):
-                check.problem(where, "must map host names to an address, a list of them, or null")
+            if not isinstance(value, Mapping) or not all(
+                isinstance(name, str) and _is_dns_answer(answer) for name, answer in value.items()
+            ):
+                check.problem(
+                    where, "must map host names to an IP address, a list of them, or null"
+                )
         elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             check.problem(where, "must be a list of strings")
         current[key] = value
     tx.put("settings", "quay", current)
+
+
+def _is_dns_answer(answer: Any) -> bool:
+    """An IP address, a list of them, or None (the name does not resolve)."""
+    if answer is None:
+        return True
+    addresses = [answer] if isinstance(answer, str) else answer
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        return False
+    try:
+        for address in addresses:
+            ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
+    """Validate fault rules and install them, with their ids, after the rules already there."""
+    installed = fault_rules(tx)
+    try:
+        new = parse_new_rules(rules, {rule["id"] for rule in installed})
+    except FaultRuleError as error:
+        for where, problem in error.problems:
+            index, _, field = where.partition(".")
+            check.problem(f"faults{index}", f"{field}: {problem}")
+        return
+    put_fault_rules(tx, installed + [rule.to_dict() for rule in new])
+
+
+def fault_rules(tx: Transaction) -> list[dict[str, Any]]:
+    """The installed fault rules in order, in their normal form."""
+    return (tx.get(*_FAULT_RULES) or {"rules": []})["rules"]
+
+
+def put_fault_rules(tx: Transaction, rules: list[dict[str, Any]]) -> None:
+    """Replace the installed fault rules by ``rules`` (normal form, in order)."""
+    tx.put(*_FAULT_RULES, {"rules": rules})
+
+
+def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Any]]:
+    """``(source, document)`` for fault files: each a list of rules, or a document with only
+    ``faults:``. Raises FixtureError naming every file that is neither."""
+    documents = []
+    problems = []
+    for source, document in read_documents(paths):
+        if isinstance(document, list):
+            document = {"faults": document}
+        if not isinstance(document, Mapping) or set(document) - {"faults"}:
+            problems.append(f"{source}: must be a list of fault rules (or a document of faults:)")
+            continue
+        documents.append((source, document))
+    if problems:
+        raise FixtureError(problems)
+    return documents
 
 
 def _namespace_exists(tx: Transaction, namespace: str) -> bool:
@@ -491,5 +559,5 @@ def export_state(tx: Transaction) -> dict[str, Any]:
         "repositories": repositories,
         "tokens": values("tokens"),
         "mirrors": mirrors,
-        "faults": values("faults"),
+        "faults": fault_rules(tx),
     }

@@ -1,0 +1,560 @@
+"""Fault rules: what a fault does, which requests it hits, and when it fires.
+
+A rule (``DESIGN.md``, "Fault rules") has a ``match`` (Quay operation nickname, method,
+repository, path), an effect (an answer: ``status`` with optional ``body`` and ``headers``; a
+broken connection: ``transport``; a wait: ``delay_ms``), a ``phase`` and the counters
+``times``, ``after`` and ``probability``. :class:`FaultEngine` holds the installed rules with
+their match and fire counts and decides, per request, which of them fire.
+
+Whether a rule fires on its n-th matching request depends only on the server seed, the rule's
+id and n (:func:`chance`): never on other rules' traffic nor on thread timing, so the same seed
+and the same requests give the same faults, run after run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockquay.quay_api.pipeline import OPERATIONS, Operation
+
+RULE_KEYS = (
+    "id",
+    "match",
+    "status",
+    "body",
+    "headers",
+    "delay_ms",
+    "transport",
+    "phase",
+    "times",
+    "after",
+    "probability",
+)
+MATCH_KEYS = ("operation", "method", "repository", "path")
+TRANSPORTS = ("reset", "close", "malformed", "hang")
+PHASES = ("before", "after")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+#: The id of a one-off fault asked for in a request's ``X-Mockquay-Fault`` header.
+REQUEST_RULE_ID = "request"
+#: The prefix of the ids given to rules that come without one: ``fault-1``, ``fault-2``, ...
+AUTO_ID_PREFIX = "fault-"
+#: The longest wait a rule may ask for (ten minutes), to catch seconds given as milliseconds.
+MAX_DELAY_MS = 600_000
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: Headers the server computes; a rule that set them would break the answer's framing.
+_FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection")
+#: Keys of the ``X-Mockquay-Fault`` request header; any other key is a header of the answer.
+_HEADER_KEYS = ("status", "transport", "delay_ms", "phase", "body")
+
+
+class FaultRuleError(ValueError):
+    """Invalid fault rules; ``problems`` holds ``(field, problem)`` pairs, fields like
+    ``match.operation`` (prefixed ``[i].`` for the i-th rule of a list)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{where}: {problem}" for where, problem in problems))
+        self.problems = problems
+
+    @property
+    def field(self) -> str:
+        """The field of the first problem."""
+        return self.problems[0][0]
+
+
+def known_operations() -> Mapping[str, Operation]:
+    """Quay's operations by nickname, as the Quay resources mockquay serves declare them."""
+    # Each resource module registers its operations when imported; the app imports them all.
+    import mockquay.app  # noqa: F401
+
+    return OPERATIONS
+
+
+def chance(seed: int, rule_id: str, n: int) -> float:
+    """A number in [0, 1) fixed by the seed, the rule and the rule's match count ``n``."""
+    digest = hashlib.sha256(f"{seed}:{rule_id}:{n}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which requests a rule hits; every key is optional and all given keys must hold."""
+
+    operation: str | None = None
+    method: str | None = None
+    repository: str | None = None
+    path: str | None = None
+    #: ``method``, or the method of ``operation``: checked before any routing.
+    effective_method: str | None = None
+    _repository: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _path: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    def hits(self, request: RequestFacts) -> bool:
+        """Whether ``request`` is one of this match's requests (cheap keys first)."""
+        if self.effective_method is not None and self.effective_method != request.method:
+            return False
+        if self._path is not None and not self._path.match(request.path):
+            return False
+        if self.operation is not None and request.operation != self.operation:
+            return False
+        if self._repository is not None:
+            repository = request.repository
+            return repository is not None and self._repository.match(repository) is not None
+        return True
+
+    def to_dict(self) -> dict[str, str]:
+        given = {
+            "operation": self.operation,
+            "method": self.method,
+            "repository": self.repository,
+            "path": self.path,
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """One validated fault rule (build it with :func:`parse_rule`)."""
+
+    id: str
+    match: Match = Match()
+    status: int | None = None
+    body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+    delay_ms: float = 0
+    transport: str | None = None
+    phase: str = "before"
+    times: int | None = None
+    after: int = 0
+    probability: float = 1.0
+
+    @property
+    def answers(self) -> bool:
+        """Whether the rule decides the answer (a status or a broken connection)."""
+        return self.status is not None or self.transport is not None
+
+    def fires(self, seed: int, matched: int, fired: int) -> bool:
+        """Whether the rule fires on its ``matched``-th match, having fired ``fired`` times."""
+        if matched <= self.after:
+            return False
+        if self.times is not None and fired >= self.times:
+            return False
+        return self.probability >= 1 or chance(seed, self.id, matched) < self.probability
+
+    def describe(self) -> str:
+        """The effect in a few words, for the log."""
+        effects = []
+        if self.delay_ms:
+            effects.append(f"delay {self.delay_ms} ms")
+        if self.status is not None:
+            effects.append(f"status {self.status}")
+        if self.transport is not None:
+            effects.append(f"transport {self.transport}")
+        return ", ".join(effects) + f" ({self.phase})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule in its normal form: every key, as ``GET /__mockquay__/faults`` shows it."""
+        return {
+            "id": self.id,
+            "match": self.match.to_dict(),
+            "status": self.status,
+            "body": self.body,
+            "headers": dict(self.headers),
+            "delay_ms": self.delay_ms,
+            "transport": self.transport,
+            "phase": self.phase,
+            "times": self.times,
+            "after": self.after,
+            "probability": self.probability,
+        }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_match(value: Any, problems: list[tuple[str, str]]) -> Match:
+    if value is None:
+        return Match()
+    if not isinstance(value, Mapping):
+        problems.append(("match", "must be a mapping of operation, method, repository, path"))
+        return Match()
+    for key in value:
+        if key not in MATCH_KEYS:
+            problems.append((f"match.{key}", f"unknown key (known: {', '.join(MATCH_KEYS)})"))
+    operation = value.get("operation")
+    method = value.get("method")
+    repository = value.get("repository")
+    path = value.get("path")
+    effective_method = None
+    if operation is not None:
+        operations = known_operations()
+        if not isinstance(operation, str) or operation not in operations:
+            problems.append(
+                (
+                    "match.operation",
+                    f"must be one of Quay's operation nicknames ({', '.join(sorted(operations))})",
+                )
+            )
+            operation = None
+        else:
+            effective_method = operations[operation].method
+    if method is not None:
+        if not isinstance(method, str) or method.upper() not in METHODS:
+            problems.append(("match.method", f"must be one of {', '.join(METHODS)}"))
+            method = None
+        else:
+            method = method.upper()
+            if effective_method not in (None, method):
+                problems.append(
+                    ("match.method", f"operation {operation} is {effective_method}, not {method}")
+                )
+            effective_method = method
+    if repository is not None and (not isinstance(repository, str) or "/" not in repository):
+        problems.append(("match.repository", "must be 'namespace/name' (a glob like 'acme/*')"))
+        repository = None
+    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+        problems.append(("match.path", "must be a path starting with '/' (a glob)"))
+        path = None
+    return Match(
+        operation=operation,
+        method=method,
+        repository=repository,
+        path=path,
+        effective_method=effective_method,
+        _repository=None if repository is None else _glob(repository),
+        _path=None if path is None else _glob(path),
+    )
+
+
+def _parse_headers(value: Any, problems: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        problems.append(("headers", "must map header names to values"))
+        return ()
+    headers = []
+    for name, header in value.items():
+        where = f"headers.{name}"
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            problems.append((where, "is not a valid header name"))
+        elif name.lower() in _FRAMING_HEADERS:
+            problems.append((where, "is set by the server and cannot be faked"))
+        elif isinstance(header, bool) or not isinstance(header, (str, int, float)):
+            problems.append((where, "must be a string or a number"))
+        elif "\r" in str(header) or "\n" in str(header):
+            problems.append((where, "must not contain a line break"))
+        else:
+            headers.append((name, str(header)))
+    return tuple(headers)
+
+
+def parse_rule(data: Any, *, rule_id: str | None = None, one_off: bool = False) -> FaultRule:
+    """Validate one rule; ``rule_id`` is used when the rule has no ``id``.
+
+    Only a ``one_off`` rule (the ``X-Mockquay-Fault`` header's) may have the id ``request``.
+    Raises FaultRuleError listing every problem, each with the field it is in.
+    """
+    if not isinstance(data, Mapping):
+        raise FaultRuleError([("rule", "must be a mapping")])
+    problems: list[tuple[str, str]] = []
+    for key in data:
+        if key not in RULE_KEYS:
+            problems.append((str(key), f"unknown key (known: {', '.join(RULE_KEYS)})"))
+    given_id = data.get("id")
+    if given_id is None:
+        given_id = rule_id
+    if given_id == REQUEST_RULE_ID and not one_off:
+        problems.append(("id", f"'{REQUEST_RULE_ID}' is kept for the X-Mockquay-Fault header"))
+    elif not isinstance(given_id, str) or not _ID.fullmatch(given_id):
+        problems.append(("id", "must be 1 to 100 letters, digits, '.', '_', ':' or '-'"))
+    match = _parse_match(data.get("match"), problems)
+    status = data.get("status")
+    if status is not None and (not _is_int(status) or not 200 <= status <= 599):
+        problems.append(("status", "must be an integer from 200 to 599"))
+    headers = _parse_headers(data.get("headers"), problems)
+    if status is None:
+        if data.get("body") is not None:
+            problems.append(("body", "needs a status"))
+        if data.get("headers"):
+            problems.append(("headers", "needs a status"))
+    delay_ms = data.get("delay_ms", 0)
+    if delay_ms is None:
+        delay_ms = 0
+    if not _is_number(delay_ms) or not 0 <= delay_ms <= MAX_DELAY_MS:
+        problems.append(("delay_ms", f"must be a number of milliseconds from 0 to {MAX_DELAY_MS}"))
+        delay_ms = None
+    transport = data.get("transport")
+    if transport is not None:
+        if transport not in TRANSPORTS:
+            problems.append(("transport", f"must be one of {', '.join(TRANSPORTS)}"))
+        elif status is not None:
+            problems.append(("transport", "excludes status: a broken connection has no answer"))
+    if status is None and transport is None and delay_ms == 0:
+        problems.append(("status", "a rule needs an effect: status, transport or delay_ms"))
+    phase = data.get("phase", "before")
+    if phase is None:
+        phase = "before"
+    if phase not in PHASES:
+        problems.append(("phase", "must be 'before' or 'after'"))
+    times = data.get("times")
+    if times is not None and (not _is_int(times) or times < 1):
+        problems.append(("times", "must be a positive integer, or null for no limit"))
+    after = data.get("after", 0)
+    if after is None:
+        after = 0
+    if not _is_int(after) or after < 0:
+        problems.append(("after", "must be an integer of 0 or more"))
+    probability = data.get("probability", 1.0)
+    if probability is None:
+        probability = 1.0
+    if not _is_number(probability) or not 0 <= probability <= 1:
+        problems.append(("probability", "must be a number from 0 to 1"))
+    if problems:
+        raise FaultRuleError(problems)
+    return FaultRule(
+        id=given_id,
+        match=match,
+        status=status,
+        body=data.get("body"),
+        headers=headers,
+        delay_ms=delay_ms,
+        transport=transport,
+        phase=phase,
+        times=times,
+        after=after,
+        probability=probability,
+    )
+
+
+def parse_new_rules(rules: Sequence[Any], taken: Iterable[str]) -> list[FaultRule]:
+    """Validate rules to install after rules with the ids ``taken``, all or nothing.
+
+    A rule without an id gets the first free ``fault-<n>``, n counted from the number of rules
+    before it, so the same sequence of installs gives the same ids (and so the same chances).
+    Raises FaultRuleError with the problems of every rule, fields prefixed ``[i].``.
+    """
+    ids = set(taken)
+    given = {data.get("id") for data in rules if isinstance(data, Mapping)}
+    parsed: list[FaultRule] = []
+    problems: list[tuple[str, str]] = []
+    for index, data in enumerate(rules):
+        automatic = None
+        if isinstance(data, Mapping) and data.get("id") is None:
+            number = len(ids) + 1
+            while f"{AUTO_ID_PREFIX}{number}" in ids | given:
+                number += 1
+            automatic = f"{AUTO_ID_PREFIX}{number}"
+        try:
+            rule = parse_rule(data, rule_id=automatic)
+            if rule.id in ids:
+                raise FaultRuleError([("id", f"a rule with id {rule.id!r} is already installed")])
+        except FaultRuleError as error:
+            problems.extend((f"[{index}].{where}", problem) for where, problem in error.problems)
+            continue
+        ids.add(rule.id)
+        parsed.append(rule)
+    if problems:
+        raise FaultRuleError(problems)
+    return parsed
+
+
+def parse_header(value: str) -> FaultRule:
+    """The one-off fault of an ``X-Mockquay-Fault`` request header, with the id ``request``.
+
+    The header is ``key=value`` pairs separated by ``;``: ``status``, ``transport``,
+    ``delay_ms``, ``phase`` and ``body``; any other key is a header of the answer, so
+    ``status=503; retry-after=2`` answers 503 with ``Retry-After: 2``.
+    """
+    rule: dict[str, Any] = {"id": REQUEST_RULE_ID}
+    headers: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        key, equals, text = (piece.strip() for piece in part.partition("="))
+        key = key.lower()
+        if not equals or not key:
+            problems.append((key or part.strip(), "must be written key=value"))
+        elif key == "status":
+            rule[key] = int(text) if text.isdigit() else text
+        elif key == "delay_ms":
+            try:
+                rule[key] = float(text) if "." in text else int(text)
+            except ValueError:
+                rule[key] = text
+        elif key in _HEADER_KEYS:
+            rule[key] = text
+        else:
+            headers["-".join(word.capitalize() for word in key.split("-"))] = text
+    if headers:
+        rule["headers"] = headers
+    try:
+        parsed = parse_rule(rule, one_off=True)
+    except FaultRuleError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise FaultRuleError(problems)
+    return parsed
+
+
+class RequestFacts:
+    """What rules match on: method and path at once, operation and repository when first asked.
+
+    ``route`` names the request's operation nickname and repository; it runs at most once,
+    and only if a rule that passed the cheap checks needs it.
+    """
+
+    __slots__ = ("method", "path", "_route", "_routed")
+
+    def __init__(
+        self, method: str, path: str, route: Callable[[], tuple[str | None, str | None]]
+    ) -> None:
+        self.method = method
+        self.path = path
+        self._route = route
+        self._routed: tuple[str | None, str | None] | None = None
+
+    def _routing(self) -> tuple[str | None, str | None]:
+        if self._routed is None:
+            self._routed = self._route()
+        return self._routed
+
+    @property
+    def operation(self) -> str | None:
+        return self._routing()[0]
+
+    @property
+    def repository(self) -> str | None:
+        return self._routing()[1]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one request: waits, and the rule that answers it, if any."""
+
+    #: The rule named in ``X-Mockquay-Fault``: the answering rule, else the first that fired.
+    rule_id: str
+    #: The first fired rule with a status or transport; None when the rules only wait.
+    answer: FaultRule | None
+    #: Seconds to wait before calling Quay's logic, and after it.
+    delay_before: float
+    delay_after: float
+    fired: tuple[FaultRule, ...]
+
+    @classmethod
+    def of(cls, fired: Sequence[FaultRule]) -> Decision:
+        """The decision for rules that fired, in rule order: waits add up, first answer wins."""
+        answer = next((rule for rule in fired if rule.answers), None)
+        return cls(
+            rule_id=(answer or fired[0]).id,
+            answer=answer,
+            delay_before=sum(r.delay_ms for r in fired if r.phase == "before") / 1000,
+            delay_after=sum(r.delay_ms for r in fired if r.phase == "after") / 1000,
+            fired=tuple(fired),
+        )
+
+
+class _Installed:
+    """A rule and its counters."""
+
+    __slots__ = ("rule", "matched", "fired")
+
+    def __init__(self, rule: FaultRule, matched: int = 0, fired: int = 0) -> None:
+        self.rule = rule
+        self.matched = matched
+        self.fired = fired
+
+
+class FaultEngine:
+    """The installed rules, their match and fire counts, and the seed their chances come from.
+
+    Rules are replaced as a whole by :meth:`load` (the emulator keeps their definitions in the
+    store); matching reads an immutable snapshot without locking, and only the counters of
+    matching rules are updated under the engine's lock.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.seed = seed
+        #: The installed rules, in order; empty means no request pays for faults.
+        self.rules: tuple[_Installed, ...] = ()
+        self._by_method: dict[str, tuple[_Installed, ...]] = {}
+        self._any_method: tuple[_Installed, ...] = ()
+
+    def load(self, rules: Iterable[FaultRule], *, seed: int, keep_counters: bool) -> None:
+        """Install ``rules`` in place of the current ones; with ``keep_counters``, a rule that
+        is unchanged (same id, same definition) keeps its match and fire counts."""
+        with self._lock:
+            previous = {entry.rule.id: entry for entry in self.rules} if keep_counters else {}
+            installed = []
+            for rule in rules:
+                old = previous.get(rule.id)
+                if old is not None and old.rule == rule:
+                    installed.append(_Installed(rule, old.matched, old.fired))
+                else:
+                    installed.append(_Installed(rule))
+            methods = {entry.rule.match.effective_method for entry in installed}
+            self.seed = seed
+            self._by_method = {
+                method: tuple(
+                    entry
+                    for entry in installed
+                    if entry.rule.match.effective_method in (None, method)
+                )
+                for method in methods
+                if method is not None
+            }
+            self._any_method = tuple(
+                entry for entry in installed if entry.rule.match.effective_method is None
+            )
+            self.rules = tuple(installed)
+
+    def view(self) -> list[dict[str, Any]]:
+        """Every rule in its normal form with its ``matched`` and ``fired`` counts."""
+        with self._lock:
+            return [
+                {**entry.rule.to_dict(), "matched": entry.matched, "fired": entry.fired}
+                for entry in self.rules
+            ]
+
+    def decide(self, request: RequestFacts) -> Decision | None:
+        """Count ``request`` against the rules it matches; the decision if any rule fires.
+
+        Every matching rule counts the request, so a rule's count never depends on other
+        rules. Among the rules that fire, waits add up and the first with a status or
+        transport answers; later rules with their own answer neither apply nor count as fired.
+        """
+        candidates = self._by_method.get(request.method, self._any_method)
+        matching = [entry for entry in candidates if entry.rule.match.hits(request)]
+        if not matching:
+            return None
+        fired: list[FaultRule] = []
+        answered = False
+        with self._lock:
+            for entry in matching:
+                entry.matched += 1
+                rule = entry.rule
+                if answered and rule.answers:
+                    continue
+                if rule.fires(self.seed, entry.matched, entry.fired):
+                    entry.fired += 1
+                    fired.append(rule)
+                    answered = answered or rule.answers
+        return Decision.of(fired) if fired else None
