@@ -9,9 +9,23 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin
+from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control.fault_layer import FaultLayer
+from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
-from mockquay.quay_api import errors, mirror, repository
+from mockquay.quay_api import (
+    discovery,
+    entities,
+    error,
+    errors,
+    logs,
+    mirror,
+    mirror_health,
+    organization,
+    repository,
+    robot,
+    user,
+)
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.routing import APIRepositoryPathConverter
 from mockquay.settings import Settings
@@ -29,17 +43,41 @@ def create_app(settings: Settings | None = None) -> Flask:
         API_TITLE="mockquay",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=admin.PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="swagger-ui",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
-    for blueprint in (mirror.blp, repository.blp, admin.blp):
+    for blueprint in (
+        mirror.blp,
+        repository.blp,
+        user.blp,
+        organization.blp,
+        robot.blp,
+        entities.blp,
+        logs.blp,
+        mirror_health.blp,
+        error.blp,
+        discovery.blp,
+        admin.blp,
+        journal_api.blp,
+        worker.blp,
+        faults_api.blp,
+    ):
         api.register_blueprint(blueprint)
     app.extensions["mockquay"] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.after_request(_after_request)
+    app.wsgi_app = FaultLayer(app, app.wsgi_app)
+    # Outermost, so the journal sees every request as sent and every answer as given: keep last.
+    app.wsgi_app = JournalLayer(
+        app, app.wsgi_app, app.extensions["mockquay"].journal, settings.max_body_bytes
+    )
     return app
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from mockquay.profiles import get_profile
+
 ENV_PREFIX = "MOCKQUAY_"
 
 
@@ -24,7 +26,7 @@ class Settings:
     fixtures: tuple[str, ...] = ()
     #: A JSON file that keeps the state across restarts; None keeps it in memory.
     data: str | None = None
-    #: The Quay profile when no fixture document names one.
+    #: The Quay profile or release (``3.15``, ``3.16.2``) when no fixture document names one.
     profile: str | None = None
     seed: int = 0
     admin_token: str | None = None
@@ -32,6 +34,14 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Load the bundled default fixtures when ``fixtures`` is empty.
     default_fixtures: bool = True
+    #: Fault rule files (lists of rules) installed at boot and again on reset.
+    faults: tuple[str, ...] = ()
+    #: How many requests the request journal keeps (the oldest go first); 0 keeps none.
+    journal_size: int = 10_000
+
+    def __post_init__(self) -> None:
+        # Refuse an unknown profile at once, not with a 500 on the first request.
+        get_profile(self.profile)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -41,7 +51,7 @@ class Settings:
         for name in ("host", "data", "profile", "admin_token"):
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{ENV_PREFIX}{name.upper()}"]
-        for name in ("port", "seed"):
+        for name in ("port", "seed", "journal_size"):
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = int(environ[f"{ENV_PREFIX}{name.upper()}"])
         if environ.get(f"{ENV_PREFIX}FIXTURES"):
@@ -50,4 +60,6 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None and k in known})
         if "fixtures" in values:
             values["fixtures"] = tuple(values["fixtures"])
+        if "faults" in values:
+            values["faults"] = tuple(values["faults"])
         return replace(cls(), **values)
