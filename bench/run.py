@@ -331,6 +331,37 @@ def bench_memory() -> None:
     )
 
 
+def bench_plugin() -> None:
+    """The pytest plugin: per-test reset of the ``mockquay`` fixture, and its server's start."""
+    from mockquay.testing import MockQuay
+
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        server = MockQuay().start()
+        starts.append(time.perf_counter() - started)
+        server.stop()
+    start = statistics.median(starts)
+    report("mockquay_server start (MockQuay().start())", f"{start * 1000:.1f} ms", "< 300 ms",
+           start < 0.3)  # fmt: skip
+    with MockQuay() as mq:
+        session = mq.session()
+        samples = []
+        for _ in range(300):
+            session.post("/api/v1/repository/acme/etcd/mirror/sync-now")
+            started = time.perf_counter()
+            mq.reset()
+            mq.requests(served=False)
+            samples.append(time.perf_counter() - started)
+    median = statistics.median(samples)
+    report(
+        "per-test cost of the mockquay fixture (reset, clear, unserved check)",
+        f"{median * 1000:.2f} ms",
+        "< 2 ms",
+        median < 0.002,
+    )
+
+
 BENCHES = {
     "http": bench_http,
     "profiles": bench_profiles,
@@ -339,6 +370,7 @@ BENCHES = {
     "scale": bench_scale,
     "reset": bench_reset,
     "memory": bench_memory,
+    "plugin": bench_plugin,
 }
 
 

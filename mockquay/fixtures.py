@@ -382,8 +382,8 @@ def _apply_robot(tx: Transaction, check: _Checker, where: str, entry: Mapping) -
 
 
 def _robot_token(name: str) -> str:
-    """A stable token for a robot that the fixture gave none, so reseeding gives the same one."""
-    return hashlib.sha256(f"mockquay-robot:{name}".encode()).hexdigest()[:32].upper()
+    """A stable token, shaped like Quay's (64 of A-Z0-9), for a robot the fixture gave none."""
+    return hashlib.sha256(f"mockquay-robot:{name}".encode()).hexdigest().upper()
 
 
 def _apply_repository(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
