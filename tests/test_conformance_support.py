@@ -6,10 +6,11 @@ serialisers, so that a change in ``mockquay.quay_api.errors`` cannot pass unnoti
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from conftest import auth, build_app
+from conftest import SETUP_MIRROR, auth, build_app, quay_test_world
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -28,6 +29,29 @@ NOT_JSON = (
     "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."
 )
 NOT_ALLOWED = "The method is not allowed for the requested URL."
+
+#: The repositories of Quay's test world (``quay_test_world``).
+SIMPLE = "devtable/simple"
+ORGREPO = "buynlarge/orgrepo"
+
+#: Texts of Quay's mirror answers (spec sections 2.2 to 2.5).
+LOCATION_NOT_ALLOWED = "The provided registry location is not allowed"
+SPARSE_OFF = "Architecture filtering requires FEATURE_SPARSE_INDEX to be enabled."
+BAD_DATE = "Incorrect DateTime format for sync_start_date."
+PASSWORD_ALONE = "Unable to set a new password without also specifying a username."
+DELETE_USERNAME = "Unable to delete username while setting a password."
+EMPTY_RULE = "validation failed: rule_value for TAG_GLOB_CSV must be a list with at least one rule"
+NO_ROBOT = "Could not find robot with specified username"
+ORG_MIRROR_CONFLICT = (
+    "Repository mirror configuration cannot be managed when organization-level mirroring is "
+    "configured"
+)
+
+#: gunicorn's page for an exception Quay does not handle (the emulated 500s).
+GUNICORN_500 = (
+    b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
+    b"    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
 
 #: The headers Quay's ``crossorigin`` puts on every answer of an API resource (spec section 1).
 CORS = {
@@ -103,6 +127,18 @@ def assert_schema_error(response: TestResponse, first_line: str) -> None:
     assert detail.split("\n", 1)[0] == first_line
     assert "\n\nFailed validating " in detail
     assert response.data == api_error(400, detail)
+
+
+def org_world(*, org_mirror: bool, repo_mirror: bool = False) -> dict[str, Any]:
+    """Quay's test world without the ``devtable/simple`` mirror; ``buynlarge`` has an org-level
+    mirror if ``org_mirror``, and ``buynlarge/orgrepo`` a repository mirror if ``repo_mirror``."""
+    document = quay_test_world(mirror=False)
+    document["organizations"][0]["org_mirror"] = org_mirror
+    if repo_mirror:
+        mirror = copy.deepcopy(SETUP_MIRROR)
+        mirror.update(repository=ORGREPO, robot_username="buynlarge+coolrobot")
+        document["mirrors"].append(mirror)
+    return document
 
 
 def client_for(document: dict[str, Any], profile: str = "latest") -> FlaskClient:
