@@ -105,9 +105,18 @@ def _internal_error(error: Exception) -> Response:
 
 
 def _after_request(response: Response) -> Response:
-    if _is_quay_api() and request.url_rule is not None:
+    if _is_quay_api() and not _outside_flask_restful(response):
         add_cors_headers(response)
     return response
+
+
+def _outside_flask_restful(response: Response) -> bool:
+    """Answers Quay's API layer never produces, so they lack its CORS headers.
+
+    Werkzeug's HTML 404 for a path no route matches, and gunicorn's HTML 500 for an exception
+    Quay does not handle; every other API answer, 405 included, passes Quay's ``crossdomain``.
+    """
+    return response.status_code in (404, 500) and response.mimetype == "text/html"
 
 
 def _repository_path_schema(converter: APIRepositoryPathConverter) -> dict:

@@ -130,6 +130,8 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[str] = []
+        #: Repositories whose ``state`` this document sets itself: their mirrors keep it.
+        self.stated_repositories: set[str] = set()
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.source}: {where}: {message}")
@@ -398,6 +400,8 @@ def _apply_repository(tx: Transaction, check: _Checker, where: str, entry: Mappi
         check.problem(where, f"namespace {namespace!r} is not a user or organization")
         return
     state = entry.get("state", "NORMAL")
+    if "state" in entry:
+        check.stated_repositories.add(full_name)
     if state not in REPOSITORY_STATES:
         check.problem(where, f"state must be one of {', '.join(REPOSITORY_STATES)}")
     visibility = entry.get("visibility", "private")
@@ -518,7 +522,7 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
             "sync_transaction_id": "fixture",
         },
     )
-    if repo.get("state") != "MIRROR":
+    if repository not in check.stated_repositories and repo.get("state") != "MIRROR":
         repo["state"] = "MIRROR"
         tx.put("repositories", repository, repo)
     if robot is not None and repo.get("permissions", {}).get(robot) in (None, "read"):

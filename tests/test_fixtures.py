@@ -175,3 +175,30 @@ def test_check_fixtures_prints_one_line_per_problem_and_exits_2(tmp_path, capsys
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{bad}: users[0]: unknown key(s): x"
     assert lines[1].startswith(f"{bad}: tokens[0]: 'token' is required")
+
+
+MIRROR_ENTRY = {
+    "repository": "acme/app",
+    "external_reference": "quay.io/x/y",
+    "sync_interval": 60,
+    "sync_start_date": "2026-01-01T00:00:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["latest"]},
+}
+
+
+def test_a_mirror_keeps_a_state_its_document_gives_the_repository():
+    document = {
+        **ORG,
+        "repositories": [{"name": "acme/app", "state": "READ_ONLY"}],
+        "mirrors": [MIRROR_ENTRY],
+    }
+    store = apply(document)
+    with store.transaction() as tx:
+        assert tx.get("repositories", "acme/app")["state"] == "READ_ONLY"
+        assert tx.get("mirrors", "acme/app") is not None
+
+
+def test_a_mirror_makes_a_repository_without_a_stated_state_mirror():
+    store = apply(ORG, {"mirrors": [MIRROR_ENTRY]})
+    with store.transaction() as tx:
+        assert tx.get("repositories", "acme/app")["state"] == "MIRROR"
