@@ -131,6 +131,19 @@ def test_sigterm_flushes_state_and_a_restart_keeps_it(tmp_path):
         assert restarted.stop() == 0
 
 
+def test_sigint_stops_the_server_cleanly(tmp_path):
+    data = tmp_path / "state.json"
+    server = Served("--data", str(data))
+    base = f"{server.url}/api/v1/repository/acme/app/mirror"
+    assert requests.post(base, json=CREATE, headers=ADMIN).status_code == 201
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=10) == 0
+    assert json.loads(server.process.stdout.read()) == {"event": "stopped"}
+    server.process.stdout.close()
+    server.process.stderr.close()
+    assert "quay.io/coreos/etcd" in data.read_text()
+
+
 def test_invalid_fixtures_stop_the_server_with_the_problem(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("users: [{username: a, colour: red}]\n")
