@@ -53,3 +53,14 @@ class EmulatedCrash(QuayError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Abort(QuayError):
+    """A handler's own ``abort(status)``: Werkzeug's error for ``status``.
+
+    Quay's API serialises it as ``{"message": <Werkzeug's description>}``, not as an ApiError.
+    """
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status

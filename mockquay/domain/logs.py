@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockquay.domain import audit, avatars
-from mockquay.domain.aborts import Abort
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date
+from mockquay.domain.errors import Abort
 from mockquay.domain.mirror import get_repository
 from mockquay.store import Transaction
 

@@ -13,9 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from mockquay.domain import audit, namespace_roles
-from mockquay.domain.aborts import Abort
 from mockquay.domain.context import Context
-from mockquay.domain.errors import DetailAnswer, EmulatedCrash, InvalidRequest, Unauthorized
+from mockquay.domain.errors import Abort, DetailAnswer, EmulatedCrash, InvalidRequest, Unauthorized
 from mockquay.domain.identity import ROLES, repository_role
 from mockquay.domain.mirror import get_repository
 from mockquay.domain.users import TAG_EXPIRATION_S

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, request
+from werkzeug.exceptions import default_exceptions
 
 from mockquay.domain import errors
 
@@ -124,6 +125,8 @@ def answer_for(error: errors.QuayError, *, authenticated: bool) -> Response:
         return restful_json({"detail": error.detail}, error.status)
     if isinstance(error, errors.DataModelException):
         return flask_jsonify({"message": error.message}, 400)
+    if isinstance(error, errors.Abort):
+        return werkzeug_error(error.status, default_exceptions[error.status].description)
     if isinstance(error, errors.EmulatedCrash):
         return emulated_crash(error.reason)
     raise TypeError(f"no Quay answer for {type(error).__name__}")

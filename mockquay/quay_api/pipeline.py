@@ -18,10 +18,9 @@ from functools import cached_property, wraps
 from typing import Any
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType, default_exceptions
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from mockquay.domain import identity, users
-from mockquay.domain.aborts import Abort
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
@@ -226,8 +225,6 @@ def _run(
         return errors.answer_for(error, authenticated=caller.authenticated)
     except _WerkzeugAnswer as answer:
         return answer.response
-    except Abort as abort:
-        return errors.werkzeug_error(abort.status, default_exceptions[abort.status].description)
 
 
 class _WerkzeugAnswer(Exception):
