@@ -117,6 +117,12 @@ def make_client() -> Callable[..., FlaskClient]:
 
 
 @pytest.fixture
-def default_client() -> FlaskClient:
-    """A test client on the bundled default fixtures."""
-    return create_app(Settings()).test_client()
+def app() -> Flask:
+    """A fresh app on the bundled default fixtures (pytest-flask's ``client`` serves it)."""
+    return create_app(Settings())
+
+
+@pytest.fixture
+def default_client(client: FlaskClient) -> FlaskClient:
+    """pytest-flask's test client on :func:`app`, the bundled default fixtures."""
+    return client
