@@ -27,12 +27,10 @@ from mockquay.quay_api import (
     user,
 )
 from mockquay.quay_api.pipeline import add_cors_headers
-from mockquay.quay_api.routing import APIRepositoryPathConverter
+from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
 from mockquay.settings import Settings
 
 logger = logging.getLogger("mockquay")
-
-QUAY_API_PREFIX = "/api/"
 
 
 def create_app(settings: Settings | None = None) -> Flask:

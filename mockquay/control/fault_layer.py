@@ -38,7 +38,7 @@ from mockquay.control.faults import (
     parse_header,
 )
 from mockquay.quay_api import errors
-from mockquay.quay_api.routing import operation_for
+from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
 
 logger = logging.getLogger("mockquay.faults")
 
@@ -50,8 +50,6 @@ CONNECTION_ENVIRON = "mockquay.connection"
 #: ``X-Mockquay-Emulated`` reason of a faulted 5xx page.
 EMULATED_REASON = "fault"
 
-#: Only Quay's API is faultable.
-_QUAY_API = "/api/"
 _HEADER_ENVIRON = "HTTP_X_MOCKQUAY_FAULT"
 #: A 200 whose chunked body starts with a chunk size that is not hexadecimal.
 _MALFORMED = (
@@ -135,7 +133,7 @@ class FaultLayer:
         if header is None and not self.engine.rules:
             return self.wsgi_app(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if not path.startswith(_QUAY_API):
+        if not path.startswith(QUAY_API_PREFIX):
             return self.wsgi_app(environ, start_response)
         if header is not None:
             try:

@@ -22,19 +22,14 @@ from typing import Any
 
 from flask import Flask
 
-from mockquay.quay_api.routing import operation_for
-
-#: Paths of Quay's API; nothing else is recorded.
-QUAY_API_PREFIX = "/api/"
+from mockquay.control.fault_layer import FAULT_ENVIRON
+from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
 
 #: What a secret in a recorded body becomes.
 REDACTED = "<redacted>"
 
 #: The words that make a body key a secret, anywhere in the key and in any case.
 SECRET_WORDS = ("password", "token")
-
-#: The environ key a fault layer sets on a request it changed: the rule id.
-FAULT_ENVIRON_KEY = "mockquay.fault"
 
 #: How many ``(method, path)`` names the layer remembers; it forgets them all when full.
 NAME_CACHE_SIZE = 4096
@@ -177,13 +172,13 @@ class JournalLayer:
 
         def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             entry["status"] = int(status[:3])
-            entry["fault"] = environ.get(FAULT_ENVIRON_KEY)
+            entry["fault"] = environ.get(FAULT_ENVIRON)
             return start_response(status, headers, exc_info)
 
         try:
             return self.wsgi_app(environ, recording_start_response)
         finally:
-            entry["fault"] = environ.get(FAULT_ENVIRON_KEY)
+            entry["fault"] = environ.get(FAULT_ENVIRON)
 
     def _entry_for(self, environ: dict, path: str) -> Entry:
         method = environ.get("REQUEST_METHOD", "GET")

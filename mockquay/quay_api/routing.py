@@ -12,6 +12,9 @@ from werkzeug.routing import BaseConverter, Map, Rule
 
 from mockquay.domain.config import QuayConfig
 
+#: Where Quay's API lives; the mock-only layers act on these paths only.
+QUAY_API_PREFIX = "/api/"
+
 if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
 
