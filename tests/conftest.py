@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -126,3 +131,29 @@ def app() -> Flask:
 def default_client(client: FlaskClient) -> FlaskClient:
     """pytest-flask's test client on :func:`app`, the bundled default fixtures."""
     return client
+
+
+class Served:
+    """``mockquay serve --port 0`` in a subprocess, and the JSON ready line it printed."""
+
+    def __init__(self, *arguments: str, env: dict | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError(f"no ready line; stderr: {self.process.stderr.read()}")
+        self.ready = json.loads(line)
+        self.url = self.ready["url"]
+        #: What the server printed on stderr, once it has stopped.
+        self.stderr = ""
+
+    def stop(self) -> int:
+        """Stop the server with SIGTERM; its exit code (its stderr is kept in ``stderr``)."""
+        self.process.send_signal(signal.SIGTERM)
+        _, self.stderr = self.process.communicate(timeout=10)
+        return self.process.returncode

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 import subprocess
 import sys
 
 import pytest
 import requests
 import yaml
+from conftest import Served
 
 from mockquay.app import create_app
 from mockquay.cli import main
@@ -277,30 +276,6 @@ def test_one_log_line_per_injected_fault(default_client, caplog):
     ] * 2
 
 
-class Served:
-    """``mockquay serve`` in a subprocess, and its ready line."""
-
-    def __init__(self, *arguments: str, env: dict | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        line = self.process.stdout.readline()
-        if not line:
-            raise AssertionError(f"no ready line; stderr: {self.process.stderr.read()}")
-        self.ready = json.loads(line)
-        self.url = self.ready["url"]
-
-    def stop(self) -> str:
-        """Stop the server; its stderr."""
-        self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=10)
-        return stderr
-
-
 def test_serve_with_a_faults_file(tmp_path):
     rules = tmp_path / "faults.yaml"
     rules.write_text(yaml.safe_dump([BUSY]))
@@ -313,7 +288,8 @@ def test_serve_with_a_faults_file(tmp_path):
         listed = requests.get(f"{server.url}/__mockquay__/faults", timeout=10).json()
         assert listed == {"seed": 11, "rules": [{**BUSY_NORMAL, "matched": 0, "fired": 0}]}
     finally:
-        stderr = server.stop()
+        server.stop()
+    stderr = server.stderr
     lines = [line for line in stderr.splitlines() if "mockquay.faults" in line]
     assert len(lines) == 1
     assert lines[0].endswith(

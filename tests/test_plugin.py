@@ -372,7 +372,7 @@ def test_remote_marker_profile(mockquay):
 
 @pytest.fixture
 def remote_server():
-    from test_serve import Served
+    from conftest import Served
 
     server = Served("--admin-token", "sesame")
     yield server

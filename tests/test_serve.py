@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 
 import pytest
 import requests
+from conftest import Served
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 CREATE = {
@@ -20,31 +20,6 @@ CREATE = {
     "robot_username": "acme+mirrorbot",
     "skopeo_timeout_interval": 300,
 }
-
-
-class Served:
-    """A ``mockquay serve`` process and the JSON ready line it printed."""
-
-    def __init__(self, *arguments: str, env: dict | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        line = self.process.stdout.readline()
-        if not line:
-            raise AssertionError(f"no ready line; stderr: {self.process.stderr.read()}")
-        self.ready = json.loads(line)
-        self.url = self.ready["url"]
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=10)
-        self.process.stdout.close()
-        self.process.stderr.close()
-        return code
 
 
 @pytest.fixture
