@@ -86,7 +86,8 @@ def serve(arguments: argparse.Namespace) -> int:
             faults=arguments.faults,
         )
         app = create_app(settings)
-    except (UnknownProfile, FixtureError, ValueError) as error:
+    except (UnknownProfile, FixtureError, ValueError, OSError) as error:
+        # ValueError includes a --data file that is not mockquay state (StateFileError).
         print(f"mockquay: {error}", file=sys.stderr)
         return 2
     emulator = app.extensions["mockquay"]

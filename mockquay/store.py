@@ -9,20 +9,29 @@ The store holds documents by *kind* (``repositories``, ``mirrors``, ...) and key
 * **Isolation.** TinyDB is not thread-safe. All access goes through :meth:`Store.transaction`,
   which holds one lock, buffers writes and applies them only when the block ends without an
   unexpected exception, so a bug half-way through a request never leaves half a change.
-* **Durability.** With a file, the state is written atomically (a temporary file, fsync, rename)
-  by a background writer shortly after each change and on :meth:`Store.close`, so a crash leaves
-  the old or the new file, never a broken one, and no request pays for rewriting the file.
+* **Durability.** With a file, every committed transaction is appended to a change log
+  (``FILE.changes``, one JSON line per commit) before :meth:`Store.transaction` returns, so a
+  killed process loses nothing it acknowledged: the operating system holds the written bytes. A
+  background writer fsyncs the log every :data:`FSYNC_INTERVAL` seconds (a machine crash loses
+  at most that much) and compacts it: the whole state is written atomically to ``FILE`` (a
+  temporary file, fsync, rename) and the log starts again empty. Start-up replays the log over
+  ``FILE``. See :class:`_Persistence`.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import logging
 import os
+import re
 import tempfile
 import threading
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any
 
 from tinydb import TinyDB
@@ -32,8 +41,18 @@ from tinydb.table import Document, Table
 #: How many TinyDB tables one kind is spread over.
 BUCKETS = 512
 
-#: How long the background writer lets changes gather before it writes the file.
-FLUSH_DELAY = 0.05
+#: How often the background writer fsyncs the change log and checks the files, in seconds.
+FSYNC_INTERVAL = 1.0
+
+#: The change log is compacted into the state file when it outgrows this many bytes and the
+#: state file's size.
+COMPACT_BYTES = 4 * 1024 * 1024
+
+#: The state file's marker: a file without it is not mockquay's and is never overwritten.
+STATE_FORMAT = "mockquay-state"
+STATE_VERSION = 1
+
+log = logging.getLogger("mockquay.store")
 
 Doc = dict[str, Any]
 
@@ -110,7 +129,8 @@ class Transaction:
             if pending_kind == kind and doc is not None:
                 yield key, _copy(doc)
 
-    def _commit(self) -> bool:
+    def _commit(self) -> list[tuple[str, str, Doc | None]]:
+        """Apply the buffered writes; return them as ``(kind, key, doc or None)``."""
         for (kind, key), doc in self._pending.items():
             table = self._db.table(_table_name(kind, key))
             exists = table.contains(doc_id=key)
@@ -121,7 +141,7 @@ class Transaction:
                 table.update(_replace_with(doc), doc_ids=[key])
             else:
                 table.insert(Document(doc, doc_id=key))
-        return bool(self._pending)
+        return [(kind, key, doc) for (kind, key), doc in self._pending.items()]
 
 
 def _replace_with(new: Doc):
@@ -132,26 +152,29 @@ def _replace_with(new: Doc):
     return replace
 
 
+class StateFileError(ValueError):
+    """The ``--data`` file is not mockquay state; it is left exactly as it was."""
+
+
 class Store:
-    """mockquay's state, in memory or backed by a JSON file at ``path``."""
+    """mockquay's state, in memory or kept in a JSON file at ``path`` (see :class:`_Persistence`).
+
+    Raises StateFileError when ``path`` holds something else than mockquay state, and OSError
+    when its folder cannot be written.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.RLock()
         self._db = _Database(storage=MemoryStorage)
         self._path = os.fspath(path) if path is not None else None
-        self._dirty = threading.Event()
-        self._closed = threading.Event()
-        self._writer: threading.Thread | None = None
+        self._files: _Persistence | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
         self.generation = 0
         if self._path is not None:
-            if os.path.exists(self._path):
-                with open(self._path, encoding="utf-8") as file:
-                    self._replace(json.load(file))
-            self._writer = threading.Thread(
-                target=self._write_behind, name="mockquay-store-writer", daemon=True
-            )
-            self._writer.start()
+            self._files = _Persistence(self._path, self._lock, self.snapshot)
+            self._replace(self._files.load())
+            self._loaded = bool(self._db.storage.read())
+            self._files.start()
 
     @property
     def path(self) -> str | None:
@@ -160,11 +183,19 @@ class Store:
 
     def loaded_from_file(self) -> bool:
         """True when the store started from an existing, non-empty file."""
-        return self._path is not None and bool(self._db.storage.read())
+        return self._path is not None and self._loaded
+
+    def persistence(self) -> dict[str, Any] | None:
+        """Whether the file is being written: ``file``, ``ok``, ``error``, ``since``; None in
+        memory."""
+        return None if self._files is None else self._files.status()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """Hold the store for one unit of work; its writes land only if it ends cleanly."""
+        """Hold the store for one unit of work; its writes land only if it ends cleanly.
+
+        With a file, they are in the change log when the block returns.
+        """
         with self._lock:
             tx = Transaction(self._db)
             try:
@@ -184,7 +215,8 @@ class Store:
         data = json.loads(snapshot)
         with self._lock:
             self._replace(data)
-            self._changed()
+            if self._files is not None:
+                self._files.append(f'{{"replace": {snapshot}}}')
 
     def touch(self) -> None:
         """Tell caches of derived values (the Quay configuration) that they may be stale."""
@@ -192,47 +224,302 @@ class Store:
             self.generation += 1
 
     def flush(self) -> None:
-        """Write the state to the file now (no-op in memory)."""
-        if self._path is None:
-            return
-        with self._lock:
-            text = json.dumps(self._db.storage.read() or {})
-            self._dirty.clear()
-        _atomic_write(self._path, text)
+        """Write the whole state to the file and empty the change log (no-op in memory)."""
+        if self._files is not None:
+            self._files.compact()
 
     def close(self) -> None:
-        """Stop the background writer and write what it had not written yet."""
-        self._closed.set()
-        self._dirty.set()
-        if self._writer is not None:
-            self._writer.join()
-        self.flush()
+        """Stop the background writer and leave the whole state in the file."""
+        if self._files is not None:
+            self._files.close()
 
     def _apply(self, tx: Transaction) -> None:
-        if tx._commit():
-            self._changed()
+        writes = tx._commit()
+        if writes and self._files is not None:
+            self._files.append(json.dumps({"writes": writes}))
 
     def _replace(self, data: dict) -> None:
         self._db = _Database(storage=MemoryStorage)
         self._db.storage.write(data)
         self.generation += 1
 
-    def _changed(self) -> None:
-        if self._path is not None:
-            self._dirty.set()
 
-    def _write_behind(self) -> None:
-        while not self._closed.is_set():
-            self._dirty.wait()
-            if self._closed.wait(FLUSH_DELAY):
+class _Persistence:
+    """The files behind a :class:`Store`: ``FILE`` (the state at one point) and its change logs.
+
+    ``FILE`` holds ``{"format": "mockquay-state", "version": 1, "epoch": N, "tables": ...}``.
+    Change log ``FILE.changes-N`` starts with a header line naming epoch ``N`` and holds one
+    line per commit after the moment ``FILE`` of epoch ``N`` was taken: ``{"writes": [[kind,
+    key, doc or null], ...]}`` or ``{"replace": tables}``. Lines are handed to the operating
+    system (``os.write``) under the store lock, before the transaction returns.
+
+    Compaction opens log ``N+1`` and takes the state under the lock, then writes ``FILE`` of
+    epoch ``N+1`` atomically and deletes older logs. Replaying a log's lines over a state that
+    already holds some of them gives the same state (each line sets whole documents), so a
+    crash at any step leaves ``FILE`` plus the logs of its epoch and later: start-up replays
+    them in order, stopping at a torn line.
+
+    A failed write does not stop persistence: the writer retries a compaction every
+    :data:`FSYNC_INTERVAL` seconds, logs the failure (once per episode, then once a minute)
+    and :meth:`status` reports it until a write succeeds.
+    """
+
+    def __init__(self, path: str, lock: threading.RLock, dump: Callable[[], str]) -> None:
+        self.path = path
+        self._lock = lock
+        self._dump = dump
+        self._folder = os.path.dirname(os.path.abspath(path))
+        self._epoch = 0
+        self._fd: int | None = None
+        self._log_bytes = 0
+        self._state_bytes = 0
+        self._unsynced = False
+        #: The log misses changes (a write failed): only a compaction makes the files whole.
+        self._broken = False
+        self._error: str | None = None
+        self._since: str | None = None
+        self._logged_at = 0.0
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._writer = threading.Thread(target=self._run, name="mockquay-store-writer", daemon=True)
+
+    def load(self) -> dict:
+        """The state the files hold; StateFileError, changing nothing, if ``FILE`` is foreign."""
+        tables, self._epoch = _read_state(self.path)
+        for epoch, log_path in sorted(self._logs()):
+            if epoch < self._epoch:
+                continue
+            if not _replay(log_path, epoch, tables):
+                break
+            self._epoch = epoch
+        for name in _leftover_temporaries(self.path):
+            os.unlink(name)
+        return tables
+
+    def start(self) -> None:
+        """Write the loaded state as one file with an empty log, then start the writer."""
+        self.compact()
+        self._writer.start()
+
+    def append(self, line: str) -> None:
+        """Hand one commit's line to the operating system; call with the store lock held."""
+        if self._broken:
+            return
+        data = (line + "\n").encode()
+        try:
+            _write_all(self._fd, data)
+        except OSError as error:
+            self._broken = True
+            self._failed(error)
+            self._wake.set()
+            return
+        self._log_bytes += len(data)
+        self._unsynced = True
+        if self._log_bytes > max(COMPACT_BYTES, self._state_bytes):
+            self._wake.set()
+
+    def compact(self) -> None:
+        """Write the whole state to ``FILE`` and continue in a new, empty log."""
+        with self._lock:
+            text = self._dump()
+            epoch = self._epoch + 1
+            fd = _new_log(self._log_path(epoch), epoch)
+            old, self._fd = self._fd, fd
+            self._epoch, self._log_bytes, self._broken = epoch, 0, False
+        if old is not None:
+            os.close(old)
+        document = f'{{"format": "{STATE_FORMAT}", "version": {STATE_VERSION}, "epoch": {epoch}, '
+        _atomic_write(self.path, f'{document}"tables": {text}}}')
+        self._state_bytes = len(text)
+        for older, log_path in self._logs():
+            if older < epoch:
+                os.unlink(log_path)
+
+    def status(self) -> dict[str, Any]:
+        error = self._error
+        return {"file": self.path, "ok": error is None, "error": error, "since": self._since}
+
+    def close(self) -> None:
+        """Stop the writer and leave the whole state in ``FILE``."""
+        self._closed.set()
+        self._wake.set()
+        if self._writer.is_alive():
+            self._writer.join()
+        try:
+            self.compact()
+        except OSError as error:
+            self._failed(error)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FSYNC_INTERVAL)
+            self._wake.clear()
+            if self._closed.is_set():
                 return
-            self.flush()
+            self.tick()
+
+    def tick(self) -> None:
+        """One round of the writer: fsync the log, or compact it when due or after a failure."""
+        try:
+            self._tick()
+        except Exception as error:  # retried next round; reported until then
+            self._broken = True
+            self._failed(error)
+        else:
+            self._recovered()
+
+    def _tick(self) -> None:
+        removed = os.fstat(self._fd).st_nlink == 0 or not os.path.exists(self.path)
+        if removed and not self._broken:
+            raise FileNotFoundError(f"{self.path} or its change log was removed")
+        if self._broken or self._log_bytes > max(COMPACT_BYTES, self._state_bytes):
+            self.compact()
+        elif self._unsynced:
+            self._unsynced = False
+            os.fsync(self._fd)
+
+    def _failed(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if self._error is None:
+            self._since = _now_iso()
+        elif now - self._logged_at < 60:
+            self._error = str(error)
+            return
+        self._error, self._logged_at = str(error), now
+        log.error("cannot write %s (retrying every %s s): %s", self.path, FSYNC_INTERVAL, error)
+
+    def _recovered(self) -> None:
+        if self._error is not None:
+            log.warning("writing %s again after: %s", self.path, self._error)
+            self._error = self._since = None
+
+    def _log_path(self, epoch: int) -> str:
+        return f"{self.path}.changes-{epoch}"
+
+    def _logs(self) -> list[tuple[int, str]]:
+        """The change logs next to ``FILE``, as ``(epoch, path)``."""
+        found = []
+        for log_path in glob.glob(f"{glob.escape(self.path)}.changes-*"):
+            suffix = log_path.rsplit("-", 1)[1]
+            if suffix.isdigit():
+                found.append((int(suffix), log_path))
+        return found
+
+
+def _read_state(path: str) -> tuple[dict, int]:
+    """The tables and epoch of the state file ``path``; none and 0 if it is missing or empty.
+
+    Files of mockquay before the change log (bare TinyDB tables) are read as epoch 0.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        return {}, 0
+    except UnicodeDecodeError:
+        raise StateFileError(_foreign(path, "it is not UTF-8 text")) from None
+    if not text.strip():
+        return {}, 0
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise StateFileError(_foreign(path, "it is not JSON")) from None
+    if isinstance(data, dict) and data.get("format") == STATE_FORMAT:
+        if data.get("version") != STATE_VERSION:
+            raise StateFileError(
+                f"{path} holds mockquay state of version {data.get('version')!r}; this mockquay "
+                f"reads version {STATE_VERSION} only"
+            )
+        return data["tables"], int(data["epoch"])
+    if isinstance(data, dict) and all(
+        _LEGACY_TABLE.fullmatch(str(name)) and isinstance(table, dict)
+        for name, table in data.items()
+    ):
+        return data, 0
+    raise StateFileError(_foreign(path, f'it has no "format": "{STATE_FORMAT}" marker'))
+
+
+_LEGACY_TABLE = re.compile(r"[a-z_]+#\d+")
+
+
+def _foreign(path: str, why: str) -> str:
+    return (
+        f"--data {path} is not a mockquay state file ({why}); refusing to use it and leaving it "
+        "as it is: name a new or empty file, or one mockquay wrote"
+    )
+
+
+def _replay(log_path: str, epoch: int, tables: dict) -> bool:
+    """Apply the lines of one change log to ``tables``; False if it ends early (torn or foreign)."""
+    with open(log_path, "rb") as file:
+        lines = file.read().split(b"\n")
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        return False
+    if header != {"format": "mockquay-changes", "epoch": epoch}:
+        return False
+    for line in lines[1:]:
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            log.warning("%s ends with a torn line; replayed up to it", log_path)
+            return False
+        if "replace" in record:
+            tables.clear()
+            tables.update(record["replace"])
+            continue
+        for kind, key, doc in record["writes"]:
+            table = tables.setdefault(_table_name(kind, key), {})
+            if doc is None:
+                table.pop(key, None)
+            else:
+                table[key] = doc
+    return True
+
+
+def _new_log(log_path: str, epoch: int) -> int:
+    """Create the change log ``log_path`` of ``epoch``; return its descriptor, for appending."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    try:
+        _write_all(fd, (json.dumps({"format": "mockquay-changes", "epoch": epoch}) + "\n").encode())
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _leftover_temporaries(path: str) -> list[str]:
+    """Temporary files that a killed mockquay left next to ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    ours = glob.glob(
+        os.path.join(glob.escape(folder), f".{glob.escape(os.path.basename(path))}.mockquay-*.tmp")
+    )
+    # Older mockquay named its temporaries after no file.
+    return ours + glob.glob(os.path.join(glob.escape(folder), ".mockquay-*.tmp"))
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _atomic_write(path: str, text: str) -> None:
     """Replace ``path`` by ``text`` so that a crash leaves the old or the new file."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".mockquay-", suffix=".tmp", dir=folder)
+    fd, temporary = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.mockquay-", suffix=".tmp", dir=folder
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)

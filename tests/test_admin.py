@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from mockquay.app import create_app
 from mockquay.settings import Settings
 
@@ -103,3 +105,35 @@ def test_admin_token_is_enforced_when_set():
 def test_admin_token_does_not_guard_the_quay_api():
     client = create_app(Settings(admin_token="s3cret")).test_client()
     assert client.get(MIRROR, headers=ADMIN_HEADERS).status_code == 200
+
+
+def test_health_reports_the_state_file_being_written(tmp_path):
+    app = create_app(Settings(data=str(tmp_path / "state.json")))
+    try:
+        response = app.test_client().get("/__mockquay__/health")
+        assert response.json["persistence"] == {
+            "file": str(tmp_path / "state.json"),
+            "ok": True,
+            "error": None,
+            "since": None,
+        }
+    finally:
+        app.extensions["mockquay"].close()
+
+
+def test_health_reports_a_failing_state_file_until_it_is_written_again(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    app = create_app(Settings(data=str(folder / "state.json")))
+    store = app.extensions["mockquay"].store
+    client = app.test_client()
+    try:
+        shutil.rmtree(folder)
+        store._files.tick()
+        failing = client.get("/__mockquay__/health").json["persistence"]
+        assert failing["ok"] is False and "was removed" in failing["error"]
+        folder.mkdir()
+        store._files.tick()
+        assert client.get("/__mockquay__/health").json["persistence"]["ok"] is True
+    finally:
+        app.extensions["mockquay"].close()

@@ -130,3 +130,45 @@ def test_invalid_fixtures_stop_the_server_with_the_problem(tmp_path):
     )
     assert result.returncode == 2
     assert f"{bad}: users[0]: unknown key(s): colour" in result.stderr
+
+
+def test_kill_9_loses_no_acknowledged_write(tmp_path):
+    data = tmp_path / "state.json"
+    server = Served("--data", str(data))
+    url = f"{server.url}/api/v1/repository/acme/app/mirror"
+    assert requests.post(url, json=CREATE, headers=ADMIN).status_code == 201
+    for interval in range(3600, 3620):
+        answer = requests.put(url, json={"sync_interval": interval}, headers=ADMIN)
+        assert answer.status_code == 201
+    server.process.kill()
+    server.process.communicate(timeout=10)
+    restarted = Served("--data", str(data))
+    try:
+        assert (
+            requests.get(url.replace(server.url, restarted.url), headers=ADMIN).json()[
+                "sync_interval"
+            ]
+            == 3619
+        )
+    finally:
+        assert restarted.stop() == 0
+
+
+def test_a_data_file_that_is_not_mockquay_state_stops_the_server_and_is_kept(tmp_path):
+    data = tmp_path / "state.json"
+    data.write_text('{"hello": 1}')
+    result = subprocess.run(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"mockquay: --data {data} is not a mockquay state file (it has no "
+        '"format": "mockquay-state" marker); refusing to use it and leaving it as it is: name '
+        "a new or empty file, or one mockquay wrote\n"
+    )
+    assert data.read_text() == '{"hello": 1}'
+    assert [path.name for path in tmp_path.iterdir()] == ["state.json"]

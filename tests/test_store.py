@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
-import time
 
 import pytest
 
 from mockquay import store as store_module
-from mockquay.store import CommittedAnyway, Store
+from mockquay.store import CommittedAnyway, StateFileError, Store
 
 
 class Answer(CommittedAnyway):
@@ -118,17 +118,194 @@ def test_file_store_survives_a_restart(tmp_path):
     reopened.close()
 
 
-def test_file_is_written_in_the_background_after_a_change(tmp_path):
+def killed_copy(path, into):
+    """The files of the store at ``path`` copied to the folder ``into``, as a kill -9 leaves
+    them (written to the operating system, the process gone): the path of the copied state."""
+    into.mkdir()
+    for name in os.listdir(path.parent):
+        if name.startswith(path.name):
+            shutil.copy(path.parent / name, into / name)
+    return into / path.name
+
+
+def names(store: Store, kind: str = "users") -> list[str]:
+    with store.transaction() as tx:
+        return sorted(key for key, _ in tx.scan(kind))
+
+
+def test_a_commit_is_in_the_change_log_when_the_transaction_returns(tmp_path):
+    path = tmp_path / "live" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    with store.transaction() as tx:
+        tx.put("users", "bob", {"username": "bob"})
+        tx.delete("users", "alice")
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    assert names(reopened) == ["bob"]
+    reopened.close()
+    store.close()
+
+
+def test_a_whole_state_replacement_survives_a_kill(tmp_path):
+    path = tmp_path / "live" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    empty = Store().snapshot()
+    store.restore(empty)
+    with store.transaction() as tx:
+        tx.put("users", "carol", {"username": "carol"})
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    assert names(reopened) == ["carol"]
+    reopened.close()
+    store.close()
+
+
+def test_a_kill_during_compaction_loses_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "live" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+
+    def killed(path, text):
+        raise OSError("killed before the state file was replaced")
+
+    monkeypatch.setattr(store_module, "_atomic_write", killed)
+    with pytest.raises(OSError):
+        store.flush()
+    with store.transaction() as tx:
+        tx.put("users", "bob", {"username": "bob"})
+    monkeypatch.undo()
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    assert names(reopened) == ["alice", "bob"]
+    reopened.close()
+    store.close()
+
+
+def test_a_torn_last_line_is_dropped_and_the_lines_before_it_kept(tmp_path):
     path = tmp_path / "state.json"
     store = Store(path)
     with store.transaction() as tx:
         tx.put("users", "alice", {"username": "alice"})
-    for _ in range(250):
-        if path.exists() and "alice" in path.read_text():
-            break
-        time.sleep(0.02)
-    assert "alice" in path.read_text()
+    log_path = [name for name in os.listdir(tmp_path) if ".changes-" in name]
+    assert len(log_path) == 1
+    with open(tmp_path / log_path[0], "a") as log:
+        log.write('{"writes": [["users", "bob", {"usern')
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    assert names(reopened) == ["alice"]
+    reopened.close()
     store.close()
+
+
+def test_a_clean_close_leaves_the_whole_state_in_the_file_and_an_empty_log(tmp_path):
+    path = tmp_path / "state.json"
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    store.close()
+    document = json.loads(path.read_text())
+    assert document["format"] == "mockquay-state" and document["version"] == 1
+    assert "alice" in json.dumps(document["tables"])
+    logs = [name for name in os.listdir(tmp_path) if ".changes-" in name]
+    assert logs == [f"state.json.changes-{document['epoch']}"]
+    assert (tmp_path / logs[0]).read_text().count("\n") == 1
+
+
+def test_a_failed_write_is_reported_retried_and_then_catches_up(tmp_path):
+    path = tmp_path / "data" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    shutil.rmtree(path.parent)
+    with store.transaction() as tx:
+        tx.put("users", "bob", {"username": "bob"})
+    store._files.tick()
+    failing = store.persistence()
+    assert failing["ok"] is False and failing["file"] == str(path)
+    assert "removed" in failing["error"] and failing["since"].endswith("Z")
+    store._files.tick()
+    assert store.persistence()["since"] == failing["since"]
+    path.parent.mkdir()
+    with store.transaction() as tx:
+        tx.put("users", "carol", {"username": "carol"})
+    store._files.tick()
+    assert store.persistence() == {"file": str(path), "ok": True, "error": None, "since": None}
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    assert names(reopened) == ["alice", "bob", "carol"]
+    reopened.close()
+    store.close()
+
+
+def test_a_failed_write_is_logged_once_per_episode(tmp_path, caplog):
+    path = tmp_path / "data" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    shutil.rmtree(path.parent)
+    store._files.tick()
+    store._files.tick()
+    path.parent.mkdir()
+    store._files.tick()
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "mockquay.store"]
+    assert [level for level, _ in records] == ["ERROR", "WARNING"]
+    assert records[0][1].startswith(f"cannot write {path} (retrying every 1.0 s): ")
+    store.close()
+
+
+def test_temporary_files_left_by_a_kill_are_removed_at_start(tmp_path):
+    path = tmp_path / "state.json"
+    leftovers = [tmp_path / ".mockquay-abc123.tmp", tmp_path / ".state.json.mockquay-x1.tmp"]
+    other = tmp_path / ".other.json.mockquay-x2.tmp"
+    for name in [*leftovers, other]:
+        name.write_text("{")
+    store = Store(path)
+    assert [name.exists() for name in leftovers] == [False, False]
+    assert other.exists()
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"hello": 1}', "[1, 2]", "not json", '{"format": "something-else"}'],
+    ids=["foreign-object", "list", "not-json", "other-format"],
+)
+def test_a_file_that_is_not_mockquay_state_is_refused_and_left_alone(tmp_path, content):
+    path = tmp_path / "state.json"
+    path.write_text(content)
+    with pytest.raises(StateFileError, match="is not a mockquay state file"):
+        Store(path)
+    assert os.listdir(tmp_path) == ["state.json"]
+    assert path.read_text() == content
+
+
+def test_a_state_file_of_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text('{"format": "mockquay-state", "version": 2, "epoch": 1, "tables": {}}')
+    with pytest.raises(StateFileError, match="of version 2; this mockquay reads version 1 only"):
+        Store(path)
+
+
+def test_a_state_file_of_an_older_mockquay_is_read(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"users#7": {"alice": {"username": "alice"}}}))
+    store = Store(path)
+    assert store.loaded_from_file()
+    with store.transaction() as tx:
+        assert [key for key, _ in tx.scan("users")] == ["alice"]
+    store.close()
+
+
+def test_an_empty_file_is_a_new_state(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text("")
+    store = Store(path)
+    assert not store.loaded_from_file()
+    store.close()
+    assert json.loads(path.read_text())["format"] == "mockquay-state"
 
 
 def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):

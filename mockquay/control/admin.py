@@ -65,9 +65,15 @@ def _apply_document(apply: Callable[[object], None], answer: dict) -> Response |
 
 @blp.route("/health", methods=["GET"])
 def health():
-    """Whether mockquay is ready, and which Quay it emulates."""
-    config = _emulator().quay_config()
-    return {"ready": True, "profile": config.profile.name, "version": __version__}
+    """Whether mockquay is ready, which Quay it emulates and, with ``--data``, whether the state
+    file is being written."""
+    emulator = _emulator()
+    config = emulator.quay_config()
+    answer = {"ready": True, "profile": config.profile.name, "version": __version__}
+    persistence = emulator.store.persistence()
+    if persistence is not None:
+        answer["persistence"] = persistence
+    return answer
 
 
 @blp.route("/reset", methods=["POST"])
