@@ -203,6 +203,45 @@ def bench_faults() -> None:
     )
 
 
+def put_latency(url: str, count: int) -> float:
+    """Median seconds of ``count`` PUTs of the mirror, one after another on one connection."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    samples = []
+    for n in range(count):
+        body = json.dumps({"sync_interval": 100 + n})
+        started = time.perf_counter()
+        connection.request("PUT", MIRROR_PATH, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        samples.append(time.perf_counter() - started)
+        assert response.status == 201, response.status
+    connection.close()
+    return statistics.median(samples)
+
+
+def bench_durability() -> None:
+    """PUT mirror over HTTP with ``--data`` (change log) against in memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = str(Path(folder) / "state.json")
+        with served("--data", data) as on_file, served() as in_memory:
+            times = alternate(
+                on_file,
+                {
+                    "data": lambda: put_latency(on_file, 300),
+                    "memory": lambda: put_latency(in_memory, 300),
+                },
+            )
+    ratio = times["data"] / times["memory"]
+    report(
+        "PUT mirror with --data / in memory",
+        f"{times['data'] * 1e6:.0f} vs {times['memory'] * 1e6:.0f} us = {ratio:.2f}x",
+        "<= 1.10x",
+        ratio <= 1.1,
+    )
+
+
 def time_to_ready(*arguments: str) -> float:
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -367,6 +406,7 @@ BENCHES = {
     "profiles": bench_profiles,
     "faults": bench_faults,
     "startup": bench_startup,
+    "durability": bench_durability,
     "scale": bench_scale,
     "reset": bench_reset,
     "memory": bench_memory,

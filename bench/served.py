@@ -1,6 +1,6 @@
 """A mockquay server for the benchmarks, with one extra bare Flask route to compare against.
 
-Run as ``python bench/served.py [--fixtures FILE]``; prints the ready line like
+Run as ``python bench/served.py [--fixtures FILE] [--data FILE]``; prints the ready line like
 ``mockquay serve`` and serves until SIGTERM. ``GET /bench/bare`` answers a fixed small JSON
 body straight from Flask, on the same app and server as the Quay API, so the ratio between
 the two shows what mockquay's own work costs.
@@ -24,8 +24,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fixtures", action="append")
     parser.add_argument("--profile")
+    parser.add_argument("--data")
     arguments = parser.parse_args()
-    app = create_app(Settings(fixtures=tuple(arguments.fixtures or ()), profile=arguments.profile))
+    app = create_app(
+        Settings(
+            fixtures=tuple(arguments.fixtures or ()), profile=arguments.profile, data=arguments.data
+        )
+    )
     app.add_url_rule(
         "/bench/bare",
         "bench_bare",
@@ -35,7 +40,10 @@ def main() -> None:
     server.prepare()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     print(json.dumps({"event": "ready", "url": server.url}), flush=True)
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        app.extensions["mockquay"].close()
 
 
 if __name__ == "__main__":
