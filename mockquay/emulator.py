@@ -52,7 +52,9 @@ class Emulator:
         with self._config_lock:
             with self.store.transaction() as tx:
                 settings = tx.get("settings", "quay") or {}
-            config = QuayConfig.from_settings(settings, self.settings.profile)
+            config = QuayConfig.from_settings(
+                settings, self.settings.profile, self.settings.audit_log_size
+            )
             self._config = (self.store.generation, config)
             return config
 

@@ -38,6 +38,8 @@ class Settings:
     faults: tuple[str, ...] = ()
     #: How many requests the request journal keeps (the oldest go first); 0 keeps none.
     journal_size: int = 10_000
+    #: How many audit log entries are kept per repository (the oldest go first).
+    audit_log_size: int = 1000
 
     def __post_init__(self) -> None:
         # Refuse an unknown profile at once, not with a 500 on the first request.
@@ -51,7 +53,7 @@ class Settings:
         for name in ("host", "data", "profile", "admin_token"):
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{ENV_PREFIX}{name.upper()}"]
-        for name in ("port", "seed", "journal_size"):
+        for name in ("port", "seed", "journal_size", "audit_log_size"):
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = int(environ[f"{ENV_PREFIX}{name.upper()}"])
         if environ.get(f"{ENV_PREFIX}FIXTURES"):

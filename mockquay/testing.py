@@ -274,8 +274,8 @@ class Controls:
         self.applied.append((f"seeded from {source}", document))
 
     def state(self) -> dict[str, Any]:
-        """The whole state, as a fixture document."""
-        return self._call("GET", "/state")
+        """The whole state, as a fixture document, with its passwords and tokens."""
+        return self._call("GET", "/state", params={"secrets": "true"})
 
     def fault(self, **rule: Any) -> Fault:
         """Add a fault rule (``DESIGN.md``, "Fault rules"); use it in ``with`` to scope it.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from mockquay.app import create_app
 from mockquay.settings import Settings
 
@@ -86,9 +88,60 @@ def test_put_state_with_an_invalid_document_keeps_the_old_state(default_client):
 
 
 def test_exported_state_never_needs_the_quay_api_to_round_trip(default_client):
-    state = default_client.get("/__mockquay__/state").json
+    state = default_client.get("/__mockquay__/state?secrets=true").json
     assert default_client.put("/__mockquay__/state", json=state).status_code == 200
-    assert default_client.get("/__mockquay__/state").json == state
+    assert default_client.get("/__mockquay__/state?secrets=true").json == state
+
+
+def with_mirror_password(client):
+    change = {"external_registry_username": "puller", "external_registry_password": "hunter2"}
+    assert client.put(MIRROR, json=change, headers=ADMIN_HEADERS).status_code == 201
+
+
+def test_state_hides_passwords_and_tokens_without_an_admin_token(default_client):
+    with_mirror_password(default_client)
+    response = default_client.get("/__mockquay__/state")
+    state = response.json
+    assert state["mirrors"][0]["external_registry_password"] == "<redacted>"
+    assert state["mirrors"][0]["external_registry_username"] == "puller"
+    assert {token["token"] for token in state["tokens"]} == {"<redacted>"}
+    assert {robot["token"] for robot in state["robots"]} == {"<redacted>"}
+    assert b"hunter2" not in response.data and b"admin-token" not in response.data
+
+
+def test_state_with_secrets_true_shows_them(default_client):
+    with_mirror_password(default_client)
+    state = default_client.get("/__mockquay__/state?secrets=true").json
+    assert state["mirrors"][0]["external_registry_password"] == "hunter2"
+    assert "admin-token" in {token["token"] for token in state["tokens"]}
+
+
+def test_state_shows_secrets_to_the_holder_of_the_admin_token():
+    client = create_app(Settings(admin_token="s3cret")).test_client()
+    with_mirror_password(client)
+    admin = {"X-Mockquay-Admin-Token": "s3cret"}
+    state = client.get("/__mockquay__/state", headers=admin).json
+    assert state["mirrors"][0]["external_registry_password"] == "hunter2"
+    assert client.get("/__mockquay__/state?secrets=true").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "method, path", [("PUT", "/__mockquay__/state"), ("POST", "/__mockquay__/seed")]
+)
+def test_a_document_with_redacted_secrets_is_refused_and_changes_nothing(
+    default_client, method, path
+):
+    redacted = default_client.get("/__mockquay__/state").json
+    before = default_client.get("/__mockquay__/state?secrets=true").json
+    response = default_client.open(path, method=method, json=redacted)
+    assert (response.status_code, response.json) == (
+        400,
+        {
+            "error": "the document holds secrets exported as '<redacted>': take the state with "
+            "GET /__mockquay__/state?secrets=true to put it back"
+        },
+    )
+    assert default_client.get("/__mockquay__/state?secrets=true").json == before
 
 
 def test_admin_token_is_enforced_when_set():

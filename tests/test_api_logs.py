@@ -11,9 +11,11 @@ import pytest
 from test_api_support import avatar, bearer
 from test_conformance_support import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
 
+from mockquay.app import create_app
 from mockquay.domain import audit
 from mockquay.domain.context import Context
 from mockquay.domain.identity import Caller
+from mockquay.settings import Settings
 
 LOGS = "/api/v1/repository/acme/app/logs"
 MIRROR = "/api/v1/repository/acme/app/mirror"
@@ -211,3 +213,22 @@ def test_log_view_shows_the_performer_as_it_is_now(default_client):
         **ADMIN_PERFORMER,
         "avatar": avatar("admin", "renamed@example.com", "user"),
     }
+
+
+def test_only_the_newest_entries_of_each_repository_are_kept():
+    client = create_app(Settings(audit_log_size=3)).test_client()
+    write_entries(client, *[datetime(2024, 1, 15, 0, minute) for minute in range(5)])
+    body = logs_of(client, f"{LOGS}?starttime=01/15/2024&endtime=01/15/2024")
+    assert [log["metadata"]["to"] for log in body["logs"]] == [4, 3, 2]
+    store = client.application.extensions["mockquay"].store
+    with store.transaction() as tx:
+        kept = sorted(key for key, _ in tx.scan("logs") if key.startswith("acme/app#"))
+        assert kept == ["acme/app#0000000002", "acme/app#0000000003", "acme/app#0000000004"]
+    assert client.delete("/api/v1/repository/acme/app", headers=headers()).status_code == 204
+    with store.transaction() as tx:
+        assert [key for key, _ in tx.scan("logs") if key.startswith("acme/app#")] == []
+
+
+def test_the_audit_log_size_is_a_setting_with_a_default_of_1000():
+    assert Settings().audit_log_size == 1000
+    assert Settings.from_env({"MOCKQUAY_AUDIT_LOG_SIZE": "50"}).audit_log_size == 50

@@ -240,12 +240,12 @@ def test_reset_to_empty_removes_every_rule(boot):
 
 def test_state_exports_rules_and_replacing_it_installs_them(default_client):
     default_client.post("/__mockquay__/faults", json=BUSY)
-    state = default_client.get("/__mockquay__/state").json
+    state = default_client.get("/__mockquay__/state?secrets=true").json
     assert state["faults"] == [BUSY_NORMAL]
     default_client.delete("/__mockquay__/faults")
     assert default_client.put("/__mockquay__/state", json=state).status_code == 200
     assert counts(default_client) == {"busy": (0, 0)}
-    assert default_client.get("/__mockquay__/state").json == state
+    assert default_client.get("/__mockquay__/state?secrets=true").json == state
 
 
 @pytest.mark.parametrize("transport", ["reset", "close", "malformed", "hang"])

@@ -11,7 +11,14 @@ import requests
 from conftest import CREATE_BODY, auth, quay_test_world
 
 from mockquay.app import create_app
-from mockquay.control.journal import Journal, JournalLayer, recorded_body, redact
+from mockquay.control.journal import (
+    BODY_LIMIT,
+    ENTRY_BYTES,
+    Journal,
+    JournalLayer,
+    recorded_body,
+    redact,
+)
 from mockquay.server import Server
 from mockquay.settings import Settings
 
@@ -340,3 +347,65 @@ def test_requests_over_http_from_many_threads_are_all_recorded_once():
     assert {(entry["operation"], entry["status"]) for entry in entries} == {
         ("getRepoMirrorConfig", 200)
     }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"external_registry_pass\\u0077ord": "s3cret"',
+        b"external_registry_pass%77ord=s3cret",
+        b"external_registry_pass%5Cu0077ord=s3cret",
+    ],
+    ids=["json-escape-in-invalid-json", "url-escape", "url-and-json-escape"],
+)
+def test_a_secret_key_hidden_behind_an_escape_is_still_redacted(data):
+    assert recorded_body(data) == "<redacted>"
+
+
+def test_an_escaped_secret_key_in_valid_json_is_redacted_by_its_decoded_name():
+    recorded = recorded_body(b'{"external_registry_pass\\u0077ord": "s3cret", "a": 1}')
+    assert recorded == {"external_registry_password": "<redacted>", "a": 1}
+
+
+def test_secret_query_parameters_are_redacted_by_their_decoded_name(default_client):
+    default_client.get(f"{ETCD_MIRROR}?password=s3cret&a=1&x%5Ftoken=t&b=password", headers=ADMIN)
+    [entry] = journal_of(default_client)
+    assert entry["query"] == "password=<redacted>&a=1&x%5Ftoken=<redacted>&b=password"
+    assert b"s3cret" not in default_client.get(REQUESTS).data
+
+
+def test_a_query_without_secrets_is_recorded_as_sent(default_client):
+    default_client.get(f"{ETCD_MIRROR}?a=1&b=%2F", headers=ADMIN)
+    [entry] = journal_of(default_client)
+    assert entry["query"] == "a=1&b=%2F"
+
+
+def test_a_body_over_the_limit_is_kept_cut_with_a_marker():
+    data = json.dumps({"external_registry_password": "p", "x": "y" * (BODY_LIMIT + 10)}).encode()
+    recorded = recorded_body(data)
+    assert recorded == (
+        '{"external_registry_password": "<redacted>", "x": "'
+        + "y" * (BODY_LIMIT - 51)
+        + f"...<truncated: {len(data)} bytes>"
+    )
+
+
+def test_a_text_body_over_the_limit_is_kept_cut_with_a_marker():
+    data = b"z" * (BODY_LIMIT + 1)
+    assert recorded_body(data) == "z" * BODY_LIMIT + f"...<truncated: {len(data)} bytes>"
+
+
+def test_the_journal_keeps_its_bodies_under_its_byte_budget():
+    journal = Journal(size=100, max_bytes=ENTRY_BYTES * 3 + 3000)
+    for number in range(5):
+        journal.add({"n": number, "operation": None, "repository": None, "method": "GET",
+                     "status": 200, "served": True, "time": 0.0}, 1000)  # fmt: skip
+    assert [entry["n"] for entry in journal.entries()] == [2, 3, 4]
+
+
+def test_an_entry_over_the_byte_budget_is_kept_alone():
+    journal = Journal(size=100, max_bytes=10)
+    for number in range(3):
+        journal.add({"n": number, "operation": None, "repository": None, "method": "GET",
+                     "status": 200, "served": True, "time": 0.0}, 1000)  # fmt: skip
+    assert [entry["n"] for entry in journal.entries()] == [2]

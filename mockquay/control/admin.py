@@ -2,7 +2,8 @@
 
 These are mock-only controls; they use the same emulator and store as the Quay API but never
 go through Quay's handlers. With ``--admin-token`` every request needs the header
-``X-Mockquay-Admin-Token``.
+``X-Mockquay-Admin-Token``. The state's passwords and tokens are shown only to a caller who
+presented that token or, without one configured, asked for them (``?secrets=true``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from mockquay import __version__
+from mockquay.control.secrets import REDACTED, is_secret, redact
 from mockquay.fixtures import FixtureError
 
 PREFIX = "/__mockquay__"
@@ -56,11 +58,31 @@ def _apply_document(apply: Callable[[object], None], answer: dict) -> Response |
     document = request.get_json(silent=True)
     if document is None:
         return error_response(400, "the body must be a JSON fixture document")
+    if _holds_redacted_secret(document):
+        return error_response(
+            400,
+            f"the document holds secrets exported as {REDACTED!r}: take the state with "
+            "GET /__mockquay__/state?secrets=true to put it back",
+        )
     try:
         apply(document)
     except FixtureError as error:
         return error_response(400, "invalid fixture document", problems=error.problems)
     return answer
+
+
+def _holds_redacted_secret(document: object) -> bool:
+    """Whether a password or token of ``document`` is :data:`REDACTED`, at any depth."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if any(is_secret(key) and item == REDACTED for key, item in value.items()):
+                return True
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 @blp.route("/health", methods=["GET"])
@@ -94,8 +116,13 @@ def seed():
 
 @blp.route("/state", methods=["GET"])
 def get_state():
-    """The whole state as a fixture document."""
-    return _emulator().export()
+    """The whole state as a fixture document; passwords and tokens are :data:`REDACTED` unless
+    an admin token is configured (and so was presented) or ``?secrets=true`` asks for them."""
+    emulator = _emulator()
+    state = emulator.export()
+    if emulator.settings.admin_token or request.args.get("secrets") == "true":
+        return state
+    return {section: redact(value) for section, value in state.items()}
 
 
 @blp.route("/state", methods=["PUT"])

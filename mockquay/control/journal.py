@@ -4,8 +4,10 @@ A :class:`Journal` is a bounded, thread-safe list of entries, newest last. The
 :class:`JournalLayer` WSGI middleware, wrapped outermost around the app, records one entry per
 request under ``/api/``: when it arrived, its method, path and query, the Quay operation and
 repository it names, the status answered (``None`` when a transport fault ended it without an
-answer), the fault rule that changed it, and the request body with every password and token
-replaced by :data:`REDACTED`. The admin API (``/__mockquay__``) is never recorded.
+answer), the fault rule that changed it, and the request body, with every password and token
+(in the body or the query, named by its decoded key) replaced by :data:`REDACTED`. Bodies are
+kept up to :data:`BODY_LIMIT` bytes and the journal's bodies up to ``max_bytes`` in all. The
+admin API (``/__mockquay__``) is never recorded.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from itertools import count
 from typing import Any
@@ -23,34 +25,54 @@ from typing import Any
 from flask import Flask
 
 from mockquay.control.fault_layer import FAULT_ENVIRON
+from mockquay.control.secrets import REDACTED, names_secret, redact, redacted_query
 from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
-
-#: What a secret in a recorded body becomes.
-REDACTED = "<redacted>"
-
-#: The words that make a body key a secret, anywhere in the key and in any case.
-SECRET_WORDS = ("password", "token")
 
 #: How many ``(method, path)`` names the layer remembers; it forgets them all when full.
 NAME_CACHE_SIZE = 4096
+
+#: The longest body kept whole (as JSON text); a longer one is kept cut, as text, with a marker.
+BODY_LIMIT = 64 * 1024
+
+#: How many bytes of bodies the journal keeps in all; beyond them the oldest entries go first.
+JOURNAL_BYTES = 16 * 1024 * 1024
+
+#: What an entry costs besides its body, counted against ``max_bytes``.
+ENTRY_BYTES = 512
 
 Entry = dict[str, Any]
 
 
 class Journal:
-    """The last ``size`` requests to Quay's API, newest last; ``size`` 0 records nothing."""
+    """The last ``size`` requests to Quay's API, newest last, ``max_bytes`` of bodies at most;
+    ``size`` 0 records nothing."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 10_000, max_bytes: int = JOURNAL_BYTES) -> None:
         self.size = size
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self.max_bytes = max_bytes
+        self._entries: deque[Entry] = deque()
+        self._costs: deque[int] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._ids = count(1)
 
-    def add(self, entry: Entry) -> Entry:
-        """Append ``entry`` with the next id; the caller may still fill in its answer."""
+    def add(self, entry: Entry, cost: int = 0) -> Entry:
+        """Append ``entry`` with the next id; the caller may still fill in its answer.
+
+        ``cost`` is the entry's size in bytes (its body's); the oldest entries go until the
+        journal holds at most ``size`` entries and ``max_bytes`` bytes, or only this one.
+        """
+        cost += ENTRY_BYTES
         with self._lock:
             entry["id"] = next(self._ids)
             self._entries.append(entry)
+            self._costs.append(cost)
+            self._bytes += cost
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.size or self._bytes > self.max_bytes
+            ):
+                self._entries.popleft()
+                self._bytes -= self._costs.popleft()
         return entry
 
     def entries(
@@ -87,6 +109,8 @@ class Journal:
         with self._lock:
             cleared = len(self._entries)
             self._entries.clear()
+            self._costs.clear()
+            self._bytes = 0
         return cleared
 
 
@@ -111,36 +135,33 @@ def _presented(entry: Entry) -> Entry:
     return entry
 
 
-def redact(value: Any) -> Any:
-    """``value`` with the value of every key naming a password or token replaced, at any depth."""
-    if isinstance(value, Mapping):
-        return {
-            key: REDACTED
-            if any(word in str(key).lower() for word in SECRET_WORDS)
-            else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
 def recorded_body(data: bytes) -> Any:
     """A request body as the journal keeps it: parsed and redacted JSON, else text.
 
     Text that is not JSON is kept only when it names no password or token, since its secrets
-    cannot be told apart from the rest.
+    cannot be told apart from the rest. A body longer than :data:`BODY_LIMIT` is kept as its
+    first :data:`BODY_LIMIT` characters (redacted JSON text, or the text) and a marker.
     """
     text = data.decode("utf-8", "replace")
     try:
-        return redact(json.loads(text))
+        body = redact(json.loads(text))
     except (ValueError, RecursionError):
         # Not JSON, or nested too deeply to parse: the journal must not fail the request.
         pass
-    lowered = text.lower()
-    if any(word in lowered for word in SECRET_WORDS):
+    else:
+        if len(data) <= BODY_LIMIT:
+            return body
+        try:
+            return _cut(json.dumps(body), len(data))
+        except (ValueError, RecursionError):
+            return _cut("", len(data))
+    if names_secret(text):
         return REDACTED
-    return text
+    return text if len(data) <= BODY_LIMIT else _cut(text, len(data))
+
+
+def _cut(text: str, size: int) -> str:
+    return f"{text[:BODY_LIMIT]}...<truncated: {size} bytes>"
 
 
 class JournalLayer:
@@ -168,7 +189,8 @@ class JournalLayer:
         path = environ.get("PATH_INFO", "")
         if not self.journal.size or not path.startswith(QUAY_API_PREFIX):
             return self.wsgi_app(environ, start_response)
-        entry = self.journal.add(self._entry_for(environ, path))
+        entry = self._entry_for(environ, path)
+        entry = self.journal.add(entry, _cost(entry, environ))
 
         def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
             entry["status"] = int(status[:3])
@@ -195,7 +217,7 @@ class JournalLayer:
             "method": method,
             # WSGI hands the path over as Latin-1; clients sent UTF-8.
             "path": path.encode("latin-1").decode("utf-8", "replace"),
-            "query": environ.get("QUERY_STRING", ""),
+            "query": redacted_query(environ.get("QUERY_STRING", "")),
             "operation": operation,
             "repository": repository,
             "served": served,
@@ -223,6 +245,19 @@ class JournalLayer:
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))
         return recorded_body(data)
+
+
+def _cost(entry: Entry, environ: dict) -> int:
+    """The bytes an entry's path, query and body take, about."""
+    body = entry["body"]
+    if body is None:
+        size = 0
+    elif isinstance(body, str):
+        size = len(body)
+    else:
+        # Parsed JSON, never longer than BODY_LIMIT: what the client sent.
+        size = int(environ["CONTENT_LENGTH"])
+    return len(entry["path"]) + len(entry["query"]) + size
 
 
 def _path_is_routed(app: Flask, environ: dict) -> bool:

@@ -10,7 +10,9 @@ Quay records a repository's entries in two ways, and their metadata differ:
   handler's metadata, then the OAuth token's id and application only.
 
 Values are stored as Quay's ``json.dumps(..., default=_json_serialize)`` would keep them.
-Entries are kept per repository in the order they were written.
+Entries are kept per repository in the order they were written, the newest
+``QuayConfig.audit_log_size`` of each: Quay keeps every entry in its database, a mock keeps
+its memory bounded.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ def log_action(
 
 def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
     """The log entries of ``repository``, oldest first."""
-    counter = tx.get("log_counters", repository) or {"count": 0}
-    for number in range(counter["count"]):
+    first, count = _span(tx, repository)
+    for number in range(first, count):
         entry = tx.get("logs", _key(repository, number))
         if entry is not None:
             yield entry
@@ -67,8 +69,8 @@ def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
 def forget(tx: Transaction, repository: str) -> None:
     """Drop the log of a deleted repository: Quay keeps it with the old repository row, so a
     new repository of the same name starts with an empty log."""
-    counter = tx.get("log_counters", repository) or {"count": 0}
-    for number in range(counter["count"]):
+    first, count = _span(tx, repository)
+    for number in range(first, count):
         tx.delete("logs", _key(repository, number))
     tx.delete("log_counters", repository)
 
@@ -76,7 +78,7 @@ def forget(tx: Transaction, repository: str) -> None:
 def _append(
     tx: Transaction, ctx: Context, repository: str, kind: str, metadata: dict[str, Any]
 ) -> None:
-    counter = tx.get("log_counters", repository) or {"count": 0}
+    first, count = _span(tx, repository)
     entry = {
         "kind": kind,
         "metadata": metadata,
@@ -84,8 +86,18 @@ def _append(
         "datetime": store_date(ctx.now),
         "performer": ctx.caller.username,
     }
-    tx.put("logs", _key(repository, counter["count"]), entry)
-    tx.put("log_counters", repository, {"count": counter["count"] + 1})
+    tx.put("logs", _key(repository, count), entry)
+    count += 1
+    while count - first > ctx.config.audit_log_size:
+        tx.delete("logs", _key(repository, first))
+        first += 1
+    tx.put("log_counters", repository, {"count": count, "first": first})
+
+
+def _span(tx: Transaction, repository: str) -> tuple[int, int]:
+    """The numbers of the repository's oldest kept entry and of its next one."""
+    counter = tx.get("log_counters", repository) or {"count": 0}
+    return counter.get("first", 0), counter["count"]
 
 
 def _key(repository: str, number: int) -> str:

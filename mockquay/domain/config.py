@@ -41,15 +41,20 @@ class QuayConfig:
     global_readonly_super_users: frozenset[str] = frozenset()
     ssrf_allowed_hosts: tuple[str, ...] = ()
     dns: Mapping[str, Any] = field(default_factory=dict)
+    #: How many audit log entries mockquay keeps per repository, the newest (not a Quay key).
+    audit_log_size: int = 1000
 
     def feature(self, name: str) -> bool:
         """The value of ``FEATURE_<name>``."""
         return bool(self.features.get(name, DEFAULT_FEATURES.get(name, False)))
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], default_profile: str | None) -> QuayConfig:
+    def from_settings(
+        cls, settings: Mapping[str, Any], default_profile: str | None, audit_log_size: int = 1000
+    ) -> QuayConfig:
         """Build from a validated ``settings:`` document; its ``profile`` beats the default."""
         return cls(
+            audit_log_size=audit_log_size,
             profile=get_profile(settings.get("profile") or default_profile),
             features={**DEFAULT_FEATURES, **settings.get("features", {})},
             registry_state=settings.get("registry_state", "normal"),

@@ -1,0 +1,60 @@
+"""Passwords and tokens: how mockquay tells them apart and hides them where it shows requests
+and state.
+
+A secret is the value of a key naming a password or token (:data:`SECRET_WORDS`, anywhere in
+the key, in any case), judged on the key as decoded: a JSON ``\\u`` escape or a URL escape does
+not hide it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote_plus
+
+#: What a secret becomes where mockquay shows it.
+REDACTED = "<redacted>"
+
+#: The words that make a key a secret, anywhere in the key and in any case.
+SECRET_WORDS = ("password", "token")
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def is_secret(key: object) -> bool:
+    """Whether a (decoded) key names a password or token."""
+    lowered = str(key).lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def redact(value: Any) -> Any:
+    """``value`` with the value of every key naming a password or token replaced, at any depth."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED if is_secret(key) else redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def names_secret(text: str) -> bool:
+    """Whether ``text`` names a password or token, also behind JSON ``\\u`` or URL escapes."""
+    unquoted = unquote_plus(text)
+    return any(
+        is_secret(variant) for variant in (text, unquoted, _unescaped(text), _unescaped(unquoted))
+    )
+
+
+def _unescaped(text: str) -> str:
+    return _JSON_ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
+
+
+def redacted_query(query: str) -> str:
+    """A query string with the value of every parameter naming a password or token replaced."""
+    if not query or not names_secret(query):
+        return query
+    parts = []
+    for part in query.split("&"):
+        key, _, _ = part.partition("=")
+        parts.append(f"{key}={REDACTED}" if names_secret(key) else part)
+    return "&".join(parts)
