@@ -253,11 +253,10 @@ class _Persistence:
     key, doc or null], ...]}`` or ``{"replace": tables}``. Lines are handed to the operating
     system (``os.write``) under the store lock, before the transaction returns.
 
-    Compaction opens log ``N+1`` and takes the state under the lock, then writes ``FILE`` of
-    epoch ``N+1`` atomically and deletes older logs. Replaying a log's lines over a state that
-    already holds some of them gives the same state (each line sets whole documents), so a
-    crash at any step leaves ``FILE`` plus the logs of its epoch and later: start-up replays
-    them in order, stopping at a torn line.
+    Compaction, under the lock, takes the state and opens log ``N+1`` for the commits after it;
+    then it writes ``FILE`` of epoch ``N+1`` atomically and deletes older logs. A crash at any
+    step leaves ``FILE`` and the logs of its epoch and later, which start-up replays in order,
+    stopping at a torn line.
 
     A failed write does not stop persistence: the writer retries a compaction every
     :data:`FSYNC_INTERVAL` seconds, logs the failure (once per episode, then once a minute)
@@ -268,7 +267,6 @@ class _Persistence:
         self.path = path
         self._lock = lock
         self._dump = dump
-        self._folder = os.path.dirname(os.path.abspath(path))
         self._epoch = 0
         self._fd: int | None = None
         self._log_bytes = 0
@@ -303,7 +301,8 @@ class _Persistence:
 
     def append(self, line: str) -> None:
         """Hand one commit's line to the operating system; call with the store lock held."""
-        if self._broken:
+        if self._broken or self._fd is None:
+            # Broken: the next compaction writes the whole state. None: closed.
             return
         data = (line + "\n").encode()
         try:
