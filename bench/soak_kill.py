@@ -42,6 +42,19 @@ def mirror_path(slot: int) -> str:
     return f"/api/v1/repository/acme/{name}/mirror"
 
 
+def send(client: http.client.HTTPConnection, method: str, path: str, body: dict) -> int | None:
+    """The status of one JSON request as the admin, or None once the server is gone."""
+    try:
+        client.request(
+            method, path, json.dumps(body), {**ADMIN, "Content-Type": "application/json"}
+        )
+        response = client.getresponse()
+        response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    return response.status
+
+
 def one_round(data: Path, fixtures: Path, round_number: int) -> tuple[int, int]:
     """One start, write, kill -9, restart; ``(acknowledged writes, acknowledged writes lost)``."""
     process, url = start(data, fixtures)
@@ -60,14 +73,9 @@ def one_round(data: Path, fixtures: Path, round_number: int) -> tuple[int, int]:
         interval = 100_000 * (round_number + 1)
         while not stop.is_set():
             interval += 1
-            try:
-                client.request("PUT", mirror_path(slot), json.dumps({"sync_interval": interval}),
-                               {**ADMIN, "Content-Type": "application/json"})  # fmt: skip
-                response = client.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
+            status = send(client, "PUT", mirror_path(slot), {"sync_interval": interval})
+            if status is None:
                 return
-            status = response.status
             if status == 201:
                 acknowledged_interval[slot] = interval
                 acknowledged[0] += 1
@@ -84,14 +92,9 @@ def one_round(data: Path, fixtures: Path, round_number: int) -> tuple[int, int]:
             name = f"soak{round_number}x{slot}x{number}"
             body = {"namespace": "acme", "repository": name, "visibility": "private",
                     "description": ""}  # fmt: skip
-            try:
-                client.request("POST", "/api/v1/repository", json.dumps(body),
-                               {**ADMIN, "Content-Type": "application/json"})  # fmt: skip
-                response = client.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
+            status = send(client, "POST", "/api/v1/repository", body)
+            if status is None:
                 return
-            status = response.status
             if status == 201:
                 created.append(name)
                 acknowledged[0] += 1

@@ -133,6 +133,15 @@ def names(store: Store, kind: str = "users") -> list[str]:
         return sorted(key for key, _ in tx.scan(kind))
 
 
+def names_after_kill(path, tmp_path) -> list[str]:
+    """The users a store started on a :func:`killed_copy` of ``path`` holds."""
+    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
+    try:
+        return names(reopened)
+    finally:
+        reopened.close()
+
+
 def test_a_commit_is_in_the_change_log_when_the_transaction_returns(tmp_path):
     path = tmp_path / "live" / "state.json"
     path.parent.mkdir()
@@ -142,9 +151,7 @@ def test_a_commit_is_in_the_change_log_when_the_transaction_returns(tmp_path):
     with store.transaction() as tx:
         tx.put("users", "bob", {"username": "bob"})
         tx.delete("users", "alice")
-    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
-    assert names(reopened) == ["bob"]
-    reopened.close()
+    assert names_after_kill(path, tmp_path) == ["bob"]
     store.close()
 
 
@@ -158,9 +165,7 @@ def test_a_whole_state_replacement_survives_a_kill(tmp_path):
     store.restore(empty)
     with store.transaction() as tx:
         tx.put("users", "carol", {"username": "carol"})
-    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
-    assert names(reopened) == ["carol"]
-    reopened.close()
+    assert names_after_kill(path, tmp_path) == ["carol"]
     store.close()
 
 
@@ -180,9 +185,7 @@ def test_a_kill_during_compaction_loses_nothing(tmp_path, monkeypatch):
     with store.transaction() as tx:
         tx.put("users", "bob", {"username": "bob"})
     monkeypatch.undo()
-    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
-    assert names(reopened) == ["alice", "bob"]
-    reopened.close()
+    assert names_after_kill(path, tmp_path) == ["alice", "bob"]
     store.close()
 
 
@@ -195,9 +198,7 @@ def test_a_torn_last_line_is_dropped_and_the_lines_before_it_kept(tmp_path):
     assert len(log_path) == 1
     with open(tmp_path / log_path[0], "a") as log:
         log.write('{"writes": [["users", "bob", {"usern')
-    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
-    assert names(reopened) == ["alice"]
-    reopened.close()
+    assert names_after_kill(path, tmp_path) == ["alice"]
     store.close()
 
 
@@ -235,9 +236,7 @@ def test_a_failed_write_is_reported_retried_and_then_catches_up(tmp_path):
         tx.put("users", "carol", {"username": "carol"})
     store._files.tick()
     assert store.persistence() == {"file": str(path), "ok": True, "error": None, "since": None}
-    reopened = Store(killed_copy(path, tmp_path / "after-kill"))
-    assert names(reopened) == ["alice", "bob", "carol"]
-    reopened.close()
+    assert names_after_kill(path, tmp_path) == ["alice", "bob", "carol"]
     store.close()
 
 
