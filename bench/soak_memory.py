@@ -1,9 +1,9 @@
 """Resident memory after many mixed requests (``python bench/soak_memory.py [REQUESTS]``).
 
 In process, through Flask's test client (no sockets, so it stays quick): PUT and GET a mirror,
-sync-now, create and delete repositories, read audit logs, and every 1,000th request a
-1 MiB body. Prints the resident set size at the start, every 20,000 requests, after
-``POST /__mockquay__/reset`` and after a garbage collection.
+sync-now, create repositories (half of them deleted again), read the audit log and the user,
+and every 1,000th request a 1 MiB body. Prints the resident set size at the start, every
+20,000 requests, after ``POST /__mockquay__/reset`` and after a garbage collection.
 """
 
 from __future__ import annotations
@@ -30,23 +30,30 @@ def rss_mb() -> float:
 
 
 def one(client, number: int) -> None:
-    kind = number % 10
+    kind = number % 20
     if number % 1000 == 999:
         client.put(MIRROR, data=BIG, headers=ADMIN, content_type="application/json")
-    elif kind < 4:
+    elif kind < 8:
         client.put(MIRROR, json={"sync_interval": 60 + number}, headers=ADMIN)
-    elif kind < 6:
+    elif kind < 14:
         client.get(MIRROR, headers=ADMIN)
-    elif kind == 6:
+    elif kind < 16:
         client.post(f"{MIRROR}/sync-now", headers=ADMIN)
-    elif kind == 7:
+    elif kind == 16:
         body = {"namespace": "acme", "repository": f"soak{number}", "visibility": "private",
                 "description": "d" * 200}  # fmt: skip
         client.post("/api/v1/repository", json=body, headers=ADMIN)
-    elif kind == 8:
+    elif kind == 17:
         client.delete(f"/api/v1/repository/acme/soak{number - 1}", headers=ADMIN)
-    else:
+    elif kind == 18:
+        # Every other created repository is kept, with its log.
+        body = {"namespace": "acme", "repository": f"kept{number}", "visibility": "private",
+                "description": ""}  # fmt: skip
+        client.post("/api/v1/repository", json=body, headers=ADMIN)
+    elif number % 100 == 19:
         client.get("/api/v1/repository/acme/etcd/logs", headers=ADMIN)
+    else:
+        client.get("/api/v1/user/", headers=ADMIN)
 
 
 def main() -> int:

@@ -36,7 +36,7 @@ from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 #: How many TinyDB tables one kind is spread over.
 BUCKETS = 512
@@ -130,26 +130,25 @@ class Transaction:
                 yield key, _copy(doc)
 
     def _commit(self) -> list[tuple[str, str, Doc | None]]:
-        """Apply the buffered writes; return them as ``(kind, key, doc or None)``."""
+        """Apply the buffered writes; return them as ``(kind, key, doc or None)``.
+
+        A write replaces its table by a changed copy, as TinyDB's own writes do, and never
+        changes a table or document in place: so a shallow copy of the tables taken under the
+        lock stays a consistent snapshot after it is released (see :meth:`Store._frozen`).
+        """
+        tables = self._db.storage.read()
+        if tables is None:
+            tables = {}
+            self._db.storage.write(tables)
         for (kind, key), doc in self._pending.items():
-            table = self._db.table(_table_name(kind, key))
-            exists = table.contains(doc_id=key)
+            name = _table_name(kind, key)
+            table = dict(tables.get(name, ()))
             if doc is None:
-                if exists:
-                    table.remove(doc_ids=[key])
-            elif exists:
-                table.update(_replace_with(doc), doc_ids=[key])
+                table.pop(key, None)
             else:
-                table.insert(Document(doc, doc_id=key))
+                table[key] = doc
+            tables[name] = table
         return [(kind, key, doc) for (kind, key), doc in self._pending.items()]
-
-
-def _replace_with(new: Doc):
-    def replace(doc: dict) -> None:
-        doc.clear()
-        doc.update(new)
-
-    return replace
 
 
 class StateFileError(ValueError):
@@ -171,7 +170,7 @@ class Store:
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
         self.generation = 0
         if self._path is not None:
-            self._files = _Persistence(self._path, self._lock, self.snapshot)
+            self._files = _Persistence(self._path, self._lock, self._frozen)
             self._replace(self._files.load())
             self._loaded = bool(self._db.storage.read())
             self._files.start()
@@ -238,6 +237,10 @@ class Store:
         if writes and self._files is not None:
             self._files.append(json.dumps({"writes": writes}))
 
+    def _frozen(self) -> dict:
+        """The tables as they are now, safe to read without the lock (see ``_commit``)."""
+        return dict(self._db.storage.read() or {})
+
     def _replace(self, data: dict) -> None:
         self._db = _Database(storage=MemoryStorage)
         self._db.storage.write(data)
@@ -263,10 +266,10 @@ class _Persistence:
     and :meth:`status` reports it until a write succeeds.
     """
 
-    def __init__(self, path: str, lock: threading.RLock, dump: Callable[[], str]) -> None:
+    def __init__(self, path: str, lock: threading.RLock, frozen: Callable[[], dict]) -> None:
         self.path = path
         self._lock = lock
-        self._dump = dump
+        self._frozen = frozen
         self._epoch = 0
         self._fd: int | None = None
         self._log_bytes = 0
@@ -320,13 +323,14 @@ class _Persistence:
     def compact(self) -> None:
         """Write the whole state to ``FILE`` and continue in a new, empty log."""
         with self._lock:
-            text = self._dump()
+            tables = self._frozen()
             epoch = self._epoch + 1
             fd = _new_log(self._log_path(epoch), epoch)
             old, self._fd = self._fd, fd
             self._epoch, self._log_bytes, self._broken = epoch, 0, False
         if old is not None:
             os.close(old)
+        text = json.dumps(tables)
         document = f'{{"format": "{STATE_FORMAT}", "version": {STATE_VERSION}, "epoch": {epoch}, '
         _atomic_write(self.path, f'{document}"tables": {text}}}')
         self._state_bytes = len(text)

@@ -349,3 +349,18 @@ def test_concurrent_read_modify_write_loses_no_update():
         thread.join()
     with store.transaction() as tx:
         assert tx.get("counters", "hits") == {"n": 1600}
+
+
+def test_the_tables_compaction_takes_are_not_changed_by_later_commits():
+    store = Store()
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice", "n": 1})
+        tx.put("users", "carol", {"username": "carol"})
+    frozen = store._frozen()
+    before = json.dumps(frozen, sort_keys=True)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice", "n": 2})
+        tx.delete("users", "carol")
+        tx.put("users", "bob", {"username": "bob"})
+    assert json.dumps(frozen, sort_keys=True) == before
+    assert names(store) == ["alice", "bob"]
