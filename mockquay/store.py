@@ -280,6 +280,7 @@ class _Persistence:
         self._error: str | None = None
         self._since: str | None = None
         self._logged_at = 0.0
+        self._compacting = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._writer = threading.Thread(target=self._run, name="mockquay-store-writer", daemon=True)
@@ -322,6 +323,11 @@ class _Persistence:
 
     def compact(self) -> None:
         """Write the whole state to ``FILE`` and continue in a new, empty log."""
+        # One at a time: a slower, older compaction must not replace a newer FILE.
+        with self._compacting:
+            self._compact()
+
+    def _compact(self) -> None:
         with self._lock:
             tables = self._frozen()
             epoch = self._epoch + 1

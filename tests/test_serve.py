@@ -172,3 +172,17 @@ def test_a_data_file_that_is_not_mockquay_state_stops_the_server_and_is_kept(tmp
     )
     assert data.read_text() == '{"hello": 1}'
     assert [path.name for path in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_data_file_in_a_missing_folder_stops_the_server_at_once(tmp_path):
+    data = tmp_path / "missing" / "state.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("mockquay: [Errno 2] No such file or directory: ")
+    assert not data.parent.exists()
