@@ -409,3 +409,15 @@ def test_an_entry_over_the_byte_budget_is_kept_alone():
         journal.add({"n": number, "operation": None, "repository": None, "method": "GET",
                      "status": 200, "served": True, "time": 0.0}, 1000)  # fmt: skip
     assert [entry["n"] for entry in journal.entries()] == [2]
+
+
+def test_a_large_body_reaches_quay_whole_and_is_recorded_cut(default_client):
+    body = {"sync_interval": 60, "padding": "p" * (BODY_LIMIT * 2)}
+    data = json.dumps(body)
+    response = default_client.put(
+        ETCD_MIRROR, data=data, headers=ADMIN, content_type="application/json"
+    )
+    assert response.status_code == 201
+    [entry] = journal_of(default_client)
+    assert entry["body"] == data[:BODY_LIMIT] + f"...<truncated: {len(data)} bytes>"
+    assert default_client.get(ETCD_MIRROR, headers=ADMIN).json["sync_interval"] == 60
