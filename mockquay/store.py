@@ -235,7 +235,12 @@ class Store:
     def _apply(self, tx: Transaction) -> None:
         writes = tx._commit()
         if writes and self._files is not None:
-            self._files.append(json.dumps({"writes": writes}))
+            try:
+                line = json.dumps({"writes": writes})
+            except (ValueError, RecursionError) as error:
+                self._files.fail(error)
+            else:
+                self._files.append(line)
 
     def _frozen(self) -> dict:
         """The tables as they are now, safe to read without the lock (see ``_commit``)."""
@@ -312,14 +317,18 @@ class _Persistence:
         try:
             _write_all(self._fd, data)
         except OSError as error:
-            self._broken = True
-            self._failed(error)
-            self._wake.set()
+            self.fail(error)
             return
         self._log_bytes += len(data)
         self._unsynced = True
         if self._log_bytes > max(COMPACT_BYTES, self._state_bytes):
             self._wake.set()
+
+    def fail(self, error: BaseException) -> None:
+        """A change could not be logged: report it, and have the writer write the whole state."""
+        self._broken = True
+        self._failed(error)
+        self._wake.set()
 
     def compact(self) -> None:
         """Write the whole state to ``FILE`` and continue in a new, empty log."""

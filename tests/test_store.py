@@ -364,3 +364,22 @@ def test_the_tables_compaction_takes_are_not_changed_by_later_commits():
         tx.put("users", "bob", {"username": "bob"})
     assert json.dumps(frozen, sort_keys=True) == before
     assert names(store) == ["alice", "bob"]
+
+
+def test_a_change_the_log_could_not_take_is_written_with_the_whole_state(tmp_path, monkeypatch):
+    path = tmp_path / "live" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+
+    def disk_full(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "_write_all", disk_full)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    assert store.persistence()["error"] == "[Errno 28] No space left on device"
+    monkeypatch.undo()
+    store._files.tick()
+    assert store.persistence()["ok"] is True
+    assert names_after_kill(path, tmp_path) == ["alice"]
+    store.close()
