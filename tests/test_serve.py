@@ -22,6 +22,16 @@ CREATE = {
 }
 
 
+def serve_until_exit(*arguments: str) -> subprocess.CompletedProcess:
+    """``mockquay serve --port 0 ARGUMENTS`` run to its exit (for a refusal at start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 @pytest.fixture
 def served():
     server = Served()
@@ -79,12 +89,7 @@ def test_profile_flag_and_environment(tmp_path):
 
 
 def test_unknown_profile_is_refused_with_the_known_ones():
-    result = subprocess.run(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--profile", "2.9"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_until_exit("--profile", "2.9")
     assert result.returncode == 2
     assert "unknown Quay profile '2.9': use one of 3.8, 3.12, 3.15, 3.17, latest" in result.stderr
 
@@ -122,12 +127,7 @@ def test_sigint_stops_the_server_cleanly(tmp_path):
 def test_invalid_fixtures_stop_the_server_with_the_problem(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("users: [{username: a, colour: red}]\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--fixtures", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_until_exit("--fixtures", str(bad))
     assert result.returncode == 2
     assert f"{bad}: users[0]: unknown key(s): colour" in result.stderr
 
@@ -157,12 +157,7 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path):
 def test_a_data_file_that_is_not_mockquay_state_stops_the_server_and_is_kept(tmp_path):
     data = tmp_path / "state.json"
     data.write_text('{"hello": 1}')
-    result = subprocess.run(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_until_exit("--data", str(data))
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
@@ -176,12 +171,7 @@ def test_a_data_file_that_is_not_mockquay_state_stops_the_server_and_is_kept(tmp
 
 def test_a_data_file_in_a_missing_folder_stops_the_server_at_once(tmp_path):
     data = tmp_path / "missing" / "state.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_until_exit("--data", str(data))
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith("mockquay: [Errno 2] No such file or directory: ")

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +134,18 @@ def names(store: Store, kind: str = "users") -> list[str]:
         return sorted(key for key, _ in tx.scan(kind))
 
 
+@pytest.fixture
+def alice_store(tmp_path):
+    """A store kept in ``tmp_path/live/state.json`` that holds the user alice."""
+    path = tmp_path / "live" / "state.json"
+    path.parent.mkdir()
+    store = Store(path)
+    with store.transaction() as tx:
+        tx.put("users", "alice", {"username": "alice"})
+    yield store
+    store.close()
+
+
 def names_after_kill(path, tmp_path) -> list[str]:
     """The users a store started on a :func:`killed_copy` of ``path`` holds."""
     reopened = Store(killed_copy(path, tmp_path / "after-kill"))
@@ -142,39 +155,28 @@ def names_after_kill(path, tmp_path) -> list[str]:
         reopened.close()
 
 
-def test_a_commit_is_in_the_change_log_when_the_transaction_returns(tmp_path):
-    path = tmp_path / "live" / "state.json"
-    path.parent.mkdir()
-    store = Store(path)
-    with store.transaction() as tx:
-        tx.put("users", "alice", {"username": "alice"})
+def test_a_commit_is_in_the_change_log_when_the_transaction_returns(alice_store, tmp_path):
+    store = alice_store
+    path = Path(store.path)
     with store.transaction() as tx:
         tx.put("users", "bob", {"username": "bob"})
         tx.delete("users", "alice")
     assert names_after_kill(path, tmp_path) == ["bob"]
-    store.close()
 
 
-def test_a_whole_state_replacement_survives_a_kill(tmp_path):
-    path = tmp_path / "live" / "state.json"
-    path.parent.mkdir()
-    store = Store(path)
-    with store.transaction() as tx:
-        tx.put("users", "alice", {"username": "alice"})
+def test_a_whole_state_replacement_survives_a_kill(alice_store, tmp_path):
+    store = alice_store
+    path = Path(store.path)
     empty = Store().snapshot()
     store.restore(empty)
     with store.transaction() as tx:
         tx.put("users", "carol", {"username": "carol"})
     assert names_after_kill(path, tmp_path) == ["carol"]
-    store.close()
 
 
-def test_a_kill_during_compaction_loses_nothing(tmp_path, monkeypatch):
-    path = tmp_path / "live" / "state.json"
-    path.parent.mkdir()
-    store = Store(path)
-    with store.transaction() as tx:
-        tx.put("users", "alice", {"username": "alice"})
+def test_a_kill_during_compaction_loses_nothing(alice_store, tmp_path, monkeypatch):
+    store = alice_store
+    path = Path(store.path)
 
     def killed(path, text):
         raise OSError("killed before the state file was replaced")
@@ -186,7 +188,6 @@ def test_a_kill_during_compaction_loses_nothing(tmp_path, monkeypatch):
         tx.put("users", "bob", {"username": "bob"})
     monkeypatch.undo()
     assert names_after_kill(path, tmp_path) == ["alice", "bob"]
-    store.close()
 
 
 def test_a_torn_last_line_is_dropped_and_the_lines_before_it_kept(tmp_path):
@@ -216,12 +217,9 @@ def test_a_clean_close_leaves_the_whole_state_in_the_file_and_an_empty_log(tmp_p
     assert (tmp_path / logs[0]).read_text().count("\n") == 1
 
 
-def test_a_failed_write_is_reported_retried_and_then_catches_up(tmp_path):
-    path = tmp_path / "data" / "state.json"
-    path.parent.mkdir()
-    store = Store(path)
-    with store.transaction() as tx:
-        tx.put("users", "alice", {"username": "alice"})
+def test_a_failed_write_is_reported_retried_and_then_catches_up(alice_store, tmp_path):
+    store = alice_store
+    path = Path(store.path)
     shutil.rmtree(path.parent)
     with store.transaction() as tx:
         tx.put("users", "bob", {"username": "bob"})
@@ -237,7 +235,6 @@ def test_a_failed_write_is_reported_retried_and_then_catches_up(tmp_path):
     store._files.tick()
     assert store.persistence() == {"file": str(path), "ok": True, "error": None, "since": None}
     assert names_after_kill(path, tmp_path) == ["alice", "bob", "carol"]
-    store.close()
 
 
 def test_a_failed_write_is_logged_once_per_episode(tmp_path, caplog):
