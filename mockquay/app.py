@@ -13,20 +13,9 @@ from mockquay.control import admin, faults_api, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
-from mockquay.quay_api import (
-    discovery,
-    entities,
-    error,
-    errors,
-    logs,
-    mirror,
-    mirror_health,
-    organization,
-    repository,
-    robot,
-    user,
-)
+from mockquay.quay_api import errors
 from mockquay.quay_api.pipeline import add_cors_headers
+from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
 from mockquay.settings import Settings
 
@@ -51,16 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
     for blueprint in (
-        mirror.blp,
-        repository.blp,
-        user.blp,
-        organization.blp,
-        robot.blp,
-        entities.blp,
-        logs.blp,
-        mirror_health.blp,
-        error.blp,
-        discovery.blp,
+        *BLUEPRINTS,
         admin.blp,
         journal_api.blp,
         worker.blp,

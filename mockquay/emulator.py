@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
 from mockquay.domain.config import QuayConfig
@@ -14,8 +15,6 @@ from mockquay.fixtures import (
     apply_documents,
     bundled_default,
     export_state,
-    fault_rules,
-    put_fault_rules,
     read_documents,
     read_fault_documents,
 )

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
@@ -61,9 +62,6 @@ MIRROR_OPTIONAL = (
 
 #: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
 FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed")
-
-#: Where the fault rules are kept: one document, so that their order is kept.
-_FAULT_RULES = ("faults", "rules")
 
 _ALLOWED_KEYS = {
     "users": {"username", "email"},
@@ -268,16 +266,6 @@ def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
             check.problem(f"faults{index}", f"{field}: {problem}")
         return
     put_fault_rules(tx, installed + [rule.to_dict() for rule in new])
-
-
-def fault_rules(tx: Transaction) -> list[dict[str, Any]]:
-    """The installed fault rules in order, in their normal form."""
-    return (tx.get(*_FAULT_RULES) or {"rules": []})["rules"]
-
-
-def put_fault_rules(tx: Transaction, rules: list[dict[str, Any]]) -> None:
-    """Replace the installed fault rules by ``rules`` (normal form, in order)."""
-    tx.put(*_FAULT_RULES, {"rules": rules})
 
 
 def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Any]]:
