@@ -13,7 +13,8 @@ from mockquay.control import admin, faults_api, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
-from mockquay.quay_api import errors
+from mockquay.extension import EXTENSION, emulator_of
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
@@ -47,14 +48,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         faults_api.blp,
     ):
         api.register_blueprint(blueprint)
-    app.extensions["mockquay"] = Emulator(settings)
+    app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.after_request(_after_request)
     app.wsgi_app = FaultLayer(app, app.wsgi_app)
     # Outermost, so the journal sees every request as sent and every answer as given: keep last.
     app.wsgi_app = JournalLayer(
-        app, app.wsgi_app, app.extensions["mockquay"].journal, settings.max_body_bytes
+        app, app.wsgi_app, emulator_of(app).journal, settings.max_body_bytes
     )
     return app
 
@@ -71,7 +72,7 @@ def _http_error(error: HTTPException) -> Response:
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return errors.werkzeug_error(error.code, error.description, headers)
+        return answers.werkzeug_error(error.code, error.description, headers)
     return error.get_response()
 
 
@@ -79,7 +80,7 @@ def _internal_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
     logger.exception("mockquay internal error on %s %s", request.method, request.path)
-    return errors.internal_error(error)
+    return answers.internal_error(error)
 
 
 def _after_request(response: Response) -> Response:

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from mockquay.extension import emulator_of
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile
 from mockquay.settings import Settings
@@ -89,7 +90,7 @@ def serve(arguments: argparse.Namespace) -> int:
     except (UnknownProfile, FixtureError, ValueError) as error:
         print(f"mockquay: {error}", file=sys.stderr)
         return 2
-    emulator = app.extensions["mockquay"]
+    emulator = emulator_of(app)
     _log_faults()
     server = Server(app, settings.host, settings.port)
     try:

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockquay.app import create_app
+from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
 #: Every profile, oldest first.
@@ -107,7 +108,7 @@ def build_app(document: dict[str, Any] | None = None, *, profile: str | None = N
     """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``."""
     app = create_app(Settings(profile=profile, default_fixtures=False))
     if document is not None:
-        app.extensions["mockquay"].replace(document)
+        emulator_of(app).replace(document)
     return app
 
 

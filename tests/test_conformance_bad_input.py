@@ -31,6 +31,8 @@ from test_conformance_support import (
     werkzeug,
 )
 
+from mockquay.extension import emulator_of
+
 TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 
 
@@ -355,7 +357,7 @@ def test_token_of_a_removed_user_is_anonymous():
     document = quay_test_world()
     document["tokens"].append({"token": "ghost-token", "user": "freshuser"})
     client = client_for(document)
-    with client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(client.application).store.transaction() as tx:
         tx.delete("users", "freshuser")
     response = client.get(mirror_path(SIMPLE), headers={"Authorization": "Bearer ghost-token"})
     assert_answer(response, 401, api_error(401), JSON)

@@ -23,6 +23,8 @@ from test_conformance_support import (
     stored,
 )
 
+from mockquay.extension import emulator_of
+
 KEYS = [
     "is_enabled",
     "mirror_type",
@@ -57,7 +59,7 @@ def test_repository_marked_for_deletion_is_404_even_with_a_mirror(profile):
     client = client_for(quay_test_world(), profile)
     # A fixture's mirror puts its repository in MIRROR, so the state is set by a second seed.
     deleted = {"name": SIMPLE, "state": "MARKED_FOR_DELETION"}
-    client.application.extensions["mockquay"].seed({"repositories": [deleted]})
+    emulator_of(client.application).seed({"repositories": [deleted]})
     assert stored(client, "mirrors", SIMPLE) is not None
     assert_answer(get(client), 404, api_error(404), JSON)
 

@@ -37,7 +37,8 @@ from mockquay.control.faults import (
     RequestFacts,
     parse_header,
 )
-from mockquay.quay_api import errors
+from mockquay.extension import emulator_of
+from mockquay.quay_api import answers
 from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
 
 logger = logging.getLogger("mockquay.faults")
@@ -79,17 +80,17 @@ def default_answer(status: int) -> Response:
     Needs a request context (ApiError bodies name the host).
     """
     if status in (401, 403, 404):
-        return errors.api_error(status)
+        return answers.api_error(status)
     if status == 400:
-        return errors.api_error(status, "Invalid request")
+        return answers.api_error(status, "Invalid request")
     if status >= 500:
-        response = errors.emulated_crash(EMULATED_REASON)
+        response = answers.emulated_crash(EMULATED_REASON)
         response.status_code = status
         return response
     if status >= 400:
         known = default_exceptions.get(status)
         description = known.description if known else HTTP_STATUS_CODES.get(status, "Error")
-        return errors.werkzeug_error(status, description)
+        return answers.werkzeug_error(status, description)
     return Response(b"", status, content_type="application/json")
 
 
@@ -99,7 +100,7 @@ def _answer(rule: FaultRule) -> Response:
     elif isinstance(rule.body, str):
         response = Response(rule.body, rule.status, content_type="text/plain; charset=utf-8")
     else:
-        response = errors.restful_json(rule.body, rule.status)
+        response = answers.restful_json(rule.body, rule.status)
     for name, value in rule.headers:
         response.headers[name] = value
     return response
@@ -126,7 +127,7 @@ class FaultLayer:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.engine: FaultEngine = app.extensions["mockquay"].faults
+        self.engine: FaultEngine = emulator_of(app).faults
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         header = environ.get(_HEADER_ENVIRON)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from mockquay.control import admin
+from mockquay.extension import current_emulator
 
 #: Query parameters of ``GET /requests``; each may be given several times (any value matches).
 FILTERS = ("operation", "repository", "method", "status", "served")
@@ -20,7 +21,7 @@ blp.before_request(admin.require_admin_token)
 
 
 def _journal():
-    return current_app.extensions["mockquay"].journal
+    return current_emulator().journal
 
 
 @blp.route("/requests", methods=["GET"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from mockquay.control import admin
@@ -17,6 +17,7 @@ from mockquay.domain import mirror
 from mockquay.domain.context import Context
 from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date, utcnow
 from mockquay.domain.errors import NotFound
+from mockquay.extension import current_emulator
 from mockquay.quay_api.routing import parse_repository_name
 
 blp = Blueprint(
@@ -49,7 +50,7 @@ def claim() -> Response | dict[str, Any]:
         now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, _USAGE)
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     ctx = Context(config=emulator.quay_config(), now=now)
     namespace, name = parse_repository_name(body["repository"])
     try:

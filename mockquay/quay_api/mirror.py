@@ -6,10 +6,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import mirror
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("mirror", __name__, url_prefix="/api/v1", description="Repository mirroring")
+blp = Blueprint("mirror", __name__, url_prefix=QUAY_API_V1, description="Repository mirroring")
 
 _REPOSITORY = "/repository/<apirepopath:repository>"
 
@@ -20,7 +21,7 @@ class RepoMirrorSyncNowResource(MethodView):
     def post(call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
         mirror.sync_now(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        return answers.no_content()
 
 
 @blp.route(f"{_REPOSITORY}/mirror/sync-cancel")
@@ -29,7 +30,7 @@ class RepoMirrorSyncCancelResource(MethodView):
     def post(call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
         mirror.sync_cancel(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        return answers.no_content()
 
 
 @blp.route(f"{_REPOSITORY}/mirror")
@@ -44,7 +45,7 @@ class RepoMirrorResource(MethodView):
     )
     def get(call: Call):
         """Return the Mirror configuration for a given Repository."""
-        return errors.ok(mirror.view_mirror_config(call.tx, call.ctx, call.namespace, call.name))
+        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.namespace, call.name))
 
     @operation(
         Operation(
@@ -57,7 +58,7 @@ class RepoMirrorResource(MethodView):
     def post(call: Call):
         """Create a RepoMirrorConfig for a given Repository."""
         mirror.create_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
-        return errors.created()
+        return answers.created()
 
     @operation(
         Operation(
@@ -70,4 +71,4 @@ class RepoMirrorResource(MethodView):
     def put(call: Call):
         """Allow users to modifying the repository's mirroring configuration."""
         mirror.change_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
-        return errors.created()
+        return answers.created()

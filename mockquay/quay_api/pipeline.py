@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from functools import cached_property, wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from mockquay.domain import identity, users
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
-from mockquay.quay_api import errors, routing
+from mockquay.extension import current_emulator
+from mockquay.quay_api import answers, routing
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
@@ -146,7 +147,7 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
     def decorate(handler: Handler) -> Callable[..., Response]:
         @wraps(handler)
         def view(*args: Any, **kwargs: Any) -> Response:
-            quay = current_app.extensions["mockquay"]
+            quay = current_emulator()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
                 if not spec.exists(config):
@@ -172,19 +173,19 @@ def _run(
         and _BROWSER.search(request.headers.get("User-Agent", ""))
         and request.headers.get("X-Requested-With") != "XMLHttpRequest"
     ):
-        return errors.http_abort(400, XHR_MESSAGE)
+        return answers.http_abort(400, XHR_MESSAGE)
     caller = identity.caller_for_token(tx, _bearer_token())
     if writes and not caller.authenticated:
-        return errors.http_abort(403, CSRF_MESSAGE)
+        return answers.http_abort(403, CSRF_MESSAGE)
     if writes and config.registry_state == "readonly":
-        return errors.flask_jsonify(READ_ONLY_BODY, 503)
+        return answers.flask_jsonify(READ_ONLY_BODY, 503)
     namespace, name = parse_repository_name(repository) if repository else (None, None)
     if (
         not caller.authenticated
         and not config.feature("ANONYMOUS_ACCESS")
         and not spec.anon_allowed
     ):
-        return errors.http_abort(401, ANONYMOUS_MESSAGE)
+        return answers.http_abort(401, ANONYMOUS_MESSAGE)
     ctx = Context(
         config=config,
         caller=caller,
@@ -222,7 +223,7 @@ def _run(
                 raise EmulatedCrash("RecursionError: the JSON body is nested too deeply") from None
         return handler(call)
     except QuayError as error:
-        return errors.answer_for(error, authenticated=caller.authenticated)
+        return answers.answer_for(error, authenticated=caller.authenticated)
     except _WerkzeugAnswer as answer:
         return answer.response
 
@@ -251,7 +252,7 @@ def _parse_query_args(params: tuple[QueryParam, ...]) -> dict[str, Any]:
             parsed[param.name] = _QUERY_TYPES[param.type](request.args[param.name])
         except (TypeError, ValueError) as error:
             message = {param.name: param.help.format(error_msg=error)}
-            raise _WerkzeugAnswer(errors.restful_json({"message": message}, 400)) from None
+            raise _WerkzeugAnswer(answers.restful_json({"message": message}, 400)) from None
     return parsed
 
 
@@ -274,16 +275,16 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
                 "Did not attempt to load JSON data because the request Content-Type was not "
                 "'application/json'."
             )
-            raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description))
+            raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description))
         raise InvalidRequest("Missing JSON body")
     try:
         data = request.get_data(cache=True)
         body = json.loads(data)
     except HTTPException as error:
-        raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description)) from None
+        raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description)) from None
     except ValueError:
         raise _WerkzeugAnswer(
-            errors.werkzeug_error(
+            answers.werkzeug_error(
                 400, "The browser (or proxy) sent a request that this server could not understand."
             )
         ) from None

@@ -12,10 +12,11 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import repository
 from mockquay.domain.pagination import decode_page_token, encode_page_token
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("repository", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("repository", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 _NEXT_PAGE = QueryParam("next_page", "The page token for the next page")
 
@@ -34,7 +35,7 @@ class RepositoryList(MethodView):
     def post(call: Call):
         """Create a new repository."""
         created = repository.create_repository(call.tx, call.ctx, call.body)
-        return errors.restful_json(created, 201)
+        return answers.restful_json(created, 201)
 
     @operation(
         Operation(
@@ -80,7 +81,7 @@ class RepositoryList(MethodView):
         result, next_page = repository.list_repositories(call.tx, call.ctx, call.args, page)
         if next_page is not None:
             result["next_page"] = encode_page_token(next_page)
-        return errors.ok(result)
+        return answers.ok(result)
 
 
 @blp.route("/repository/<apirepopath:repository>")
@@ -101,7 +102,7 @@ class Repository(MethodView):
     )
     def get(call: Call):
         """Fetch the specified repository."""
-        return errors.ok(
+        return answers.ok(
             repository.view_repository(call.tx, call.ctx, call.namespace, call.name, call.args)
         )
 
@@ -111,13 +112,13 @@ class Repository(MethodView):
         repository.update_description(
             call.tx, call.ctx, call.namespace, call.name, call.body["description"]
         )
-        return errors.ok({"success": True})
+        return answers.ok({"success": True})
 
     @operation(Operation("deleteRepository", "DELETE"))
     def delete(call: Call):
         """Delete a repository."""
         repository.delete_repository(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        return answers.no_content()
 
 
 @blp.route("/repository/<apirepopath:repository>/changestate")
@@ -128,4 +129,4 @@ class RepositoryStateResource(MethodView):
     def put(call: Call):
         """Change the state of a repository."""
         repository.change_state(call.tx, call.ctx, call.namespace, call.name, call.body["state"])
-        return errors.ok({"success": True})
+        return answers.ok({"success": True})

@@ -9,10 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import robots
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("robot", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("robot", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 def _list_params(repositories: str) -> tuple[QueryParam, ...]:
@@ -47,7 +48,7 @@ class UserRobotList(MethodView):
     )
     def get(call: Call):
         """List the available robots for the user."""
-        return errors.ok(
+        return answers.ok(
             robots.list_robots(
                 call.tx,
                 _own_namespace(call),
@@ -73,7 +74,7 @@ class UserRobot(MethodView):
         """Returns the user's robot with the specified name."""
         name = f"{_own_namespace(call)}+{call.params['robot_shortname']}"
         robot = robots.lookup_robot(call.tx, name)
-        return errors.ok(robots.robot_view(robot, include_metadata=True, include_token=True))
+        return answers.ok(robots.robot_view(robot, include_metadata=True, include_token=True))
 
     @operation(
         Operation(
@@ -91,7 +92,7 @@ class UserRobot(MethodView):
         robot = robots.create_robot(
             call.tx, call.ctx, _own_namespace(call), call.params["robot_shortname"], call.body or {}
         )
-        return errors.restful_json(robot, 201)
+        return answers.restful_json(robot, 201)
 
     @operation(
         Operation(
@@ -105,7 +106,7 @@ class UserRobot(MethodView):
     def delete(call: Call):
         """Delete an existing robot."""
         robots.delete_robot(call.tx, _own_namespace(call), call.params["robot_shortname"])
-        return errors.no_content()
+        return answers.no_content()
 
 
 @blp.route("/organization/<orgname>/robots")
@@ -121,7 +122,7 @@ class OrgRobotList(MethodView):
     )
     def get(call: Call):
         """List the organization's robots."""
-        return errors.ok(
+        return answers.ok(
             robots.list_org_robots(
                 call.tx,
                 call.ctx,
@@ -138,7 +139,7 @@ class OrgRobot(MethodView):
     @operation(Operation("getOrgRobot", "GET", repo_role=None, oauth2_scope="org:admin"))
     def get(call: Call):
         """Returns the organization's robot with the specified name."""
-        return errors.ok(
+        return answers.ok(
             robots.view_org_robot(
                 call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
             )
@@ -163,7 +164,7 @@ class OrgRobot(MethodView):
             call.params["robot_shortname"],
             call.body or {},
         )
-        return errors.restful_json(robot, 201)
+        return answers.restful_json(robot, 201)
 
     @operation(Operation("deleteOrgRobot", "DELETE", repo_role=None, oauth2_scope="org:admin"))
     def delete(call: Call):
@@ -171,4 +172,4 @@ class OrgRobot(MethodView):
         robots.delete_org_robot(
             call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
         )
-        return errors.no_content()
+        return answers.no_content()

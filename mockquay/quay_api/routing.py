@@ -14,6 +14,8 @@ from mockquay.domain.config import QuayConfig
 
 #: Where Quay's API lives; the mock-only layers act on these paths only.
 QUAY_API_PREFIX = "/api/"
+#: The prefix of every Quay resource's route.
+QUAY_API_V1 = "/api/v1"
 
 if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
