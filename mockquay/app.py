@@ -17,7 +17,7 @@ from mockquay.extension import EXTENSION, emulator_of
 from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
-from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
+from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter, RouteLayer
 from mockquay.settings import Settings
 
 logger = logging.getLogger("mockquay")
@@ -52,11 +52,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.after_request(_after_request)
-    app.wsgi_app = FaultLayer(app, app.wsgi_app)
-    # Outermost, so the journal sees every request as sent and every answer as given: keep last.
-    app.wsgi_app = JournalLayer(
-        app, app.wsgi_app, emulator_of(app).journal, settings.max_body_bytes
-    )
+    emulator = emulator_of(app)
+    app.wsgi_app = FaultLayer(app.wsgi_app, emulator.faults, app.request_context)
+    # Outside the faults, so the journal sees every request as sent and every answer as given.
+    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
+    # Outermost: routes each request to Quay's API once, for the layers inside it.
+    app.wsgi_app = RouteLayer(app.wsgi_app, app)
     return app
 
 

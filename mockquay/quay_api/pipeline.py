@@ -152,7 +152,6 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
                 config = quay.quay_config()
                 if not spec.exists(config):
                     return routing.fall_through(config)
-                request.environ["mockquay.operation"] = spec.nickname
                 return _run(spec, handler, tx, config, kwargs)
 
         view.operation = spec
