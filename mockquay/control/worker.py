@@ -52,11 +52,11 @@ def claim() -> Response | dict[str, Any]:
         return admin.error_response(400, _USAGE)
     emulator = current_emulator()
     ctx = Context(config=emulator.quay_config(), now=now)
-    namespace, name = parse_repository_name(body["repository"])
+    repository = parse_repository_name(body["repository"])
     try:
         with emulator.store.transaction() as tx:
-            mirror.claim_mirror(tx, ctx, namespace, name)
-            return mirror.view_mirror_config(tx, ctx, namespace, name)
+            mirror.claim_mirror(tx, ctx, repository)
+            return mirror.view_mirror_config(tx, ctx, repository)
     except NotFound:
         return admin.error_response(404, f"no mirror for repository {body['repository']!r}")
     except mirror.NotEligible as refused:

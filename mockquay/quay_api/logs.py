@@ -36,8 +36,7 @@ class RepositoryLogs(MethodView):
         result, next_page = logs.list_repo_logs(
             call.tx,
             call.ctx,
-            call.namespace,
-            call.name,
+            call.repository,
             starttime=call.args["starttime"],
             endtime=call.args["endtime"],
             page=decode_page_token(call.args["next_page"]),

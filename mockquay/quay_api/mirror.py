@@ -20,7 +20,7 @@ class RepoMirrorSyncNowResource(MethodView):
     @operation(Operation("syncNow", "POST", show_if="REPO_MIRROR"))
     def post(call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_now(call.tx, call.ctx, call.namespace, call.name)
+        mirror.sync_now(call.tx, call.ctx, call.repository)
         return answers.no_content()
 
 
@@ -29,7 +29,7 @@ class RepoMirrorSyncCancelResource(MethodView):
     @operation(Operation("syncCancel", "POST", show_if="REPO_MIRROR"))
     def post(call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_cancel(call.tx, call.ctx, call.namespace, call.name)
+        mirror.sync_cancel(call.tx, call.ctx, call.repository)
         return answers.no_content()
 
 
@@ -45,7 +45,7 @@ class RepoMirrorResource(MethodView):
     )
     def get(call: Call):
         """Return the Mirror configuration for a given Repository."""
-        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.namespace, call.name))
+        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.repository))
 
     @operation(
         Operation(
@@ -57,7 +57,7 @@ class RepoMirrorResource(MethodView):
     )
     def post(call: Call):
         """Create a RepoMirrorConfig for a given Repository."""
-        mirror.create_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
+        mirror.create_mirror_config(call.tx, call.ctx, call.repository, call.body)
         return answers.created()
 
     @operation(
@@ -70,5 +70,5 @@ class RepoMirrorResource(MethodView):
     )
     def put(call: Call):
         """Allow users to modifying the repository's mirroring configuration."""
-        mirror.change_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
+        mirror.change_mirror_config(call.tx, call.ctx, call.repository, call.body)
         return answers.created()

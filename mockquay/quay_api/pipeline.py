@@ -24,6 +24,7 @@ from mockquay.domain import identity, users
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
+from mockquay.domain.keys import RepositoryRef
 from mockquay.extension import current_emulator
 from mockquay.quay_api import answers, routing
 from mockquay.quay_api.routing import parse_repository_name
@@ -114,16 +115,12 @@ class Call:
 
     tx: Transaction
     ctx: Context
-    namespace: str | None
-    name: str | None
+    #: The repository the path names, for the operations on one.
+    repository: RepositoryRef | None
     body: Any = None
     #: The route's other path arguments (``orgname``, ``robot_shortname``, ...).
     params: dict[str, str] = field(default_factory=dict)
     query_params: tuple[QueryParam, ...] = ()
-
-    @property
-    def repository(self) -> str:
-        return f"{self.namespace}/{self.name}"
 
     @cached_property
     def args(self) -> dict[str, Any]:
@@ -163,7 +160,7 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
 def _run(
     spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, path: dict[str, Any]
 ) -> Response:
-    repository = path.get("repository")
+    repository_path = path.get("repository")
     method = request.method
     writes = method not in ("GET", "HEAD")
     if (
@@ -178,7 +175,7 @@ def _run(
         return answers.http_abort(403, CSRF_MESSAGE)
     if writes and config.registry_state == "readonly":
         return answers.flask_jsonify(READ_ONLY_BODY, 503)
-    namespace, name = parse_repository_name(repository) if repository else (None, None)
+    repository = parse_repository_name(repository_path) if repository_path else None
     if (
         not caller.authenticated
         and not config.feature("ANONYMOUS_ACCESS")
@@ -194,8 +191,7 @@ def _run(
     call = Call(
         tx=tx,
         ctx=ctx,
-        namespace=namespace,
-        name=name,
+        repository=repository,
         params={key: value for key, value in path.items() if key != "repository"},
         query_params=spec.query_params,
     )
@@ -205,8 +201,7 @@ def _run(
                 tx,
                 config,
                 caller,
-                namespace,
-                name,
+                repository,
                 spec.repo_role,
                 read_only=method == "GET",
                 allow_for_global_readonly_superuser=spec.allow_for_global_readonly_superuser,

@@ -102,22 +102,18 @@ class Repository(MethodView):
     )
     def get(call: Call):
         """Fetch the specified repository."""
-        return answers.ok(
-            repository.view_repository(call.tx, call.ctx, call.namespace, call.name, call.args)
-        )
+        return answers.ok(repository.view_repository(call.tx, call.ctx, call.repository, call.args))
 
     @operation(Operation("updateRepo", "PUT", repo_role="write", request_schema="RepoUpdate"))
     def put(call: Call):
         """Update the description in the specified repository."""
-        repository.update_description(
-            call.tx, call.ctx, call.namespace, call.name, call.body["description"]
-        )
+        repository.update_description(call.tx, call.ctx, call.repository, call.body["description"])
         return answers.ok({"success": True})
 
     @operation(Operation("deleteRepository", "DELETE"))
     def delete(call: Call):
         """Delete a repository."""
-        repository.delete_repository(call.tx, call.ctx, call.namespace, call.name)
+        repository.delete_repository(call.tx, call.ctx, call.repository)
         return answers.no_content()
 
 
@@ -128,5 +124,5 @@ class RepositoryStateResource(MethodView):
     )
     def put(call: Call):
         """Change the state of a repository."""
-        repository.change_state(call.tx, call.ctx, call.namespace, call.name, call.body["state"])
+        repository.change_state(call.tx, call.ctx, call.repository, call.body["state"])
         return answers.ok({"success": True})

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from mockquay.domain.config import QuayConfig
+from mockquay.domain.keys import RepositoryRef
 
 #: Where Quay's API lives; the mock-only layers act on these paths only.
 QUAY_API_PREFIX = "/api/"
@@ -29,12 +30,12 @@ if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
 
 
-def parse_repository_name(repository: str) -> tuple[str, str]:
-    """Quay's ``parse_namespace_repository``: ``(namespace, repository)`` of an API path."""
+def parse_repository_name(repository: str) -> RepositoryRef:
+    """Quay's ``parse_namespace_repository``: the repository an API path names."""
     parts = unidecode(repository).rstrip("/").split("/", 1)
     if len(parts) < 2:
-        return "library", quote_plus(parts[0], safe="/")
-    return parts[0], quote_plus(parts[1], safe="/")
+        return RepositoryRef("library", quote_plus(parts[0], safe="/"))
+    return RepositoryRef(parts[0], quote_plus(parts[1], safe="/"))
 
 
 class APIRepositoryPathConverter(BaseConverter):
@@ -100,7 +101,7 @@ def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | No
     spec = getattr(handler, "operation", None)
     repository = arguments.get("repository")
     if repository is not None:
-        repository = "/".join(parse_repository_name(repository))
+        repository = str(parse_repository_name(repository))
     return spec, repository
 
 
