@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import api_world, bearer, client_on
-from test_conformance_support import JSON, NOT_ALLOWED, assert_answer, werkzeug
+from support.api import api_world, bearer, client_on
+from support.conformance import JSON, NOT_ALLOWED, assert_answer, werkzeug
 
 from mockquay.extension import emulator_of
 from mockquay.profiles import get_profile

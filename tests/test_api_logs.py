@@ -8,8 +8,8 @@ import re
 from datetime import datetime
 
 import pytest
-from test_api_support import avatar, bearer
-from test_conformance_support import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
+from support.api import avatar, bearer
+from support.conformance import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
 
 from mockquay.domain import audit
 from mockquay.domain.context import Context

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_api_support import (
+from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,
@@ -16,7 +16,7 @@ from test_api_support import (
     restful,
     with_token,
 )
-from test_conformance_support import (
+from support.conformance import (
     BAD_REQUEST,
     CSRF_403,
     HTML,

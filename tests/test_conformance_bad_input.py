@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_REQUEST,
     CREATED,
     CSRF_403,
@@ -30,6 +29,7 @@ from test_conformance_support import (
     view,
     werkzeug,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
 
 from mockquay.extension import emulator_of
 

@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     JSON,
     SIMPLE,
     api_error,
@@ -22,6 +21,7 @@ from test_conformance_support import (
     state,
     stored,
 )
+from support.world import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
 
 from mockquay.extension import emulator_of
 

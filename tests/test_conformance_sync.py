@@ -9,8 +9,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     CSRF_403,
     HTML,
     JSON,
@@ -25,6 +24,7 @@ from test_conformance_support import (
     state,
     stored,
 )
+from support.world import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
 
 from mockquay.extension import emulator_of
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import requests
-from conftest import CREATE_BODY, auth, quay_test_world
+from support.world import CREATE_BODY, auth, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.control.journal import Journal, JournalLayer, recorded_body, redact

@@ -373,7 +373,7 @@ def test_remote_marker_profile(mockquay):
 
 @pytest.fixture
 def remote_server():
-    from conftest import Served
+    from support.world import Served
 
     server = Served("--admin-token", "sesame")
     yield server

@@ -10,12 +10,12 @@ import copy
 import json
 from typing import Any
 
-from conftest import SETUP_MIRROR, auth, build_app, quay_test_world
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mockquay.domain import audit
 from mockquay.extension import emulator_of
+from support.world import SETUP_MIRROR, auth, build_app, quay_test_world
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
