@@ -20,12 +20,12 @@ from mockquay.fixtures import FixtureError
 PREFIX = "/__mockquay__"
 TOKEN_HEADER = "X-Mockquay-Admin-Token"
 
-blp = Blueprint(
-    "mockquay_admin",
-    __name__,
-    url_prefix=PREFIX,
-    description="mockquay's own controls (not part of Quay)",
-)
+
+def control_blueprint(name: str, import_name: str, description: str, prefix: str = "") -> Blueprint:
+    """A blueprint of the admin API under ``PREFIX + prefix``, behind the admin token."""
+    blueprint = Blueprint(name, import_name, url_prefix=PREFIX + prefix, description=description)
+    blueprint.before_request(require_admin_token)
+    return blueprint
 
 
 def error_response(status: int, message: str, **extra: object) -> Response:
@@ -45,7 +45,7 @@ def require_admin_token() -> Response | None:
     return None
 
 
-blp.before_request(require_admin_token)
+blp = control_blueprint("mockquay_admin", __name__, "mockquay's own controls (not part of Quay)")
 
 
 def _apply_document(apply: Callable[[object], None], answer: dict) -> Response | dict:

@@ -8,19 +8,14 @@
 from __future__ import annotations
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from mockquay.control import admin
 from mockquay.control.faults import FaultRuleError
 from mockquay.extension import current_emulator
 
-blp = Blueprint(
-    "mockquay_faults",
-    __name__,
-    url_prefix=admin.PREFIX,
-    description="mockquay's fault rules (not part of Quay)",
+blp = admin.control_blueprint(
+    "mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)"
 )
-blp.before_request(admin.require_admin_token)
 
 
 @blp.route("/faults", methods=["GET"])

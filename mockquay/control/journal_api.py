@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 from mockquay.control import admin
 from mockquay.extension import current_emulator
@@ -11,13 +10,9 @@ from mockquay.extension import current_emulator
 #: Query parameters of ``GET /requests``; each may be given several times (any value matches).
 FILTERS = ("operation", "repository", "method", "status", "served")
 
-blp = Blueprint(
-    "mockquay_journal",
-    __name__,
-    url_prefix=admin.PREFIX,
-    description="The journal of requests to Quay's API (mock-only)",
+blp = admin.control_blueprint(
+    "mockquay_journal", __name__, "The journal of requests to Quay's API (mock-only)"
 )
-blp.before_request(admin.require_admin_token)
 
 
 def _journal():

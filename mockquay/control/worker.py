@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from mockquay.control import admin
 from mockquay.domain import mirror
@@ -20,13 +19,12 @@ from mockquay.domain.errors import NotFound
 from mockquay.extension import current_emulator
 from mockquay.quay_api.routing import parse_repository_name
 
-blp = Blueprint(
+blp = admin.control_blueprint(
     "mockquay_worker",
     __name__,
-    url_prefix=f"{admin.PREFIX}/worker",
-    description="The repository-mirror worker's claim, simulated (mock-only)",
+    "The repository-mirror worker's claim, simulated (mock-only)",
+    prefix="/worker",
 )
-blp.before_request(admin.require_admin_token)
 
 _USAGE = (
     'the body must be {"repository": "<namespace>/<name>"} with an optional "at": '

@@ -76,6 +76,25 @@ def repository_record(
     }
 
 
+def _save_and_log(
+    tx: Transaction,
+    ctx: Context,
+    repository: RepositoryRef,
+    repo: dict[str, Any],
+    kind: str,
+    **metadata: Any,
+) -> None:
+    """Store ``repo`` and log the action ``kind`` on it, as Quay's ``log_action`` does."""
+    tx.put(REPOSITORIES, str(repository), repo)
+    audit.log_action(
+        tx,
+        ctx,
+        str(repository),
+        kind,
+        {"repo": repository.name, "namespace": repository.namespace, **metadata},
+    )
+
+
 def _can(tx: Transaction, ctx: Context, repository: RepositoryRef, role: str) -> bool:
     """A repository ``Permission.can()``: the role, or a superuser with full access."""
     have = repository_role(tx, ctx.caller, repository)
@@ -115,20 +134,14 @@ def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) ->
         # Only a full-access superuser gets here; Quay's User.get raises DoesNotExist.
         raise EmulatedCrash(f"User.DoesNotExist: namespace {namespace!r} does not exist")
     kind = body.get("repo_kind") or "image"
-    tx.put(
-        REPOSITORIES,
-        str(repository),
-        repository_record(
-            repository,
-            visibility=body["visibility"],
-            description=body["description"],
-            kind=kind,
-            permissions={caller.username: "admin"},
-        ),
+    record = repository_record(
+        repository,
+        visibility=body["visibility"],
+        description=body["description"],
+        kind=kind,
+        permissions={caller.username: "admin"},
     )
-    audit.log_action(
-        tx, ctx, str(repository), "create_repo", {"repo": name, "namespace": namespace}
-    )
+    _save_and_log(tx, ctx, repository, record, "create_repo")
     return {"namespace": namespace, "name": name, "kind": kind}
 
 
@@ -247,14 +260,7 @@ def update_description(
     """``updateRepo``: set the description."""
     repo = get_repository(tx, repository)
     repo["description"] = description
-    tx.put(REPOSITORIES, str(repository), repo)
-    audit.log_action(
-        tx,
-        ctx,
-        str(repository),
-        "set_repo_description",
-        {"repo": repository.name, "namespace": repository.namespace, "description": description},
-    )
+    _save_and_log(tx, ctx, repository, repo, "set_repo_description", description=description)
 
 
 def change_state(tx: Transaction, ctx: Context, repository: RepositoryRef, state: str) -> None:
@@ -265,14 +271,7 @@ def change_state(tx: Transaction, ctx: Context, repository: RepositoryRef, state
     if _org_mirror_managed(tx, ctx, repository.namespace):
         raise DetailAnswer(400, ORG_MIRROR_STATE_CHANGE)
     repo["state"] = state
-    tx.put(REPOSITORIES, str(repository), repo)
-    audit.log_action(
-        tx,
-        ctx,
-        str(repository),
-        "change_repo_state",
-        {"repo": repository.name, "namespace": repository.namespace, "state_changed": state},
-    )
+    _save_and_log(tx, ctx, repository, repo, "change_repo_state", state_changed=state)
 
 
 def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
