@@ -45,6 +45,7 @@ from mockquay.domain.mirror import (
     set_mirror_state,
 )
 from mockquay.domain.repository import repository_record
+from mockquay.domain.robots import robot_record
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.store import Transaction
 
@@ -380,13 +381,13 @@ def _apply_robot(tx: Transaction, check: _Checker, where: str, entry: Mapping) -
     tx.put(
         ROBOTS,
         name,
-        {
-            "name": name,
-            "description": entry.get("description", ""),
-            "token": entry.get("token") or _robot_token(name),
-            "created": store_date(_as_datetime(created)),
-            "unstructured_metadata": dict(entry.get("unstructured_metadata", {})),
-        },
+        robot_record(
+            name,
+            description=entry.get("description", ""),
+            token=entry.get("token") or _robot_token(name),
+            created=_as_datetime(created),
+            unstructured_metadata=entry.get("unstructured_metadata"),
+        ),
     )
 
 

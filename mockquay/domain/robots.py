@@ -10,6 +10,7 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mockquay.domain import namespace_roles
@@ -117,6 +118,24 @@ def _repositories_by_robot(tx: Transaction) -> dict[str, list[str]]:
     return found
 
 
+def robot_record(
+    name: str,
+    *,
+    description: str,
+    token: str,
+    created: datetime,
+    unstructured_metadata: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A robot as the store keeps it (``name`` is ``namespace+short``), keys in its order."""
+    return {
+        "name": name,
+        "description": description,
+        "token": token,
+        "created": store_date(created),
+        "unstructured_metadata": dict(unstructured_metadata or {}),
+    }
+
+
 def create_robot(
     tx: Transaction, ctx: Context, namespace: str, short_name: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -131,13 +150,13 @@ def create_robot(
     name = f"{namespace}+{short_name}"
     if tx.get(ROBOTS, name) is not None:
         raise InvalidRequest(f"Existing robot with name: {name}")
-    robot = {
-        "name": name,
-        "description": (body.get("description") or "")[:255],
-        "token": "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
-        "created": store_date(ctx.now),
-        "unstructured_metadata": body.get("unstructured_metadata") or {},
-    }
+    robot = robot_record(
+        name,
+        description=(body.get("description") or "")[:255],
+        token="".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
+        created=ctx.now,
+        unstructured_metadata=body.get("unstructured_metadata"),
+    )
     tx.put(ROBOTS, name, robot)
     view = robot_view(robot, include_metadata=True, include_token=True)
     view["unstructured_metadata"] = body.get("unstructured_metadata")
