@@ -106,7 +106,7 @@ class DiscoveryResource(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List all of the API endpoints available in the swagger API format."""
         document = swagger_document(
             current_app, call.ctx.config, host=request.host, scheme=request.scheme

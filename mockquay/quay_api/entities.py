@@ -33,7 +33,7 @@ class EntitySearch(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get a list of entities that match the specified prefix."""
         return answers.ok(
             entities.matching_entities(

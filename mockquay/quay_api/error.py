@@ -39,7 +39,7 @@ ERROR_DESCRIPTION = {
 @blp.route("/error/<error_type>")
 class Error(MethodView):
     @operation(Operation("getErrorDescription", "GET", repo_role=None))
-    def get(call: Call):
+    def get(self, call: Call):
         """Get a detailed description of the error"""
         error_type = call.params["error_type"]
         if error_type not in ERROR_DESCRIPTION:

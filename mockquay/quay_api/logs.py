@@ -31,7 +31,7 @@ class RepositoryLogs(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the logs for the specified repository."""
         result, next_page = logs.list_repo_logs(
             call.tx,

@@ -18,7 +18,7 @@ _REPOSITORY = "/repository/<apirepopath:repository>"
 @blp.route(f"{_REPOSITORY}/mirror/sync-now")
 class RepoMirrorSyncNowResource(MethodView):
     @operation(Operation("syncNow", "POST", show_if="REPO_MIRROR"))
-    def post(call: Call):
+    def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
         mirror.sync_now(call.tx, call.ctx, call.repository)
         return answers.no_content()
@@ -27,7 +27,7 @@ class RepoMirrorSyncNowResource(MethodView):
 @blp.route(f"{_REPOSITORY}/mirror/sync-cancel")
 class RepoMirrorSyncCancelResource(MethodView):
     @operation(Operation("syncCancel", "POST", show_if="REPO_MIRROR"))
-    def post(call: Call):
+    def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
         mirror.sync_cancel(call.tx, call.ctx, call.repository)
         return answers.no_content()
@@ -43,7 +43,7 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Return the Mirror configuration for a given Repository."""
         return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.repository))
 
@@ -55,7 +55,7 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def post(call: Call):
+    def post(self, call: Call):
         """Create a RepoMirrorConfig for a given Repository."""
         mirror.create_mirror_config(call.tx, call.ctx, call.repository, call.body)
         return answers.created()
@@ -68,7 +68,7 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Allow users to modifying the repository's mirroring configuration."""
         mirror.change_mirror_config(call.tx, call.ctx, call.repository, call.body)
         return answers.created()

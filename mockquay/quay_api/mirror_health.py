@@ -45,7 +45,7 @@ class RepositoryMirrorHealth(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get the health status of repository mirroring operations."""
         mirror_health.require_fresh_login(call.ctx)
         namespace = call.args["namespace"]

@@ -21,7 +21,7 @@ blp = Blueprint(
 @blp.route("/organization/<orgname>")
 class Organization(MethodView):
     @operation(Operation("getOrganization", "GET", repo_role=None))
-    def get(call: Call):
+    def get(self, call: Call):
         """Get the details for the specified organization."""
         return answers.ok(
             organizations.view_organization(call.tx, call.ctx, call.params["orgname"])

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, wraps
+from functools import cached_property, partial, wraps
 from typing import Any
 
 from flask import Response, request
@@ -134,22 +134,23 @@ class Call:
 #: Every Quay operation mockquay serves, by nickname.
 OPERATIONS: dict[str, Operation] = {}
 
-Handler = Callable[[Call], Response]
+#: A method of a resource's ``MethodView``: ``def post(self, call: Call) -> Response``.
+Handler = Callable[[Any, Call], Response]
 
 
 def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
-    """Run the view behind Quay's pipeline for ``spec``."""
+    """Run the resource method behind Quay's pipeline for ``spec``; it receives the ``Call``."""
     OPERATIONS[spec.nickname] = spec
 
     def decorate(handler: Handler) -> Callable[..., Response]:
         @wraps(handler)
-        def view(*args: Any, **kwargs: Any) -> Response:
+        def view(resource: Any, **kwargs: Any) -> Response:
             quay = current_emulator()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
                 if not spec.exists(config):
                     return routing.fall_through(config)
-                return _run(spec, handler, tx, config, kwargs)
+                return _run(spec, partial(handler, resource), tx, config, kwargs)
 
         view.operation = spec
         return view
@@ -158,7 +159,11 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
 
 
 def _run(
-    spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, path: dict[str, Any]
+    spec: Operation,
+    handler: Callable[[Call], Response],
+    tx: Transaction,
+    config: QuayConfig,
+    path: dict[str, Any],
 ) -> Response:
     repository_path = path.get("repository")
     method = request.method

@@ -32,7 +32,7 @@ class RepositoryList(MethodView):
             oauth2_scope="repo:create",
         )
     )
-    def post(call: Call):
+    def post(self, call: Call):
         """Create a new repository."""
         created = repository.create_repository(call.tx, call.ctx, call.body)
         return answers.restful_json(created, 201)
@@ -74,7 +74,7 @@ class RepositoryList(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Fetch the list of repositories visible to the current user under a variety of
         situations."""
         page = decode_page_token(call.args["next_page"])
@@ -100,18 +100,18 @@ class Repository(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Fetch the specified repository."""
         return answers.ok(repository.view_repository(call.tx, call.ctx, call.repository, call.args))
 
     @operation(Operation("updateRepo", "PUT", repo_role="write", request_schema="RepoUpdate"))
-    def put(call: Call):
+    def put(self, call: Call):
         """Update the description in the specified repository."""
         repository.update_description(call.tx, call.ctx, call.repository, call.body["description"])
         return answers.ok({"success": True})
 
     @operation(Operation("deleteRepository", "DELETE"))
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete a repository."""
         repository.delete_repository(call.tx, call.ctx, call.repository)
         return answers.no_content()
@@ -122,7 +122,7 @@ class RepositoryStateResource(MethodView):
     @operation(
         Operation("changeRepoState", "PUT", request_schema="ChangeRepoState", show_if="REPO_MIRROR")
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Change the state of a repository."""
         repository.change_state(call.tx, call.ctx, call.repository, call.body["state"])
         return answers.ok({"success": True})

@@ -46,7 +46,7 @@ class UserRobotList(MethodView):
             query_params=_list_params("repositories"),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the available robots for the user."""
         return answers.ok(
             robots.list_robots(
@@ -70,7 +70,7 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Returns the user's robot with the specified name."""
         name = f"{_own_namespace(call)}+{call.params['robot_shortname']}"
         robot = robots.lookup_robot(call.tx, name)
@@ -87,7 +87,7 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Create a new user robot with the specified name."""
         robot = robots.create_robot(
             call.tx, call.ctx, _own_namespace(call), call.params["robot_shortname"], call.body or {}
@@ -103,7 +103,7 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete an existing robot."""
         robots.delete_robot(call.tx, _own_namespace(call), call.params["robot_shortname"])
         return answers.no_content()
@@ -120,7 +120,7 @@ class OrgRobotList(MethodView):
             query_params=_list_params("repostories"),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the organization's robots."""
         return answers.ok(
             robots.list_org_robots(
@@ -137,7 +137,7 @@ class OrgRobotList(MethodView):
 @blp.route("/organization/<orgname>/robots/<robot_shortname>")
 class OrgRobot(MethodView):
     @operation(Operation("getOrgRobot", "GET", repo_role=None, oauth2_scope="org:admin"))
-    def get(call: Call):
+    def get(self, call: Call):
         """Returns the organization's robot with the specified name."""
         return answers.ok(
             robots.view_org_robot(
@@ -155,7 +155,7 @@ class OrgRobot(MethodView):
             oauth2_scope="org:admin",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Create a new robot in the organization."""
         robot = robots.create_org_robot(
             call.tx,
@@ -167,7 +167,7 @@ class OrgRobot(MethodView):
         return answers.restful_json(robot, 201)
 
     @operation(Operation("deleteOrgRobot", "DELETE", repo_role=None, oauth2_scope="org:admin"))
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete an existing organization robot."""
         robots.delete_org_robot(
             call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]

@@ -25,7 +25,7 @@ class User(MethodView):
             "getLoggedInUser", "GET", repo_role=None, anon_allowed=True, oauth2_scope="user:read"
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get user information for the authenticated user."""
         view = users.logged_in_user(call.tx, call.ctx)
         if view is None:
