@@ -4,9 +4,11 @@ page itself in a real headless Chromium (skipped, saying why, when none is insta
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -347,12 +349,6 @@ def test_browser_the_page_states_the_profile(page):
     assert "super_users" in wait_for(page, text_of(page, "#settings"))
 
 
-def test_browser_the_clock_panel_shows_only_when_mockquay_has_a_clock(page, mockquay):
-    wait_for(page, text_of(page, f"{ETCD_ROW} td.sync_status"))
-    has_clock = requests.get(f"{mockquay.url}/__mockquay__/clock").status_code == 200
-    assert page.find_element(By.ID, "clock-panel").is_displayed() is has_clock
-
-
 @pytest.fixture
 def token_server(token_app: Flask) -> Iterator[str]:
     server = Server(token_app, "127.0.0.1", 0).start()
@@ -374,6 +370,74 @@ def test_browser_with_an_admin_token_the_page_asks_for_it_then_shows_the_mirrors
         click(browser, "#admin-token-form button[type=submit]")
         assert wait_for(browser, text_of(browser, f"{ETCD_ROW} td.sync_status")) == "NEVER_RUN"
         assert not browser.find_element(By.ID, "admin-token-panel").is_displayed()
+    finally:
+        browser.execute_script("localStorage.clear()")
+        browser.get("about:blank")
+
+
+class FakeClock:
+    """A WSGI layer answering ``/__mockquay__/clock`` as DESIGN.md describes it, whatever the
+    app has, so the page's clock panel is tested against the contract: GET ``{"now", "mode"}``,
+    POST ``{"advance": seconds}``."""
+
+    def __init__(self, app: Flask) -> None:
+        self.wsgi_app = app.wsgi_app
+        self.now = datetime(2026, 1, 1)
+        self.advances: list[object] = []
+
+    def __call__(self, environ: dict, start_response):
+        if environ["PATH_INFO"] != "/__mockquay__/clock":
+            return self.wsgi_app(environ, start_response)
+        if environ["REQUEST_METHOD"] == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            seconds = json.loads(environ["wsgi.input"].read(length))["advance"]
+            self.advances.append(seconds)
+            self.now += timedelta(seconds=seconds)
+        body = json.dumps({"now": self.now.isoformat() + "Z", "mode": "manual"}).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+
+@pytest.fixture
+def clock_server() -> Iterator[tuple[str, FakeClock]]:
+    app = create_app(Settings())
+    clock = FakeClock(app)
+    app.wsgi_app = clock
+    server = Server(app, "127.0.0.1", 0).start()
+    try:
+        yield server.url, clock
+    finally:
+        server.stop()
+
+
+def test_browser_the_clock_panel_advances_the_clock(browser, clock_server):
+    url, clock = clock_server
+    browser.get(f"{url}{PAGE}")
+    try:
+        now = text_becomes(browser, "#clock-now", "2026-01-01T00:00:00Z")
+        assert now == "2026-01-01T00:00:00Z"
+        assert browser.find_element(By.ID, "clock-mode").text == "(manual)"
+        click(browser, '#clock-form button[data-advance="3600"]')
+        now = text_becomes(browser, "#clock-now", "2026-01-01T01:00:00Z")
+        assert now == "2026-01-01T01:00:00Z"
+        assert clock.advances == [3600]
+    finally:
+        browser.get("about:blank")
+
+
+def test_browser_the_clock_panel_is_shown_only_when_mockquay_has_a_clock(page, mockquay):
+    assert text_becomes(page, f"{ETCD_ROW} td.sync_status", "NEVER_RUN") == "NEVER_RUN"
+    has_clock = requests.get(f"{mockquay.url}/__mockquay__/clock").status_code == 200
+    assert page.find_element(By.ID, "clock-panel").is_displayed() is has_clock
+
+
+def test_browser_an_admin_token_in_the_address_fragment_is_used_and_taken_out(
+    browser, token_server
+):
+    browser.get(f"{token_server}{PAGE}#admin_token={ADMIN_TOKEN}")
+    try:
+        assert text_becomes(browser, f"{ETCD_ROW} td.sync_status", "NEVER_RUN") == "NEVER_RUN"
+        assert browser.current_url == f"{token_server}{PAGE}"
     finally:
         browser.execute_script("localStorage.clear()")
         browser.get("about:blank")
