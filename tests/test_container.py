@@ -100,8 +100,9 @@ def test_the_image_fixtures_folder_holds_the_bundled_default():
 
 def test_the_health_check_asks_mockquay_health():
     (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
-    assert arguments.split()[arguments.split().index("CMD") - 1].startswith("--")
-    assert "/__mockquay__/health" in " ".join(exec_form(arguments))
+    command = " ".join(exec_form(arguments))
+    assert "http://127.0.0.1:%s/__mockquay__/health" in command
+    assert "X-Mockquay-Admin-Token" in command
 
 
 def test_the_entrypoint_is_the_container_script():
