@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control import admin, dashboard, faults_api, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         journal_api.blp,
         worker.blp,
         faults_api.blp,
+        dashboard.blp,
     ):
         api.register_blueprint(blueprint)
     app.extensions[EXTENSION] = Emulator(settings)
