@@ -16,6 +16,7 @@ import threading
 from flask import Response
 
 from mockquay.app import create_app
+from mockquay.extension import emulator_of
 from mockquay.server import Server
 from mockquay.settings import Settings
 
@@ -43,7 +44,7 @@ def main() -> None:
     try:
         server.serve()
     finally:
-        app.extensions["mockquay"].close()
+        emulator_of(app).close()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from mockquay.app import create_app
+from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
 ADMIN_HEADERS = {"Authorization": "Bearer admin-token"}
@@ -171,14 +172,14 @@ def test_health_reports_the_state_file_being_written(tmp_path):
             "since": None,
         }
     finally:
-        app.extensions["mockquay"].close()
+        emulator_of(app).close()
 
 
 def test_health_reports_a_failing_state_file_until_it_is_written_again(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     app = create_app(Settings(data=str(folder / "state.json")))
-    store = app.extensions["mockquay"].store
+    store = emulator_of(app).store
     client = app.test_client()
     try:
         shutil.rmtree(folder)
@@ -189,4 +190,4 @@ def test_health_reports_a_failing_state_file_until_it_is_written_again(tmp_path)
         store._files.tick()
         assert client.get("/__mockquay__/health").json["persistence"]["ok"] is True
     finally:
-        app.extensions["mockquay"].close()
+        emulator_of(app).close()

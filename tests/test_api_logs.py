@@ -8,13 +8,14 @@ import re
 from datetime import datetime
 
 import pytest
-from test_api_support import avatar, bearer
-from test_conformance_support import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
+from support.api import avatar, bearer
+from support.conformance import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
 
 from mockquay.app import create_app
-from mockquay.domain import audit
+from mockquay.domain import audit, keys
 from mockquay.domain.context import Context
 from mockquay.domain.identity import Caller
+from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
 LOGS = "/api/v1/repository/acme/app/logs"
@@ -51,7 +52,7 @@ def logs_of(client, url: str = LOGS, token: str = "admin-token") -> dict:
 
 def write_entries(client, *moments: datetime) -> None:
     """Log one ``repo_mirror_config_changed`` entry for ``acme/app`` at each moment."""
-    quay = client.application.extensions["mockquay"]
+    quay = emulator_of(client.application)
     caller = Caller(username="admin", token="admin-token")
     with quay.store.transaction() as tx:
         for number, moment in enumerate(moments):
@@ -206,7 +207,7 @@ def test_global_readonly_superuser_reads_logs(default_client):
 
 def test_log_view_shows_the_performer_as_it_is_now(default_client):
     default_client.post(MIRROR, headers=headers(), json=CREATE)
-    quay = default_client.application.extensions["mockquay"]
+    quay = emulator_of(default_client.application)
     quay.seed({"users": [{"username": "admin", "email": "renamed@example.com"}]})
     [log] = logs_of(default_client)["logs"]
     assert log["performer"] == {
@@ -220,13 +221,13 @@ def test_only_the_newest_entries_of_each_repository_are_kept():
     write_entries(client, *[datetime(2024, 1, 15, 0, minute) for minute in range(5)])
     body = logs_of(client, f"{LOGS}?starttime=01/15/2024&endtime=01/15/2024")
     assert [log["metadata"]["to"] for log in body["logs"]] == [4, 3, 2]
-    store = client.application.extensions["mockquay"].store
+    store = emulator_of(client.application).store
     with store.transaction() as tx:
-        kept = sorted(key for key, _ in tx.scan("logs") if key.startswith("acme/app#"))
+        kept = sorted(key for key, _ in tx.scan(keys.LOGS) if key.startswith("acme/app#"))
         assert kept == ["acme/app#0000000002", "acme/app#0000000003", "acme/app#0000000004"]
     assert client.delete("/api/v1/repository/acme/app", headers=headers()).status_code == 204
     with store.transaction() as tx:
-        assert [key for key, _ in tx.scan("logs") if key.startswith("acme/app#")] == []
+        assert [key for key, _ in tx.scan(keys.LOGS) if key.startswith("acme/app#")] == []
 
 
 def test_the_audit_log_size_is_a_setting_with_a_default_of_1000():

@@ -24,6 +24,7 @@ from typing import Any
 from mockquay.domain.context import Context
 from mockquay.domain.dates import store_date
 from mockquay.domain.identity import Caller
+from mockquay.domain.keys import LOG_COUNTERS, LOGS
 from mockquay.store import Transaction
 
 #: The OAuth application mockquay's fixture tokens stand for (Quay's ``OAuthApplication``).
@@ -61,7 +62,7 @@ def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
     """The log entries of ``repository``, oldest first."""
     first, count = _span(tx, repository)
     for number in range(first, count):
-        entry = tx.get("logs", _key(repository, number))
+        entry = tx.get(LOGS, _key(repository, number))
         if entry is not None:
             yield entry
 
@@ -71,8 +72,8 @@ def forget(tx: Transaction, repository: str) -> None:
     new repository of the same name starts with an empty log."""
     first, count = _span(tx, repository)
     for number in range(first, count):
-        tx.delete("logs", _key(repository, number))
-    tx.delete("log_counters", repository)
+        tx.delete(LOGS, _key(repository, number))
+    tx.delete(LOG_COUNTERS, repository)
 
 
 def _append(
@@ -86,17 +87,17 @@ def _append(
         "datetime": store_date(ctx.now),
         "performer": ctx.caller.username,
     }
-    tx.put("logs", _key(repository, count), entry)
+    tx.put(LOGS, _key(repository, count), entry)
     count += 1
     while count - first > ctx.config.audit_log_size:
-        tx.delete("logs", _key(repository, first))
+        tx.delete(LOGS, _key(repository, first))
         first += 1
-    tx.put("log_counters", repository, {"count": count, "first": first})
+    tx.put(LOG_COUNTERS, repository, {"count": count, "first": first})
 
 
 def _span(tx: Transaction, repository: str) -> tuple[int, int]:
     """The numbers of the repository's oldest kept entry and of its next one."""
-    counter = tx.get("log_counters", repository) or {"count": 0}
+    counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     return counter.get("first", 0), counter["count"]
 
 
