@@ -77,10 +77,7 @@ def describe(samples: list[float]) -> str:
     if not answered:
         return f"no answer in {TIMEOUT:.0f} s ({len(samples)} of {len(samples)} timed out)"
     failed = len(samples) - len(answered)
-    text = (
-        f"median {statistics.median(answered) * 1000:.1f} ms, "
-        f"max {max(answered) * 1000:.1f} ms"
-    )
+    text = f"median {statistics.median(answered) * 1000:.1f} ms, max {max(answered) * 1000:.1f} ms"
     return text + (f", {failed} of {len(samples)} failed" if failed else "")
 
 
@@ -120,9 +117,7 @@ def main() -> int:
         process.wait(timeout=10)
         process.stdout.close()
     print(f"new client's GET, no other clients:   {describe(quiet)}")
-    print(
-        f"new client's GET, {arguments.idle} idle + {arguments.slow} slowloris: {describe(busy)}"
-    )
+    print(f"new client's GET, {arguments.idle} idle + {arguments.slow} slowloris: {describe(busy)}")
     return 0 if all(s != float("inf") for s in busy) else 1
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import ipaddress
 import logging
 import selectors
 import socket
@@ -27,6 +28,7 @@ from cheroot.makefile import MakeFile, StreamReader
 from cheroot.server import HTTPConnection, HTTPRequest
 from flask import Flask
 
+from mockquay.access_log import AccessLog
 from mockquay.control.fault_layer import CONNECTION_ENVIRON
 from mockquay.quay_api.errors import gunicorn_page
 
@@ -512,12 +514,23 @@ class _Gateway(wsgi.Gateway_10):
 
 
 class Server:
-    """mockquay's app served on ``host:port``; port 0 binds a free port, chosen by the server."""
+    """mockquay's app served on ``host:port``; port 0 binds a free port, chosen by the server.
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+    With ``access_log``, each request served gets a line in it.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        access_log: AccessLog | None = None,
+    ) -> None:
         self.app = app
+        served = app if access_log is None else access_log.wrap(app)
         self._server = _CherootServer(
-            (host, port), app, numthreads=THREADS, server_name="mockquay"
+            (host, port), served, numthreads=THREADS, server_name="mockquay"
         )
         self._server.gateway = _Gateway
         self._server.mockquay_max_body = app.config.get("MAX_CONTENT_LENGTH")
@@ -529,6 +542,24 @@ class Server:
     def url(self) -> str:
         host, port = self._server.bind_addr[:2]
         if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server listens on a loopback address only (once bound)."""
+        try:
+            return ipaddress.ip_address(self._server.bind_addr[0]).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def local_url(self) -> str:
+        """:attr:`url`, with a loopback address for a server bound to every interface."""
+        host, port = self._server.bind_addr[:2]
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
+        elif ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from itertools import count
 from typing import Any
+from urllib.parse import unquote_plus
 
 from flask import Flask
 
@@ -229,3 +230,19 @@ def _path_is_routed(app: Flask, environ: dict) -> bool:
     """Whether some route serves the request's path with another method (a 405, not a 404)."""
     adapter = app.url_map.bind_to_environ(environ)
     return bool(adapter.allowed_methods())
+
+
+def redact_query(query: str) -> str:
+    """A query string with the value of each parameter naming a password or token redacted.
+
+    Names are compared decoded (``pass%77ord`` is ``password``); the rest is kept as sent.
+    """
+    if not query:
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        if equals and any(word in unquote_plus(name).lower() for word in SECRET_WORDS):
+            part = f"{name}={REDACTED}"
+        parts.append(part)
+    return "&".join(parts)

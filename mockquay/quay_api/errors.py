@@ -30,7 +30,6 @@ _ERROR_TITLES = {
 }
 
 
-
 def gunicorn_page(reason: str, message: str = "") -> str:
     """gunicorn's HTML error page (``util.write_error``), as Quay's gunicorn answers with it."""
     return (
