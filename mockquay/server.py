@@ -530,7 +530,12 @@ class Server:
         self.app = app
         served = app if access_log is None else access_log.wrap(app)
         self._server = _CherootServer(
-            (host, port), served, numthreads=THREADS, server_name="mockquay"
+            (host, port),
+            served,
+            numthreads=THREADS,
+            server_name="mockquay",
+            # A burst of new connections waits in the backlog instead of retrying its SYN.
+            request_queue_size=socket.SOMAXCONN,
         )
         self._server.gateway = _Gateway
         self._server.mockquay_max_body = app.config.get("MAX_CONTENT_LENGTH")
