@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -62,6 +63,28 @@ def gunicorn_answer(status: str, reason: str, message: str) -> bytes:
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: text/html\r\n"
         f"Content-Length: {len(page)}\r\n\r\n{page}"
     ).encode()
+
+
+def with_fields(fields: bytes) -> bytes:
+    """:data:`GET_MIRROR` with more header fields."""
+    return GET_MIRROR.replace(b"Connection: close\r\n", b"Connection: close\r\n" + fields)
+
+
+def fields_too_large(problem: str) -> bytes:
+    return gunicorn_answer(
+        "431", "Request Header Fields Too Large", f"Error parsing headers: &#x27;{problem}&#x27;"
+    )
+
+
+def serve_quietly(limit: Callable[[], None], stderr: int = subprocess.PIPE) -> subprocess.Popen:
+    """``mockquay serve --quiet`` in a process whose descriptor limits ``limit`` sets."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        preexec_fn=limit,
+    )
 
 
 def test_idle_and_slow_connections_beyond_the_worker_count_leave_a_new_client_served(server):
@@ -120,36 +143,26 @@ def test_request_line_without_end_counts_the_bytes_read_as_gunicorn_does(server)
 
 
 def test_100_header_fields_are_served(server):
-    fields = b"".join(b"X-Field-%d: v\r\n" % n for n in range(97))
-    head = GET_MIRROR.replace(b"Connection: close\r\n", b"Connection: close\r\n" + fields)
+    head = with_fields(b"".join(b"X-Field-%d: v\r\n" % n for n in range(97)))
     assert head.count(b"\r\n") - 2 == 100
     assert exchange(server, head).startswith(b"HTTP/1.1 200 OK\r\n")
 
 
 def test_101_header_fields_get_gunicorns_431(server):
-    fields = b"".join(b"X-Field-%d: v\r\n" % n for n in range(98))
-    head = GET_MIRROR.replace(b"Connection: close\r\n", b"Connection: close\r\n" + fields)
-    assert exchange(server, head) == gunicorn_answer(
-        "431",
-        "Request Header Fields Too Large",
-        "Error parsing headers: &#x27;limit request headers fields&#x27;",
-    )
+    head = with_fields(b"".join(b"X-Field-%d: v\r\n" % n for n in range(98)))
+    assert exchange(server, head) == fields_too_large("limit request headers fields")
 
 
 def test_header_field_of_8190_bytes_with_its_line_end_is_served(server):
     field = b"X-Big: " + b"a" * (8188 - len("X-Big: ")) + b"\r\n"
     assert len(field) == 8190
-    head = GET_MIRROR.replace(b"Connection: close\r\n", b"Connection: close\r\n" + field)
-    assert exchange(server, head).startswith(b"HTTP/1.1 200 OK\r\n")
+    assert exchange(server, with_fields(field)).startswith(b"HTTP/1.1 200 OK\r\n")
 
 
 def test_header_field_over_8190_bytes_gets_gunicorns_431(server):
     field = b"X-Big: " + b"a" * (8189 - len("X-Big: ")) + b"\r\n"
-    head = GET_MIRROR.replace(b"Connection: close\r\n", b"Connection: close\r\n" + field)
-    assert exchange(server, head) == gunicorn_answer(
-        "431",
-        "Request Header Fields Too Large",
-        "Error parsing headers: &#x27;limit request headers fields size&#x27;",
+    assert exchange(server, with_fields(field)) == fields_too_large(
+        "limit request headers fields size"
     )
 
 
@@ -163,11 +176,7 @@ def test_head_that_never_ends_within_gunicorns_buffer_gets_its_431(server):
         except OSError:
             pass
         answer = read_to_end(sock)
-    assert answer == gunicorn_answer(
-        "431",
-        "Request Header Fields Too Large",
-        "Error parsing headers: &#x27;max buffer headers&#x27;",
-    )
+    assert answer == fields_too_large("max buffer headers")
 
 
 @pytest.mark.parametrize("length", [b"-1", b"abc", b"1.5", b""])
@@ -241,13 +250,7 @@ def test_out_of_descriptors_the_server_logs_once_pauses_and_recovers():
     def low_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_LIMIT, LOW_LIMIT))
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=low_limit,
-    )
+    process = serve_quietly(low_limit)
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)
     reader.start()
@@ -298,13 +301,7 @@ def test_serve_raises_the_soft_descriptor_limit_to_the_hard_one():
     def low_soft_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        preexec_fn=low_soft_limit,
-    )
+    process = serve_quietly(low_soft_limit, stderr=subprocess.DEVNULL)
     try:
         process.stdout.readline()
         with open(f"/proc/{process.pid}/limits") as limits:
