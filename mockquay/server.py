@@ -233,6 +233,10 @@ def check_head(data: bytes) -> tuple[bool, bytes | None]:
     ``(True, answer)``: send ``answer`` and close.
     """
     end = data.find(b"\r\n")
+    newline = data.find(b"\n")
+    if newline >= 0 and newline != end + 1:
+        # A line ended by a bare LF: cheroot refuses it at once (400) rather than wait.
+        return True, None
     if end < 0:
         if len(data) - 2 > LIMIT_REQUEST_LINE:
             return True, _request_line_too_large(len(data))
@@ -395,7 +399,8 @@ class _HeadFirst(connections.ConnectionManager):
         if now - self._accept_logged >= ACCEPT_LOG_INTERVAL:
             self._accept_logged = now
             logger.warning(
-                "mockquay: cannot accept connections: %s (%d open); retrying every %.1f s",
+                "mockquay: cannot accept connections: %s (%d connections between requests);"
+                " retrying every %.1f s",
                 error,
                 len(self._selector) - 1,
                 ACCEPT_PAUSE,
@@ -513,6 +518,14 @@ class _Gateway(wsgi.Gateway_10):
         environ["CONTENT_LENGTH"] = str(len(data))
 
 
+#: The loopback address a person on this machine uses for a server on every interface.
+_LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
+def _http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class Server:
     """mockquay's app served on ``host:port``; port 0 binds a free port, chosen by the server.
 
@@ -545,10 +558,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host, port = self._server.bind_addr[:2]
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{port}"
+        return _http_url(*self._server.bind_addr[:2])
 
     @property
     def loopback_only(self) -> bool:
@@ -562,11 +572,7 @@ class Server:
     def local_url(self) -> str:
         """:attr:`url`, with a loopback address for a server bound to every interface."""
         host, port = self._server.bind_addr[:2]
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
-        elif ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{port}"
+        return _http_url(_LOOPBACK_FOR.get(host, host), port)
 
     @property
     def hung_connections(self) -> int:

@@ -312,3 +312,9 @@ def test_serve_raises_the_soft_descriptor_limit_to_the_hard_one():
         process.stdout.close()
     expected = "4096" if hard == resource.RLIM_INFINITY else str(hard)
     assert line.split()[3] == expected
+
+
+def test_a_line_ended_by_a_bare_newline_is_refused_at_once(server):
+    answer = exchange(server, b"GET /api/v1/discovery HTTP/1.1\nHost: localhost\n\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert answer.endswith(b"HTTP requires CRLF terminators")
