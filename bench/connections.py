@@ -98,6 +98,7 @@ def main() -> int:
     try:
         parts = urlsplit(json.loads(process.stdout.readline())["url"])
         host, port = parts.hostname, parts.port
+        sample(host, port, 5)  # warm-up: the first answers pay for imports and caches
         quiet = sample(host, port, arguments.samples)
         idle = open_connections(host, port, arguments.idle)
         slow = open_connections(host, port, arguments.slow)
