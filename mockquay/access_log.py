@@ -9,7 +9,9 @@ headers and bodies are never logged. A request that a transport fault broke has 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import sys
 import threading
 import time
@@ -34,21 +36,60 @@ def request_operation(app: Flask, environ: dict) -> tuple[str | None, str | None
     return (None if operation is None else operation.nickname), repository
 
 
-def _stderr(line: str) -> None:
-    # Looked up per line, so that a test's captured stderr gets the lines of its requests.
-    sys.stderr.write(line)
-    sys.stderr.flush()
+class StderrPump:
+    """Lines for stderr, written by a thread of their own so that a reader who stops reading
+    (a full pipe) never stalls a request: past ``QUEUE_LINES`` waiting lines, new ones are
+    dropped and counted, and the count is written once the pipe drains.
+    """
+
+    QUEUE_LINES = 10_000
+
+    def __init__(self) -> None:
+        self._lines: queue.Queue[str | None] = queue.Queue(self.QUEUE_LINES)
+        self._dropped = 0
+        self._thread = threading.Thread(target=self._pump, name="mockquay-stderr", daemon=True)
+        self._thread.start()
+
+    def __call__(self, line: str) -> None:
+        try:
+            self._lines.put_nowait(line)
+        except queue.Full:
+            self._dropped += 1
+
+    def close(self) -> None:
+        """Write the lines still waiting (for at most a few seconds), then stop."""
+        with contextlib.suppress(queue.Full):
+            self._lines.put(None, timeout=2)
+        self._thread.join(timeout=2)
+
+    def _pump(self) -> None:
+        while (line := self._lines.get()) is not None:
+            if self._dropped and self._lines.empty():
+                dropped, self._dropped = self._dropped, 0
+                line += f"mockquay: {dropped} access log lines dropped: stderr was not read\n"
+            # Looked up per line, so that a test's captured stderr gets the lines.
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(line)
+                sys.stderr.flush()
 
 
 class AccessLog:
-    """Writes one line per request of the apps it wraps, in ``log_format``, to ``write``."""
+    """Writes one line per request of the apps it wraps, in ``log_format``, to ``write``
+    (by default, to stderr through a :class:`StderrPump`).
+    """
 
-    def __init__(self, log_format: str = "common", write: Callable[[str], None] = _stderr):
+    def __init__(self, log_format: str = "common", write: Callable[[str], None] | None = None):
         if log_format not in FORMATS:
             raise ValueError(f"unknown access log format {log_format!r}: use one of {FORMATS}")
         self.log_format = log_format
-        self._write = write
+        self._write = StderrPump() if write is None else write
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Write out the lines still waiting."""
+        close = getattr(self._write, "close", None)
+        if close is not None:
+            close()
 
     def wrap(self, app: Flask) -> Callable[[dict, Callable], Iterable[bytes]]:
         """A WSGI callable serving ``app`` and logging each of its requests."""

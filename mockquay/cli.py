@@ -167,6 +167,8 @@ def serve(arguments: argparse.Namespace) -> int:
         server.serve()
     finally:
         emulator.close()
+        if access_log is not None:
+            access_log.close()
     print(json.dumps({"event": "stopped"}), flush=True)
     return 0
 

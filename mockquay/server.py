@@ -541,6 +541,7 @@ class Server:
         access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
+        self._access_log = access_log
         served = app if access_log is None else access_log.wrap(app)
         self._server = _CherootServer(
             (host, port),
@@ -605,3 +606,5 @@ class Server:
         self._hung.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._access_log is not None:
+            self._access_log.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import sys
+import threading
 import time
 
 import pytest
 import requests
 
-from mockquay.access_log import AccessLog
+from mockquay.access_log import AccessLog, StderrPump
 from mockquay.app import create_app
 from mockquay.control.journal import redact_query
 from mockquay.server import Server
@@ -157,3 +159,33 @@ def test_an_unknown_format_is_refused():
 )
 def test_redact_query(query, redacted):
     assert redact_query(query) == redacted
+
+
+def test_a_stderr_nobody_reads_drops_lines_instead_of_stalling(monkeypatch):
+    blocked = threading.Event()
+    release = threading.Event()
+    written: list[str] = []
+
+    class FullPipe:
+        def write(self, line: str) -> None:
+            blocked.set()
+            release.wait(10)
+            written.append(line)
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stderr", FullPipe())
+    monkeypatch.setattr(StderrPump, "QUEUE_LINES", 2)
+    pump = StderrPump()
+    pump("first\n")
+    blocked.wait(10)
+    for n in range(5):
+        pump(f"line {n}\n")
+    release.set()
+    pump.close()
+    assert written == [
+        "first\n",
+        "line 0\n",
+        "line 1\nmockquay: 3 access log lines dropped: stderr was not read\n",
+    ]
