@@ -47,8 +47,11 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 _MAX_BUFFER_HEADERS = LIMIT_REQUEST_FIELDS * (LIMIT_REQUEST_FIELD_SIZE + 2) + 4
 #: Bytes read at a time, as gunicorn reads them (its request line message counts them).
 _READ_SIZE = 8192
-#: Seconds a client has to finish a request head it has begun; then it is closed.
+#: Seconds a client has to finish a request head (and a gathered body) it has begun.
 HEAD_TIMEOUT = 30.0
+#: A body announced with a ``Content-Length`` up to this size is gathered with its head before
+#: a worker takes the request, so that a slow small body holds no worker either.
+BODY_GATHERED = 64 * 1024
 #: Seconds a refused connection is read and dropped before closing, so the answer is not lost
 #: to a reset.
 _DRAIN_SECONDS = 2.0
@@ -280,6 +283,26 @@ def _fields_problem(lines: list[bytes]) -> bytes | None:
     return None
 
 
+def bytes_to_gather(data: bytes) -> int:
+    """How many bytes of ``data`` (a whole request head and what followed) to gather before a
+    worker takes the request: the head, and a body of up to :data:`BODY_GATHERED` bytes.
+
+    A chunked body, a larger one, or one the client sends only after ``100 Continue`` is read
+    by the worker.
+    """
+    end = data.find(b"\r\n\r\n")
+    head = end + 4
+    length = 0
+    for line in data[:end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+        elif name in (b"transfer-encoding", b"expect"):
+            return head
+    return head + length if length <= BODY_GATHERED else head
+
+
 class _HeadFirstSocket:
     """A connection's socket as cheroot's reader sees it: the bytes the front has already read
     (``head``) come first.
@@ -292,6 +315,21 @@ class _HeadFirstSocket:
         self.started: float | None = None
         #: When the connection was refused; it is drained, then closed.
         self.refused: float | None = None
+        #: Once the head is whole: how many bytes to gather before a worker takes the request.
+        self.wanted: int | None = None
+
+    def verdict(self) -> tuple[bool, bytes | None]:
+        """Whether a worker can take the request now, and gunicorn's answer if it breaks a
+        limit."""
+        if self.wanted is None:
+            complete, refusal = check_head(bytes(self.head))
+            if refusal is not None or not complete:
+                return False, refusal
+            self.wanted = bytes_to_gather(bytes(self.head))
+        if len(self.head) < self.wanted:
+            return False, None
+        self.wanted = None
+        return True, None
 
     def recv_into(self, buffer: memoryview, nbytes: int = 0, flags: int = 0) -> int:
         if self.head:
@@ -314,8 +352,9 @@ class _HeadFirstSocket:
 class _HeadFirst(connections.ConnectionManager):
     """cheroot's connection manager, handing a connection to a worker only with a whole head.
 
-    One selector thread accepts connections and reads their request heads; idle keep-alive
-    connections wait in the same selector. A head over gunicorn's limits is answered here.
+    One selector thread accepts connections and reads their request heads (and small bodies,
+    see :func:`bytes_to_gather`); idle keep-alive connections wait in the same selector. A head
+    over gunicorn's limits is answered here.
     When the process runs out of file descriptors, accepting pauses and is retried.
     """
 
@@ -333,10 +372,10 @@ class _HeadFirst(connections.ConnectionManager):
         if conn.rfile.has_data():
             reader.head[:0] = conn.rfile.read1(1 << 20)
         reader.started = time.time() if reader.head else None
-        complete, refusal = check_head(bytes(reader.head)) if reader.head else (False, None)
+        ready, refusal = reader.verdict() if reader.head else (False, None)
         if refusal is not None:
             self._refuse(conn, refusal, registered=False)
-        elif complete:
+        elif ready:
             self.server.process_conn(conn)
         else:
             self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
@@ -423,13 +462,13 @@ class _HeadFirst(connections.ConnectionManager):
         if reader.started is None:
             reader.started = now
         reader.head += data
-        while reader.head.startswith(b"\r\n"):
+        while reader.wanted is None and reader.head.startswith(b"\r\n"):
             # Empty lines before a request line are ignored (RFC 9112, section 2.2).
             del reader.head[:2]
-        complete, refusal = check_head(bytes(reader.head))
+        ready, refusal = reader.verdict()
         if refusal is not None:
             self._refuse(conn, refusal, registered=True)
-        elif complete:
+        elif ready:
             self._selector.unregister(conn.socket.fileno())
             self.server.process_conn(conn)
 
@@ -437,6 +476,7 @@ class _HeadFirst(connections.ConnectionManager):
         """Send ``answer``, then drain the connection for a while before closing it."""
         reader = conn.mockquay_socket
         reader.head.clear()
+        reader.wanted = None
         reader.refused = time.time()
         try:
             conn.socket.send(answer, _DONTWAIT)

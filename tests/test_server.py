@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from mockquay.app import create_app
-from mockquay.server import THREADS, Server, check_head
+from mockquay.server import THREADS, Server, bytes_to_gather, check_head
 from mockquay.settings import Settings
 
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
@@ -99,6 +99,49 @@ def test_idle_and_slow_connections_beyond_the_worker_count_leave_a_new_client_se
             sock.close()
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b'"external_reference": "quay.io/coreos/etcd"' in answer
+
+
+def test_slow_small_bodies_beyond_the_worker_count_leave_a_new_client_served(server):
+    slow = [socket.create_connection(address(server)) for _ in range(THREADS + 8)]
+    try:
+        for sock in slow:
+            sock.sendall(put_mirror(b"Content-Length: 30\r\n\r\n" + b'{"sync_interval": '))
+        answer = exchange(server, GET_MIRROR)
+    finally:
+        for sock in slow:
+            sock.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_a_body_sent_in_pieces_is_served_whole(server):
+    body = b'{"sync_interval": 7200}'
+    request = put_mirror(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    with socket.create_connection(address(server), timeout=PATIENCE) as sock:
+        for piece in (request[:-20], request[-20:-5], request[-5:]):
+            sock.sendall(piece)
+            time.sleep(0.05)
+        answer = read_to_end(sock)
+    assert answer_parts(answer)[0] == b"HTTP/1.1 201 CREATED"
+    journal = server.app.extensions["mockquay"].journal.entries(
+        operation=["changeRepoMirrorConfig"]
+    )
+    assert journal[-1]["body"] == {"sync_interval": 7200}
+
+
+@pytest.mark.parametrize(
+    ("fields", "gathered"),
+    [
+        (b"", 0),
+        (b"Content-Length: 10\r\n", 10),
+        (b"content-length:  65536\r\n", 65536),
+        (b"Content-Length: 65537\r\n", 0),
+        (b"Content-Length: 10\r\nExpect: 100-continue\r\n", 0),
+        (b"Transfer-Encoding: chunked\r\n", 0),
+    ],
+)
+def test_bytes_to_gather_are_the_head_and_a_small_sized_body(fields, gathered):
+    head = b"PUT / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"
+    assert bytes_to_gather(head + b"body") == len(head) + gathered
 
 
 def test_a_head_sent_in_pieces_is_answered_once_complete(server):
@@ -196,7 +239,8 @@ def test_two_content_lengths_get_gunicorns_400(server):
     )
 
 
-def put_mirror(body: bytes, framing: bytes) -> bytes:
+def put_mirror(framing: bytes) -> bytes:
+    """A PUT of the mirror, ``framing`` being its length field(s), blank line and body."""
     return (
         f"PUT {MIRROR} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer admin-token\r\n"
         "Content-Type: application/json\r\nConnection: close\r\n"
@@ -217,9 +261,9 @@ def answer_parts(answer: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
 
 def test_chunked_body_over_one_mebibyte_gets_the_same_413_as_a_sized_one(server):
     body = b'{"sync_interval": "' + b"x" * (1 << 20) + b'"}'
-    sized = exchange(server, put_mirror(body, b"Content-Length: %d\r\n\r\n" % len(body) + body))
+    sized = exchange(server, put_mirror(b"Content-Length: %d\r\n\r\n" % len(body) + body))
     sent_chunked = exchange(
-        server, put_mirror(body, b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
+        server, put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
     )
     sized_status, sized_headers, sized_page = answer_parts(sized)
     status, headers, page = answer_parts(sent_chunked)
@@ -233,9 +277,7 @@ def test_chunked_body_over_one_mebibyte_gets_the_same_413_as_a_sized_one(server)
 
 def test_chunked_body_within_the_limit_is_served_and_journaled(server):
     body = json.dumps({"sync_interval": 7200}).encode()
-    answer = exchange(
-        server, put_mirror(body, b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
-    )
+    answer = exchange(server, put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body)))
     assert answer_parts(answer)[0] == b"HTTP/1.1 201 CREATED"
     journal = server.app.extensions["mockquay"].journal.entries(
         operation=["changeRepoMirrorConfig"]
