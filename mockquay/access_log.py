@@ -23,17 +23,21 @@ from flask import Flask
 
 from mockquay.control.fault_layer import FAULT_ENVIRON
 from mockquay.control.journal import redact_query
-from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
+from mockquay.quay_api.routing import ROUTE_ENVIRON, Route
 
 FORMATS = ("common", "json")
 
 
-def request_operation(app: Flask, environ: dict) -> tuple[str | None, str | None]:
-    """The nickname of the Quay operation a request names, and its repository, if any."""
-    if not environ.get("PATH_INFO", "").startswith(QUAY_API_PREFIX):
+def request_operation(environ: dict) -> tuple[str | None, str | None]:
+    """The nickname of the Quay operation a served request named, and its repository, if any.
+
+    Read from the :class:`~mockquay.quay_api.routing.Route` the app's route layer left in the
+    environ; a request outside Quay's API has none.
+    """
+    route: Route | None = environ.get(ROUTE_ENVIRON)
+    if route is None:
         return None, None
-    operation, repository = operation_for(app, environ)
-    return (None if operation is None else operation.nickname), repository
+    return route.operation, route.repository
 
 
 class StderrPump:
@@ -105,7 +109,6 @@ class AccessLog:
 
             def done(size: int) -> None:
                 self.log(
-                    app,
                     environ,
                     started=started,
                     duration=time.perf_counter() - clock,
@@ -124,7 +127,6 @@ class AccessLog:
 
     def log(
         self,
-        app: Flask,
         environ: dict,
         *,
         started: float,
@@ -133,7 +135,7 @@ class AccessLog:
         size: int,
     ) -> None:
         """Write the line of one request."""
-        operation, repository = request_operation(app, environ)
+        operation, repository = request_operation(environ)
         path, query = _target(environ)
         if self.log_format == "json":
             moment = datetime.fromtimestamp(started, timezone.utc)

@@ -30,7 +30,7 @@ from flask import Flask
 
 from mockquay.access_log import AccessLog
 from mockquay.control.fault_layer import CONNECTION_ENVIRON
-from mockquay.quay_api.errors import gunicorn_page
+from mockquay.quay_api.answers import gunicorn_page
 
 logger = logging.getLogger("mockquay.server")
 

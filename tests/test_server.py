@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from mockquay.app import create_app
+from mockquay.extension import emulator_of
 from mockquay.server import THREADS, Server, bytes_to_gather, check_head
 from mockquay.settings import Settings
 
@@ -122,9 +123,7 @@ def test_a_body_sent_in_pieces_is_served_whole(server):
             time.sleep(0.05)
         answer = read_to_end(sock)
     assert answer_parts(answer)[0] == b"HTTP/1.1 201 CREATED"
-    journal = server.app.extensions["mockquay"].journal.entries(
-        operation=["changeRepoMirrorConfig"]
-    )
+    journal = emulator_of(server.app).journal.entries(operation=["changeRepoMirrorConfig"])
     assert journal[-1]["body"] == {"sync_interval": 7200}
 
 
@@ -279,9 +278,7 @@ def test_chunked_body_within_the_limit_is_served_and_journaled(server):
     body = json.dumps({"sync_interval": 7200}).encode()
     answer = exchange(server, put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body)))
     assert answer_parts(answer)[0] == b"HTTP/1.1 201 CREATED"
-    journal = server.app.extensions["mockquay"].journal.entries(
-        operation=["changeRepoMirrorConfig"]
-    )
+    journal = emulator_of(server.app).journal.entries(operation=["changeRepoMirrorConfig"])
     assert journal[-1]["body"] == {"sync_interval": 7200}
 
 
