@@ -245,7 +245,7 @@ def bench_durability() -> None:
 def time_to_ready(*arguments: str) -> float:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", *arguments],
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet", *arguments],
         stdout=subprocess.PIPE,
         text=True,
     )

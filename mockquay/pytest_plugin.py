@@ -4,7 +4,8 @@ Fixtures: ``mockquay_server`` (one live server per session and xdist worker), ``
 (its controls, reset before each test), ``mockquay_app`` and ``mockquay_client`` (the app in
 this process, reset before each test). Marker: ``@pytest.mark.mockquay(fixtures=...,
 profile=..., faults=..., allow_unserved=...)``. Options: ``--mockquay-url``,
-``--mockquay-profile``, ``--mockquay-fixtures``, ``--mockquay-seed`` and their ini keys.
+``--mockquay-profile``, ``--mockquay-fixtures``, ``--mockquay-seed``,
+``--mockquay-access-log`` and their ini keys.
 
 This module is imported by every pytest run where mockquay is installed, so it imports Flask,
 requests and mockquay's app only when a fixture is used.
@@ -56,7 +57,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mockquay-seed", type=int, metavar="N", help="seed of chance-based faults (default 0)"
     )
+    group.addoption(
+        "--mockquay-access-log",
+        nargs="?",
+        const="common",
+        choices=("common", "json"),
+        metavar="FORMAT",
+        help="the server's access log on stderr (common or json; default: off)",
+    )
     parser.addini("mockquay_url", "URL of a running mockquay to use (as --mockquay-url)")
+    parser.addini(
+        "mockquay_access_log", "access log format, common or json (as --mockquay-access-log)"
+    )
     parser.addini("mockquay_profile", "Quay profile (as --mockquay-profile)")
     parser.addini(
         "mockquay_fixtures",
@@ -83,6 +95,7 @@ class Options:
     profile: str | None
     fixtures: tuple[str, ...]
     seed: int | None
+    access_log: str | None = None
 
     @classmethod
     def of(cls, config: pytest.Config) -> Options:
@@ -99,6 +112,9 @@ class Options:
             or None,
             fixtures=tuple(fixtures),
             seed=seed,
+            access_log=config.getoption("mockquay_access_log")
+            or config.getini("mockquay_access_log")
+            or None,
         )
 
 
@@ -108,7 +124,12 @@ def _mockquay_local(pytestconfig: pytest.Config) -> Iterator[MockQuay]:
     from mockquay.testing import MockQuay
 
     options = Options.of(pytestconfig)
-    local = MockQuay(fixtures=options.fixtures or None, profile=options.profile, seed=options.seed)
+    local = MockQuay(
+        fixtures=options.fixtures or None,
+        profile=options.profile,
+        seed=options.seed,
+        access_log=options.access_log,
+    )
     yield local
     local.stop()
 

@@ -394,7 +394,8 @@ class MockQuay(Controls):
 
     ``fixtures`` are the boot fixtures (default: the bundled ones), ``profile`` the Quay
     profile, ``seed`` the seed of chance-based faults. Without starting a server,
-    :meth:`test_client` talks to the app directly.
+    :meth:`test_client` talks to the app directly. With ``access_log`` (``"common"`` or
+    ``"json"``), the server writes an access log line per request on stderr.
     """
 
     def __init__(
@@ -405,8 +406,10 @@ class MockQuay(Controls):
         *,
         token: str | None = None,
         journal_size: int | None = None,
+        access_log: str | None = None,
     ) -> None:
         super().__init__(token=token)
+        self._access_log = access_log
         self._seed = seed
         self._fixtures = fixtures
         self._profile = profile
@@ -465,9 +468,11 @@ class MockQuay(Controls):
     def start(self) -> MockQuay:
         """Serve on 127.0.0.1 and a free port, in a thread; return once it accepts connections."""
         if self._server is None:
+            from mockquay.access_log import AccessLog
             from mockquay.server import Server
 
-            self._server = Server(self.app, "127.0.0.1", 0).start()
+            log = None if self._access_log is None else AccessLog(self._access_log)
+            self._server = Server(self.app, "127.0.0.1", 0, access_log=log).start()
         return self
 
     def stop(self) -> None:

@@ -418,3 +418,33 @@ def test_mockquay_url_without_the_admin_token_errors_with_the_reason(pytester, r
             "answered 401: missing or wrong X-Mockquay-Admin-Token header*"
         ]
     )
+
+
+ACCESS_SUITE = """
+def test_one_request(mockquay):
+    mockquay.session().get("/api/v1/repository/acme/etcd/mirror")
+"""
+
+
+def test_the_access_log_is_off_by_default(pytester):
+    pytester.makepyfile(ACCESS_SUITE)
+    result = pytester.runpytest_subprocess("-s")
+    result.assert_outcomes(passed=1)
+    assert "getRepoMirrorConfig" not in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "ini", "expected"),
+    [
+        (["--mockquay-access-log"], "", '"GET /api/v1/repository/acme/etcd/mirror HTTP/1.1" 200'),
+        (["--mockquay-access-log", "json"], "", '"operation": "getRepoMirrorConfig"'),
+        ([], "[pytest]\nmockquay_access_log = common\n", "200 474 getRepoMirrorConfig -"),
+    ],
+)
+def test_the_access_log_is_on_when_asked(pytester, arguments, ini, expected):
+    if ini:
+        pytester.makefile(".ini", pytest=ini)
+    pytester.makepyfile(ACCESS_SUITE)
+    result = pytester.runpytest_subprocess("-s", *arguments)
+    result.assert_outcomes(passed=1)
+    assert expected in result.stderr.str()

@@ -176,3 +176,37 @@ def test_a_data_file_in_a_missing_folder_stops_the_server_at_once(tmp_path):
     assert result.stdout == ""
     assert result.stderr.startswith("mockquay: [Errno 2] No such file or directory: ")
     assert not data.parent.exists()
+
+
+def test_access_log_line_per_request_on_stderr(served):
+    requests.get(f"{served.url}/api/v1/repository/acme/etcd/mirror?token=secret", headers=ADMIN)
+    served.stop()
+    lines = served.stderr.splitlines()
+    assert lines[0] == f"mockquay is ready at {served.url}"
+    (logged,) = [line for line in lines if '"GET /api/' in line]
+    assert logged.startswith("127.0.0.1 - - [")
+    assert logged.endswith(
+        '] "GET /api/v1/repository/acme/etcd/mirror?token=<redacted> HTTP/1.1" 200 474 '
+        "getRepoMirrorConfig -"
+    )
+
+
+def test_json_access_log():
+    server = Served("--log-format", "json")
+    requests.post(f"{server.url}/api/v1/repository/acme/etcd/mirror/sync-now", headers=ADMIN)
+    server.stop()
+    (line,) = [line for line in server.stderr.splitlines() if line.startswith("{")]
+    record = json.loads(line)
+    assert (record["method"], record["status"], record["operation"], record["repository"]) == (
+        "POST",
+        204,
+        "syncNow",
+        "acme/etcd",
+    )
+
+
+def test_quiet_prints_neither_hints_nor_access_log():
+    server = Served("--quiet")
+    requests.get(f"{server.url}/api/v1/repository/acme/etcd/mirror", headers=ADMIN)
+    assert server.stop() == 0
+    assert server.stderr == ""

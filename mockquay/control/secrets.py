@@ -55,6 +55,6 @@ def redacted_query(query: str) -> str:
         return query
     parts = []
     for part in query.split("&"):
-        key, _, _ = part.partition("=")
-        parts.append(f"{key}={REDACTED}" if names_secret(key) else part)
+        key, equals, _ = part.partition("=")
+        parts.append(f"{key}={REDACTED}" if equals and names_secret(key) else part)
     return "&".join(parts)

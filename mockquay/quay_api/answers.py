@@ -11,6 +11,7 @@ Quay builds its answers with four different serialisers, and clients meet all fo
 
 from __future__ import annotations
 
+import html
 import json
 
 from flask import Response, request
@@ -28,10 +29,16 @@ _ERROR_TITLES = {
     404: ("not_found", "Not Found"),
 }
 
-_GUNICORN_500 = (
-    "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
-    "    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
-)
+
+def gunicorn_page(reason: str, message: str = "") -> str:
+    """gunicorn's HTML error page (``util.write_error``), as Quay's gunicorn answers with it."""
+    return (
+        f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n  <body>\n"
+        f"    <h1><p>{reason}</p></h1>\n    {html.escape(message)}\n  </body>\n</html>\n"
+    )
+
+
+_GUNICORN_500 = gunicorn_page("Internal Server Error")
 
 
 def restful_json(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
