@@ -98,8 +98,10 @@ def test_mirror_changes_are_logged_as_quay_logs_them(default_client):
             "resolved_ip": {
                 "provider": "internet",
                 "service": None,
-                "sync_token": None,
+                "sync_token": "1645662201",
                 "country_iso_code": None,
+                "aws_region": None,
+                "continent": None,
             },
         },
         "ip": "127.0.0.1",
