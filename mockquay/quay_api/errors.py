@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import default_exceptions
 
 from mockquay.domain import errors
@@ -67,12 +67,18 @@ def api_error(status: int, detail: str | None = None, error_type: str | None = N
 
 
 def error_type_url(error_type: str) -> str:
-    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request."""
-    return f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}"
+    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request.
+
+    Quay builds it from the Host header it receives: with the port from profile ``latest`` on,
+    without it before (see :attr:`~mockquay.profiles.Profile.error_type_url_port`).
+    """
+    profile = current_app.extensions["mockquay"].quay_config().profile
+    host = request.host if profile.error_type_url_port else _host_without_port()
+    return f"{request.scheme}://{host}/api/v1/error/{error_type}"
 
 
 def _host_without_port() -> str:
-    """The request's host as Quay's ``url_for(..., _external=True)`` shows it: no port."""
+    """The request's host without its port, as Quay's nginx forwarded it up to 3.17."""
     host = request.host
     if host.startswith("["):
         return host[: host.index("]") + 1]
