@@ -27,7 +27,11 @@ from mockquay.quay_api import (
     user,
 )
 from mockquay.quay_api.pipeline import add_cors_headers
-from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
+from mockquay.quay_api.routing import (
+    QUAY_API_PREFIX,
+    APIRepositoryPathConverter,
+    GunicornPathInfo,
+)
 from mockquay.settings import Settings
 
 logger = logging.getLogger("mockquay")
@@ -76,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = JournalLayer(
         app, app.wsgi_app, app.extensions["mockquay"].journal, settings.max_body_bytes
     )
+    # What Quay's server does before any layer sees the request, so around everything.
+    app.wsgi_app = GunicornPathInfo(app.wsgi_app)
     return app
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-from urllib.parse import quote_plus
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, current_app, request
 from unidecode import unidecode
@@ -17,6 +18,25 @@ QUAY_API_PREFIX = "/api/"
 
 if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
+
+
+class GunicornPathInfo:
+    """WSGI middleware: ``PATH_INFO`` unquoted whole, ``%2F`` included, as gunicorn sets it.
+
+    Quay runs on gunicorn, so ``/api/v1/repository/acme%2Fapp/mirror`` (a Swagger client's
+    ``{repository}`` parameter) is the mirror of ``acme/app``. Other servers (cheroot among them)
+    keep ``%2F`` encoded; the raw request target (``REQUEST_URI`` or ``RAW_URI``) still holds
+    what the client sent, so it is decoded again here.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+        if raw and "%2f" in environ.get("PATH_INFO", "").lower():
+            environ["PATH_INFO"] = unquote_to_bytes(urlsplit(raw).path).decode("latin-1")
+        return self.wsgi_app(environ, start_response)
 
 
 def parse_repository_name(repository: str) -> tuple[str, str]:

@@ -1,0 +1,155 @@
+"""Fidelity against a running Quay (issue 11): each answer here was checked against Quay's own
+server (gunicorn, with and without its bundled nginx) with byte-identical requests.
+
+Where the HTTP server is involved (``%2F`` in paths, paths no route matches, bodies over
+1 MiB), the case runs both through cheroot (``mockquay.server.Server``) and in process.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import quay_test_world
+from test_conformance_support import (
+    CREATED,
+    HTML,
+    JSON,
+    SIMPLE,
+    api_error,
+    assert_answer,
+    client_for,
+    http_abort,
+    mirror_path,
+    state,
+    view,
+)
+
+from mockquay.server import Server
+
+DEVTABLE = {"Authorization": "Bearer devtable-token"}
+
+
+class Answer:
+    """Status, headers and body of an HTTP answer, read the same from http.client or Flask."""
+
+    def __init__(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.data = data
+
+
+class HTTP:
+    """Raw requests to a served app with http.client: the path goes out exactly as written."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> Answer:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Answer(response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+
+class InProcess:
+    """The same requests through Flask's test client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> Answer:
+        response = self.client.open(path, method=method, data=body, headers=headers or {})
+        return Answer(response.status_code, dict(response.headers), response.data)
+
+
+@pytest.fixture(params=["served", "in-process"])
+def quay(request):
+    """``(sender, app)``: Quay's test world, sent to over HTTP (cheroot) or in process."""
+    client = client_for(quay_test_world())
+    if request.param == "in-process":
+        yield InProcess(client), client.application
+        return
+    server = Server(client.application, "127.0.0.1", 0).start()
+    try:
+        yield HTTP(server.url), client.application
+    finally:
+        server.stop()
+
+
+def jwt(header: dict[str, Any], payload: dict[str, Any]) -> str:
+    """An unsigned JWT: base64url segments without padding."""
+
+    def segment(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{segment(header)}.{segment(payload)}.c2lnbmF0dXJl"
+
+
+# 1. A percent-encoded slash in the repository path routes as gunicorn routes it.
+
+ENCODED = "devtable%2Fsimple"
+
+
+def test_encoded_slash_get_mirror_is_the_mirror_of_the_repository(quay):
+    sender, app = quay
+    response = sender.request("GET", mirror_path(ENCODED), headers=DEVTABLE)
+    expected = (json.dumps(view(app.test_client(), SIMPLE)) + "\n").encode()
+    assert_answer(response, 200, expected, JSON)
+
+
+@pytest.mark.parametrize("action", ["sync-now", "sync-cancel"])
+def test_encoded_slash_sync_actions_reach_the_mirror(quay, action):
+    sender, app = quay
+    if action == "sync-cancel":
+        sender.request("POST", mirror_path(ENCODED, "sync-now"), headers=DEVTABLE)
+    response = sender.request("POST", mirror_path(ENCODED, action), headers=DEVTABLE)
+    assert (response.status_code, response.data) == (204, b"")
+    expected = "SYNC_NOW" if action == "sync-now" else "CANCEL"
+    assert view(app.test_client(), SIMPLE)["sync_status"] == expected
+
+
+def test_encoded_slash_put_changes_the_mirror(quay):
+    sender, app = quay
+    headers = {**DEVTABLE, "Content-Type": "application/json"}
+    body = json.dumps({"sync_interval": 60}).encode()
+    response = sender.request("PUT", mirror_path(ENCODED), body, headers)
+    assert_answer(response, 201, CREATED, JSON)
+    assert view(app.test_client(), SIMPLE)["sync_interval"] == 60
+
+
+def test_lower_case_encoded_slash_routes_the_same(quay):
+    sender, _ = quay
+    response = sender.request("GET", mirror_path("devtable%2fsimple"), headers=DEVTABLE)
+    assert response.status_code == 200
+
+
+def test_encoded_percent_sign_stays_a_literal_percent_2f(quay):
+    """``%252F`` is the text ``%2F``: one segment, so the path is getRepo of ``.../mirror``."""
+    sender, app = quay
+    response = sender.request("GET", mirror_path("devtable%252Fsimple"), headers=DEVTABLE)
+    assert_answer(response, 404, api_error(404, host=_host(sender)), JSON)
+
+
+def test_encoded_slash_request_is_journaled_under_its_operation_and_repository(quay):
+    sender, app = quay
+    sender.request("POST", mirror_path(ENCODED, "sync-now"), headers=DEVTABLE)
+    entries = app.test_client().get("/__mockquay__/requests?operation=syncNow").get_json()
+    assert [entry["repository"] for entry in entries["requests"]] == [SIMPLE]
+
+
+def _host(sender: HTTP | InProcess) -> str:
+    """The Host the sender's requests carry, as profile latest shows it in ``type`` URLs."""
+    return f"{sender.host}:{sender.port}" if isinstance(sender, HTTP) else "localhost"
