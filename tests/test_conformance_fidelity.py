@@ -153,3 +153,33 @@ def test_encoded_slash_request_is_journaled_under_its_operation_and_repository(q
 def _host(sender: HTTP | InProcess) -> str:
     """The Host the sender's requests carry, as profile latest shows it in ``type`` URLs."""
     return f"{sender.host}:{sender.port}" if isinstance(sender, HTTP) else "localhost"
+
+
+# 11. A fixture token listed without scopes has every Quay OAuth scope.
+
+ALL_SCOPES = [
+    "repo:read", "repo:write", "repo:admin", "repo:create",
+    "user:read", "user:admin", "org:admin", "super:user",
+]  # fmt: skip
+
+
+def _world_with_unscoped_token() -> dict[str, Any]:
+    document = quay_test_world(mirror=False)
+    document["tokens"].append({"token": "everything", "user": "devtable"})
+    return document
+
+
+def test_token_without_scopes_gets_every_quay_oauth_scope():
+    client = client_for(_world_with_unscoped_token())
+    tokens = {token["token"]: token for token in state(client)["tokens"]}
+    assert tokens["everything"]["scopes"] == ALL_SCOPES
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/user/robots/dtrobot", "/api/v1/organization/buynlarge/robots/coolrobot"]
+)
+def test_token_without_scopes_may_look_up_robots(path):
+    client = client_for(_world_with_unscoped_token())
+    response = client.get(path, headers={"Authorization": "Bearer everything"})
+    assert response.status_code == 200
+    assert response.get_json()["name"] in ("devtable+dtrobot", "buynlarge+coolrobot")

@@ -10,6 +10,18 @@ from mockquay.store import Transaction
 
 ROLES = ("read", "write", "admin")
 
+#: Every Quay OAuth scope (``auth/scopes.py ALL_SCOPES``).
+ALL_SCOPES = (
+    "repo:read",
+    "repo:write",
+    "repo:admin",
+    "repo:create",
+    "user:read",
+    "user:admin",
+    "org:admin",
+    "super:user",
+)
+
 #: ``SCOPE_MAX_REPO_ROLES``: the highest repository role each OAuth scope can grant.
 SCOPE_MAX_REPO_ROLES = {"repo:read": "read", "repo:write": "write", "repo:admin": "admin"}
 
