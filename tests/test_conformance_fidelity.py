@@ -155,6 +155,54 @@ def _host(sender: HTTP | InProcess) -> str:
     return f"{sender.host}:{sender.port}" if isinstance(sender, HTTP) else "localhost"
 
 
+# 2. A bearer token that looks like a JWT is an SSO token: 401 before CSRF, reads and writes.
+
+NO_ISSUER = jwt({"alg": "RS256", "typ": "JWT"}, {"sub": "devtable"})
+WITH_ISSUER = jwt({"alg": "RS256", "typ": "JWT"}, {"iss": "https://sso.example.com", "sub": "x"})
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (NO_ISSUER, "Token does not contain issuer"),
+        (WITH_ISSUER, "Issuer https://sso.example.com not configured"),
+    ],
+    ids=["no-issuer", "issuer"],
+)
+def test_jwt_bearer_token_is_refused_as_an_unconfigured_sso_token(method, token, message):
+    client = client_for(quay_test_world())
+    response = client.open(
+        mirror_path(SIMPLE), method=method, headers={"Authorization": f"Bearer {token}"}, json={}
+    )
+    assert_answer(response, 401, http_abort(message), HTML)
+
+
+def test_jwt_bearer_token_is_refused_on_sync_now_too():
+    client = client_for(quay_test_world())
+    response = client.post(
+        mirror_path(SIMPLE, "sync-now"), headers={"Authorization": f"Bearer {NO_ISSUER}"}
+    )
+    assert_answer(response, 401, http_abort("Token does not contain issuer"), HTML)
+
+
+def test_jwt_header_type_is_compared_without_case():
+    token = jwt({"alg": "RS256", "typ": "jwt"}, {})
+    client = client_for(quay_test_world())
+    response = client.get(mirror_path(SIMPLE), headers={"Authorization": f"Bearer {token}"})
+    assert_answer(response, 401, http_abort("Token does not contain issuer"), HTML)
+
+
+def test_token_with_another_jose_type_is_an_unknown_token():
+    """Not an SSO token: an unknown app token, so the caller is anonymous (CSRF on writes)."""
+    token = jwt({"alg": "RS256", "typ": "at+jwt"}, {"iss": "https://sso.example.com"})
+    client = client_for(quay_test_world())
+    headers = {"Authorization": f"Bearer {token}"}
+    assert_answer(client.get(mirror_path(SIMPLE), headers=headers), 401, api_error(401), JSON)
+    response = client.post(mirror_path(SIMPLE, "sync-now"), headers=headers)
+    assert_answer(response, 403, http_abort("CSRF token was invalid or missing."), HTML)
+
+
 # 11. A fixture token listed without scopes has every Quay OAuth scope.
 
 ALL_SCOPES = [

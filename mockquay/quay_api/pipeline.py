@@ -173,7 +173,11 @@ def _run(
         and request.headers.get("X-Requested-With") != "XMLHttpRequest"
     ):
         return errors.http_abort(400, XHR_MESSAGE)
-    caller = identity.caller_for_token(tx, _bearer_token())
+    token = _bearer_token()
+    sso_error = identity.sso_token_error(token)
+    if sso_error is not None:
+        return errors.http_abort(401, sso_error)
+    caller = identity.caller_for_token(tx, token)
     if writes and not caller.authenticated:
         return errors.http_abort(403, CSRF_MESSAGE)
     if writes and config.registry_state == "readonly":
