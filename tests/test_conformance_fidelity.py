@@ -8,20 +8,23 @@ Where the HTTP server is involved (``%2F`` in paths, paths no route matches, bod
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import quay_test_world
+from conftest import CREATE_BODY, quay_test_world
 from test_conformance_support import (
     CREATED,
+    GUNICORN_500,
     HTML,
     JSON,
     SIMPLE,
     api_error,
     assert_answer,
+    changes,
     client_for,
     http_abort,
     mirror_path,
@@ -231,3 +234,168 @@ def test_token_without_scopes_may_look_up_robots(path):
     response = client.get(path, headers={"Authorization": "Bearer everything"})
     assert response.status_code == 200
     assert response.get_json()["name"] in ("devtable+dtrobot", "buynlarge+coolrobot")
+
+
+# 4. Integral numbers are integers; a value PostgreSQL's integer cannot hold crashes Quay.
+
+INTEGER_FIELDS = {"sync_interval": "5.0", "skopeo_timeout_interval": "300.0"}
+
+
+def _create_raw(client, **raw_fields: str):
+    """POST a create body whose ``raw_fields`` are written as raw JSON number text."""
+    fields = {**CREATE_BODY, "robot_username": "devtable+newmirrorbot"}
+    for key in raw_fields:
+        fields.pop(key, None)
+    text = json.dumps(fields)[:-1] + "".join(f', "{k}": {v}' for k, v in raw_fields.items()) + "}"
+    return client.post(
+        mirror_path(SIMPLE), data=text, headers=DEVTABLE, content_type="application/json"
+    )
+
+
+def _put_raw(client, field: str, raw: str):
+    return client.put(
+        mirror_path(SIMPLE),
+        data=f'{{"{field}": {raw}}}',
+        headers=DEVTABLE,
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "shown"),
+    [
+        ("sync_interval", "5.0", 5),
+        ("sync_interval", "1e2", 100),
+        ("skopeo_timeout_interval", "300.0", 300),
+        ("skopeo_timeout_interval", "3E2", 300),
+    ],
+)
+def test_create_stores_an_integral_number_as_an_integer(field, raw, shown):
+    client = client_for(quay_test_world(mirror=False))
+    assert_answer(_create_raw(client, **{field: raw}), 201, CREATED, JSON)
+    response = client.get(mirror_path(SIMPLE), headers=DEVTABLE)
+    assert f'"{field}": {shown},'.encode() in response.data
+    assert type(response.get_json()[field]) is int
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "shown"),
+    [
+        ("sync_interval", "5.0", 5),
+        ("sync_interval", "1e2", 100),
+        ("skopeo_timeout_interval", "300.0", 300),
+    ],
+)
+def test_change_stores_an_integral_number_as_an_integer(field, raw, shown):
+    client = client_for(quay_test_world())
+    assert_answer(_put_raw(client, field, raw), 201, CREATED, JSON)
+    response = client.get(mirror_path(SIMPLE), headers=DEVTABLE)
+    assert f'"{field}": {shown},'.encode() in response.data
+    # The audit log keeps the value as sent.
+    assert changes(client, SIMPLE)[-1] == (field, float(raw))
+
+
+@pytest.mark.parametrize("field", ["sync_interval", "skopeo_timeout_interval"])
+def test_create_with_a_number_beyond_a_32_bit_column_is_quays_500(field):
+    client = client_for(quay_test_world(mirror=False))
+    response = _create_raw(client, **{field: "2147483648"})
+    assert_answer(response, 500, GUNICORN_500, "text/html")
+    assert response.headers["X-Mockquay-Emulated"] == (
+        f"DataError: integer out of range ({field}=2147483648)"
+    )
+    assert client.get(mirror_path(SIMPLE), headers=DEVTABLE).status_code == 404
+
+
+def test_create_with_the_largest_32_bit_integer_passes():
+    client = client_for(quay_test_world(mirror=False))
+    assert_answer(_create_raw(client, sync_interval="2147483647"), 201, CREATED, JSON)
+    assert view(client, SIMPLE)["sync_interval"] == 2147483647
+
+
+@pytest.mark.parametrize("field", ["sync_interval", "skopeo_timeout_interval"])
+def test_change_with_a_number_beyond_a_32_bit_column_is_quays_500(field):
+    client = client_for(quay_test_world())
+    before = view(client, SIMPLE)[field]
+    response = _put_raw(client, field, "2147483648")
+    assert_answer(response, 500, GUNICORN_500, "text/html")
+    assert response.headers["X-Mockquay-Emulated"] == (
+        f"DataError: integer out of range ({field}=2147483648)"
+    )
+    assert view(client, SIMPLE)[field] == before
+
+
+# 5. The rule a failed create leaves behind is the one a later PUT root_rule changes.
+
+
+def test_put_root_rule_after_a_failed_create_changes_the_orphan_rule():
+    client = client_for(quay_test_world(mirror=False))
+    orphaned = {
+        **CREATE_BODY,
+        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["orphan"]},
+        "robot_username": "devtable+nosuchrobot",
+    }
+    response = client.post(mirror_path(SIMPLE), headers=DEVTABLE, json=orphaned)
+    assert response.status_code == 400
+    created = client.post(mirror_path(SIMPLE), headers=DEVTABLE, json=CREATE_BODY)
+    assert_answer(created, 201, CREATED, JSON)
+    new_rule = {"root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v2*"]}}
+    assert_answer(
+        client.put(mirror_path(SIMPLE), headers=DEVTABLE, json=new_rule), 201, CREATED, JSON
+    )
+    assert view(client, SIMPLE)["root_rule"] == {
+        "rule_kind": "tag_glob_csv",
+        "rule_value": ["latest"],
+    }
+    assert changes(client, SIMPLE)[-1] == ("mirror_rule", ["v2*"])
+
+
+def test_put_root_rule_without_an_orphan_changes_the_mirrors_rule():
+    client = client_for(quay_test_world(mirror=False))
+    client.post(mirror_path(SIMPLE), headers=DEVTABLE, json=CREATE_BODY)
+    new_rule = {"root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v2*"]}}
+    client.put(mirror_path(SIMPLE), headers=DEVTABLE, json=new_rule)
+    assert view(client, SIMPLE)["root_rule"]["rule_value"] == ["v2*"]
+
+
+def test_a_create_refused_before_the_rule_exists_leaves_no_orphan():
+    client = client_for(quay_test_world(mirror=False))
+    bad_date = {**CREATE_BODY, "sync_start_date": "yesterday"}
+    assert client.post(mirror_path(SIMPLE), headers=DEVTABLE, json=bad_date).status_code == 400
+    client.post(mirror_path(SIMPLE), headers=DEVTABLE, json=CREATE_BODY)
+    new_rule = {"root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v2*"]}}
+    client.put(mirror_path(SIMPLE), headers=DEVTABLE, json=new_rule)
+    assert view(client, SIMPLE)["root_rule"]["rule_value"] == ["v2*"]
+
+
+# 6. Audit-log resolved_ip: Quay's six keys.
+
+
+def test_audit_entry_resolved_ip_has_quays_six_keys():
+    client = client_for(quay_test_world())
+    client.post(mirror_path(SIMPLE, "sync-now"), headers=DEVTABLE)
+    logs = client.get(f"/api/v1/repository/{SIMPLE}/logs", headers=DEVTABLE).get_json()["logs"]
+    assert logs[0]["metadata"]["resolved_ip"] == {
+        "provider": "internet",
+        "service": None,
+        "sync_token": "1645662201",
+        "country_iso_code": None,
+        "aws_region": None,
+        "continent": None,
+    }
+
+
+# 7. Avatars: Quay's default AVATAR_KIND (local) hashes with sha256.
+
+
+def test_user_avatar_hash_is_the_sha256_of_the_email():
+    client = client_for(quay_test_world())
+    avatar = client.get("/api/v1/user/", headers=DEVTABLE).get_json()["avatar"]
+    assert avatar["hash"] == hashlib.sha256(b"devtable@example.com").hexdigest()
+    assert len(avatar["hash"]) == 64
+
+
+def test_log_performer_avatar_hash_is_sha256():
+    client = client_for(quay_test_world())
+    client.post(mirror_path(SIMPLE, "sync-now"), headers=DEVTABLE)
+    logs = client.get(f"/api/v1/repository/{SIMPLE}/logs", headers=DEVTABLE).get_json()["logs"]
+    assert logs[0]["performer"]["avatar"]["hash"] == hashlib.sha256(b"devtable@example.com").hexdigest()

@@ -249,4 +249,5 @@ def delete_repository(tx: Transaction, ctx: Context, namespace: str, name: str) 
         return
     tx.delete("repositories", key)
     tx.delete("mirrors", key)
+    tx.delete("orphan_rules", key)
     audit.forget(tx, key)
