@@ -398,4 +398,67 @@ def test_log_performer_avatar_hash_is_sha256():
     client = client_for(quay_test_world())
     client.post(mirror_path(SIMPLE, "sync-now"), headers=DEVTABLE)
     logs = client.get(f"/api/v1/repository/{SIMPLE}/logs", headers=DEVTABLE).get_json()["logs"]
-    assert logs[0]["performer"]["avatar"]["hash"] == hashlib.sha256(b"devtable@example.com").hexdigest()
+    assert (
+        logs[0]["performer"]["avatar"]["hash"]
+        == hashlib.sha256(b"devtable@example.com").hexdigest()
+    )
+
+
+# 10. FEATURE_ORG_MIRROR, off by default: only createRepo and changeRepoState depend on it.
+
+ORGREPO_CHANGESTATE = "/api/v1/repository/buynlarge/orgrepo/changestate"
+
+
+def _org_mirrored_world(org_mirror_feature: bool | None) -> dict[str, Any]:
+    features = {"SUPERUSERS_FULL_ACCESS": True}
+    if org_mirror_feature is not None:
+        features["ORG_MIRROR"] = org_mirror_feature
+    document = quay_test_world(mirror=False, features=features)
+    document["organizations"][0]["org_mirror"] = True
+    return document
+
+
+@pytest.mark.parametrize("feature", [None, False], ids=["default", "off"])
+def test_create_repo_in_an_org_mirrored_org_passes_with_the_feature_off(feature):
+    client = client_for(_org_mirrored_world(feature))
+    body = {"repository": "x", "namespace": "buynlarge", "visibility": "private", "description": ""}
+    response = client.post("/api/v1/repository", headers=DEVTABLE, json=body)
+    expected = {"namespace": "buynlarge", "name": "x", "kind": "image"}
+    assert_answer(response, 201, (json.dumps(expected) + "\n").encode(), JSON)
+
+
+@pytest.mark.parametrize("feature", [None, False], ids=["default", "off"])
+def test_change_repo_state_in_an_org_mirrored_org_passes_with_the_feature_off(feature):
+    client = client_for(_org_mirrored_world(feature))
+    response = client.put(ORGREPO_CHANGESTATE, headers=DEVTABLE, json={"state": "READ_ONLY"})
+    assert_answer(response, 200, b'{"success": true}\n', JSON)
+
+
+def test_create_repo_in_an_org_mirrored_org_is_refused_with_the_feature_on():
+    client = client_for(_org_mirrored_world(True))
+    body = {"repository": "x", "namespace": "buynlarge", "visibility": "private", "description": ""}
+    response = client.post("/api/v1/repository", headers=DEVTABLE, json=body)
+    detail = "Cannot create repository: organization is managed by organization-level mirroring"
+    assert_answer(response, 400, api_error(400, detail), JSON)
+
+
+def test_change_repo_state_in_an_org_mirrored_org_is_refused_with_the_feature_on():
+    client = client_for(_org_mirrored_world(True))
+    response = client.put(ORGREPO_CHANGESTATE, headers=DEVTABLE, json={"state": "READ_ONLY"})
+    detail = (
+        "Repository state changes are not allowed in an organization managed by "
+        "organization-level mirroring"
+    )
+    assert_answer(response, 400, (json.dumps({"detail": detail}) + "\n").encode(), JSON)
+
+
+@pytest.mark.parametrize("feature", [None, False, True], ids=["default", "off", "on"])
+def test_repo_mirror_create_in_an_org_mirrored_org_is_400_whatever_the_feature(feature):
+    client = client_for(_org_mirrored_world(feature))
+    body = {**CREATE_BODY, "robot_username": "buynlarge+coolrobot"}
+    response = client.post(mirror_path("buynlarge/orgrepo"), headers=DEVTABLE, json=body)
+    detail = (
+        "Repository mirror configuration cannot be managed when organization-level mirroring "
+        "is configured"
+    )
+    assert_answer(response, 400, api_error(400, detail), JSON)

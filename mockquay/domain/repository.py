@@ -49,8 +49,11 @@ def _can(tx: Transaction, ctx: Context, namespace: str, name: str, role: str) ->
 
 
 def _org_mirror_managed(tx: Transaction, ctx: Context, namespace: str) -> bool:
+    """Whether ``FEATURE_ORG_MIRROR`` is on and organization ``namespace`` has an org mirror."""
+    if not (ctx.config.profile.org_mirror_conflict and ctx.config.feature("ORG_MIRROR")):
+        return False
     org = tx.get("organizations", namespace)
-    return ctx.config.profile.org_mirror_conflict and bool(org and org.get("org_mirror"))
+    return bool(org and org.get("org_mirror"))
 
 
 def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
