@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from mockquay import __version__
 from mockquay.control import admin, faults_api, journal_api, worker
@@ -31,6 +31,7 @@ from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
     APIRepositoryPathConverter,
     GunicornPathInfo,
+    unrouted,
 )
 from mockquay.settings import Settings
 
@@ -93,7 +94,9 @@ def _http_error(error: HTTPException) -> Response:
     """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them."""
     if request.path.startswith(admin.PREFIX):
         return admin.error_response(error.code or 500, error.description or "")
-    if _is_quay_api() and error.code != 404:
+    if _is_quay_api() and isinstance(error, NotFound):
+        return unrouted()
+    if _is_quay_api():
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
@@ -117,10 +120,11 @@ def _after_request(response: Response) -> Response:
 def _outside_flask_restful(response: Response) -> bool:
     """Answers Quay's API layer never produces, so they lack its CORS headers.
 
-    Werkzeug's HTML 404 for a path no route matches, and gunicorn's HTML 500 for an exception
-    Quay does not handle; every other API answer, 405 included, passes Quay's ``crossdomain``.
+    The UI's HTML 308 and 404 for a path no API route matches, and gunicorn's HTML 500 for an
+    exception Quay does not handle; every other API answer, 405 included, passes Quay's
+    ``crossdomain``.
     """
-    return response.status_code in (404, 500) and response.mimetype == "text/html"
+    return response.status_code in (308, 404, 500) and response.mimetype == "text/html"
 
 
 def _repository_path_schema(converter: APIRepositoryPathConverter) -> dict:

@@ -462,3 +462,42 @@ def test_repo_mirror_create_in_an_org_mirrored_org_is_400_whatever_the_feature(f
         "is configured"
     )
     assert_answer(response, 400, api_error(400, detail), JSON)
+
+
+# 8. Paths no API route matches: Quay's UI routes answer them.
+
+
+def _base(sender: HTTP | InProcess) -> str:
+    return f"http://{_host(sender)}"
+
+
+def test_unrouted_api_path_is_a_308_to_the_slash_terminated_path(quay):
+    sender, _ = quay
+    response = sender.request("GET", "/api/v1/nonexistent")
+    target = f"{_base(sender)}/api/v1/nonexistent/"
+    assert (response.status_code, response.headers["Content-Type"]) == (
+        308,
+        "text/html; charset=utf-8",
+    )
+    assert response.headers["Location"] == target
+    assert f'<a href="{target}">'.encode() in response.data
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_unrouted_redirect_keeps_the_query_string(quay):
+    sender, _ = quay
+    response = sender.request("GET", "/api/v1/nonexistent?namespace=acme")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{_base(sender)}/api/v1/nonexistent/?namespace=acme"
+
+
+def test_mirror_path_with_a_trailing_slash_is_an_html_404(quay):
+    sender, _ = quay
+    response = sender.request("GET", mirror_path(SIMPLE) + "/", headers=DEVTABLE)
+    assert (response.status_code, response.headers["Content-Type"]) == (
+        404,
+        "text/html; charset=utf-8",
+    )
+    assert b"<title>404 Not Found</title>" in response.data
+    assert "Location" not in response.headers
+    assert "Access-Control-Allow-Origin" not in response.headers

@@ -8,8 +8,8 @@ from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, current_app, request
 from unidecode import unidecode
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
 from mockquay.domain.config import QuayConfig
 
@@ -53,6 +53,27 @@ class APIRepositoryPathConverter(BaseConverter):
     regex = r"([^/]+(/[^/]+)+)"
     weight = 200
     part_isolating = False
+
+
+#: The UI route that answers, in Quay's full blueprint set, a GET no API route matches (inferred
+#: from what Quay answers: ``/api/v1/nonexistent`` is a 308 to ``/api/v1/nonexistent/``, and
+#: ``.../mirror/`` the UI's 404 page).
+_UI_ROUTES = Map([Rule("/<path:path>/", endpoint="ui", methods=["GET"])])
+
+
+def unrouted() -> Response:
+    """The answer to a request no Quay API route matches, as Quay's UI routes give it.
+
+    A GET whose path lacks a trailing slash gets Werkzeug's 308 redirect to the path with one;
+    anything else gets a ``text/html`` 404 (the UI's page there, Werkzeug's here).
+    """
+    try:
+        _UI_ROUTES.bind_to_environ(request.environ).match()
+    except RequestRedirect as redirect:
+        return redirect.get_response(request.environ)
+    except HTTPException:
+        pass
+    return NotFound().get_response(request.environ)
 
 
 def map_without(url_map: Map, hidden: frozenset[str]) -> Map:
