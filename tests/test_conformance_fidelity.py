@@ -501,3 +501,48 @@ def test_mirror_path_with_a_trailing_slash_is_an_html_404(quay):
     assert b"<title>404 Not Found</title>" in response.data
     assert "Location" not in response.headers
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# 9. Bodies over 1 MiB: Quay's bundled nginx answers with its own 413 page.
+
+NGINX_413 = (
+    b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    b"<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+TOO_LARGE = json.dumps({"external_reference": "x" * (1024 * 1024)}).encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", mirror_path(SIMPLE)),
+        ("POST", mirror_path(SIMPLE)),
+        ("POST", mirror_path(SIMPLE, "sync-now")),
+        ("POST", "/api/v1/nonexistent"),
+    ],
+)
+def test_body_over_one_mebibyte_is_nginx_413_page(quay, method, path):
+    sender, app = quay
+    before = state(app.test_client())
+    headers = {**DEVTABLE, "Content-Type": "application/json"}
+    response = sender.request(method, path, TOO_LARGE, headers)
+    assert (response.status_code, response.headers["Content-Type"], response.data) == (
+        413,
+        "text/html",
+        NGINX_413,
+    )
+    assert response.headers["Connection"] == "close"
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert state(app.test_client()) == before
+
+
+def test_body_of_exactly_one_mebibyte_reaches_quay(quay):
+    sender, _ = quay
+    body = b'{"sync_interval": -1, "pad": "' + b"x" * (1024 * 1024 - 32) + b'"}'
+    assert len(body) == 1024 * 1024
+    headers = {**DEVTABLE, "Content-Type": "application/json"}
+    response = sender.request("PUT", mirror_path(SIMPLE), body, headers)
+    assert response.status_code == 400
+    assert json.loads(response.data)["error_type"] == "invalid_request"

@@ -7,6 +7,9 @@ Quay builds its answers with four different serialisers, and clients meet all fo
 * Flask's ``jsonify`` (``DataModelException``, read-only mode): compact, sorted keys, newline.
 * ``util.http.abort`` (CSRF, XHR, anonymous): ``json.dumps``, no newline, ``text/html``.
 * gunicorn's error page for an unhandled exception (HTML 500).
+
+In front of them, Quay's bundled nginx answers a body over its ``client_max_body_size`` with
+its own page.
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ _ERROR_TITLES = {
 _GUNICORN_500 = (
     "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
     "    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
+
+
+#: nginx's page for a body over ``client_max_body_size`` (1 MiB by default): the 413 page of
+#: ``ngx_http_special_response.c`` and its tail, lines ended by CRLF.
+_NGINX_413 = (
+    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
 
 
@@ -88,6 +100,11 @@ def _host_without_port() -> str:
 def werkzeug_error(status: int, description: str, headers: dict[str, str] | None = None):
     """A Werkzeug HTTP error raised inside Quay's API, as Flask-RESTful serialises it."""
     return restful_json({"message": description}, status, headers)
+
+
+def body_too_large() -> Response:
+    """nginx's 413: Quay never sees the request, and nginx closes the connection."""
+    return Response(_NGINX_413, 413, {"Connection": "close"}, content_type="text/html")
 
 
 def emulated_crash(reason: str) -> Response:

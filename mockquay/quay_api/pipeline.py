@@ -18,7 +18,7 @@ from functools import cached_property, wraps
 from typing import Any
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from mockquay.domain import identity, users
 from mockquay.domain.config import QuayConfig
@@ -283,6 +283,9 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
     try:
         data = request.get_data(cache=True)
         body = json.loads(data)
+    except RequestEntityTooLarge:
+        # A chunked body over the limit: nginx's answer, given by the app's error handler.
+        raise
     except HTTPException as error:
         raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description)) from None
     except ValueError:
