@@ -32,7 +32,9 @@ from test_conformance_support import (
     view,
 )
 
+from mockquay.app import create_app
 from mockquay.server import Server
+from mockquay.settings import Settings
 
 DEVTABLE = {"Authorization": "Bearer devtable-token"}
 
@@ -546,3 +548,66 @@ def test_body_of_exactly_one_mebibyte_reaches_quay(quay):
     response = sender.request("PUT", mirror_path(SIMPLE), body, headers)
     assert response.status_code == 400
     assert json.loads(response.data)["error_type"] == "invalid_request"
+
+
+# A client generated from the Swagger document (openapi-generator 7.x, Python), as it sends:
+# ``{repository}`` encoded as one segment, its User-Agent and Accept, bodies as its models
+# serialise them (properties in the document's order, None left out). Quay's document declares
+# no ``consumes``, so the client sends a body without Content-Type unless its caller passes
+# ``_headers={"Content-Type": "application/json"}``; without it Quay answers 415.
+
+GENERATED_CLIENT = {
+    "Accept": "*/*",
+    "User-Agent": "OpenAPI-Generator/1.0.0/python",
+    "Authorization": "Bearer admin-token",
+}
+GENERATED_JSON = {**GENERATED_CLIENT, "Content-Type": "application/json"}
+GENERATED_CREATE = (
+    b'{"external_reference": "quay.io/coreos/etcd", "sync_start_date": "2026-01-01T00:00:00Z", '
+    b'"sync_interval": 3600, "robot_username": "acme+mirrorbot", "root_rule": {"rule_kind": '
+    b'"tag_glob_csv", "rule_value": ["v3.*"]}, "skopeo_timeout_interval": 300}'
+)
+GENERATED_MIRROR = "/api/v1/repository/acme%2Fapp/mirror"
+
+
+@pytest.fixture
+def bundled_server():
+    server = Server(create_app(Settings()), "127.0.0.1", 0).start()
+    try:
+        yield HTTP(server.url)
+    finally:
+        server.stop()
+
+
+def test_generated_client_creates_reads_updates_syncs_and_cancels_a_mirror(bundled_server):
+    send = bundled_server.request
+    created = send("POST", GENERATED_MIRROR, GENERATED_CREATE, GENERATED_JSON)
+    assert (created.status_code, created.data) == (201, CREATED)
+    read = send("GET", GENERATED_MIRROR, headers=GENERATED_CLIENT)
+    assert read.status_code == 200
+    assert json.loads(read.data)["external_reference"] == "quay.io/coreos/etcd"
+    updated = send("PUT", GENERATED_MIRROR, b'{"sync_interval": 60}', GENERATED_JSON)
+    assert (updated.status_code, updated.data) == (201, CREATED)
+    synced = send("POST", GENERATED_MIRROR + "/sync-now", headers=GENERATED_CLIENT)
+    assert (synced.status_code, synced.data) == (204, b"")
+    cancelled = send("POST", GENERATED_MIRROR + "/sync-cancel", headers=GENERATED_CLIENT)
+    assert (cancelled.status_code, cancelled.data) == (204, b"")
+    view = json.loads(send("GET", GENERATED_MIRROR, headers=GENERATED_CLIENT).data)
+    assert (view["sync_interval"], view["sync_status"], view["root_rule"]["rule_value"]) == (
+        60,
+        "CANCEL",
+        ["v3.*"],
+    )
+
+
+def test_generated_client_body_without_content_type_is_quays_415(bundled_server):
+    response = bundled_server.request("POST", GENERATED_MIRROR, GENERATED_CREATE, GENERATED_CLIENT)
+    message = (
+        "Did not attempt to load JSON data because the request Content-Type was not "
+        "'application/json'."
+    )
+    assert (response.status_code, response.headers["Content-Type"], response.data) == (
+        415,
+        "application/json",
+        (json.dumps({"message": message}) + "\n").encode(),
+    )
