@@ -9,7 +9,14 @@ from datetime import datetime
 
 import pytest
 from test_api_support import avatar, bearer
-from test_conformance_support import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
+from test_conformance_support import (
+    BAD_REQUEST,
+    JSON,
+    RESOLVED_IP,
+    api_error,
+    assert_answer,
+    werkzeug,
+)
 
 from mockquay.domain import audit
 from mockquay.domain.context import Context
@@ -95,14 +102,7 @@ def test_mirror_changes_are_logged_as_quay_logs_them(default_client):
             "oauth_token_application_id": "MOCKQUAYFIXTURETOKEN",
             "oauth_token_application": "mockquay",
             "username": "admin",
-            "resolved_ip": {
-                "provider": "internet",
-                "service": None,
-                "sync_token": "1645662201",
-                "country_iso_code": None,
-                "aws_region": None,
-                "continent": None,
-            },
+            "resolved_ip": RESOLVED_IP,
         },
         "ip": "127.0.0.1",
         "datetime": first["datetime"],
