@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CREATE_BODY, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     CREATED,
     GUNICORN_500,
     HTML,
@@ -32,6 +31,7 @@ from test_conformance_support import (
     state,
     view,
 )
+from support.world import CREATE_BODY, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.server import Server

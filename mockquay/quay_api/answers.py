@@ -1,4 +1,4 @@
-"""Every body family Quay's API answers with (spec section 1.2), byte for byte.
+"""Every answer Quay's API gives, success and error body families (spec section 1.2), byte for byte.
 
 Quay builds its answers with four different serialisers, and clients meet all four:
 
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import default_exceptions
 
 from mockquay.domain import errors
+from mockquay.extension import current_emulator
 
 EMULATED_HEADER = "X-Mockquay-Emulated"
 INTERNAL_ERROR_HEADER = "X-Mockquay-Internal-Error"
@@ -84,7 +85,7 @@ def error_type_url(error_type: str) -> str:
     Quay builds it from the Host header it receives: with the port from profile ``latest`` on,
     without it before (see :attr:`~mockquay.profiles.Profile.error_type_url_port`).
     """
-    profile = current_app.extensions["mockquay"].quay_config().profile
+    profile = current_emulator().quay_config().profile
     host = request.host if profile.error_type_url_port else _host_without_port()
     return f"{request.scheme}://{host}/api/v1/error/{error_type}"
 
