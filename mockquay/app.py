@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 
 from mockquay import __version__
 from mockquay.control import admin, dashboard, faults_api, journal_api, worker
@@ -17,7 +22,13 @@ from mockquay.extension import EXTENSION, emulator_of
 from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
-from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter, RouteLayer
+from mockquay.quay_api.routing import (
+    QUAY_API_PREFIX,
+    APIRepositoryPathConverter,
+    GunicornPathInfo,
+    RouteLayer,
+    unrouted,
+)
 from mockquay.settings import Settings
 
 logger = logging.getLogger("mockquay")
@@ -52,13 +63,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
+    app.before_request(_body_limit)
     app.after_request(_after_request)
     emulator = emulator_of(app)
     app.wsgi_app = FaultLayer(app.wsgi_app, emulator.faults, app.request_context)
     # Outside the faults, so the journal sees every request as sent and every answer as given.
     app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
-    # Outermost: routes each request to Quay's API once, for the layers inside it.
+    # Routes each request to Quay's API once, for the layers inside it.
     app.wsgi_app = RouteLayer(app.wsgi_app, app)
+    # Outermost: what Quay's server does before any layer sees the request, so the route is
+    # computed on the decoded path.
+    app.wsgi_app = GunicornPathInfo(app.wsgi_app)
     return app
 
 
@@ -66,11 +81,37 @@ def _is_quay_api() -> bool:
     return request.path.startswith(QUAY_API_PREFIX)
 
 
+#: How much of a refused body is read and dropped, so that closing the connection does not
+#: reset it before the client reads the 413 (nginx's lingering close does the same).
+_DRAIN_BYTES = 64 * 1024 * 1024
+
+
+def _body_limit() -> None:
+    """Refuse a body declared larger than the limit before any handler reads it, as nginx."""
+    length = request.content_length or 0
+    if length > (current_app.config["MAX_CONTENT_LENGTH"] or 0):
+        stream = request.environ["wsgi.input"]
+        left = min(length, _DRAIN_BYTES)
+        while left > 0:
+            chunk = stream.read(min(left, 65536))
+            if not chunk:
+                break
+            left -= len(chunk)
+        raise RequestEntityTooLarge()
+
+
 def _http_error(error: HTTPException) -> Response:
-    """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them."""
+    """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them.
+
+    A body over the limit, declared or read (chunked), is nginx's 413, in front of Quay.
+    """
     if request.path.startswith(admin.PREFIX):
         return admin.error_response(error.code or 500, error.description or "")
-    if _is_quay_api() and error.code != 404:
+    if isinstance(error, RequestEntityTooLarge):
+        return answers.body_too_large()
+    if _is_quay_api() and isinstance(error, NotFound):
+        return unrouted()
+    if _is_quay_api():
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
@@ -94,10 +135,11 @@ def _after_request(response: Response) -> Response:
 def _outside_flask_restful(response: Response) -> bool:
     """Answers Quay's API layer never produces, so they lack its CORS headers.
 
-    Werkzeug's HTML 404 for a path no route matches, and gunicorn's HTML 500 for an exception
-    Quay does not handle; every other API answer, 405 included, passes Quay's ``crossdomain``.
+    The UI's HTML 308 and 404 for a path no API route matches, nginx's 413, and gunicorn's HTML
+    500 for an exception Quay does not handle; every other API answer, 405 included, passes
+    Quay's ``crossdomain``.
     """
-    return response.status_code in (404, 500) and response.mimetype == "text/html"
+    return response.status_code in (308, 404, 413, 500) and response.mimetype == "text/html"
 
 
 def _repository_path_schema(converter: APIRepositoryPathConverter) -> dict:

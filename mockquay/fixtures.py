@@ -24,7 +24,7 @@ from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
-from mockquay.domain.identity import ROLES
+from mockquay.domain.identity import ALL_SCOPES, ROLES
 from mockquay.domain.keys import (
     MIRRORS,
     ORGANIZATIONS,
@@ -447,7 +447,8 @@ def _apply_token(tx: Transaction, check: _Checker, where: str, entry: Mapping) -
     if tx.get(USERS, user) is None:
         check.problem(where, f"unknown user {user!r}")
         return
-    scopes = entry.get("scopes", ["repo:admin", "repo:write", "repo:read", "user:read"])
+    # A token listed without scopes can do everything its user can.
+    scopes = entry.get("scopes", list(ALL_SCOPES))
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         check.problem(where, "'scopes' must be a list of strings")
         return

@@ -71,6 +71,9 @@ class Profile:
     global_readonly_superuser_get: bool
     #: ``GET /api/v1/repository/mirror/health`` exists.
     mirror_health: bool
+    #: ApiError ``type`` URLs keep the Host header's port: Quay's bundled nginx forwards it from
+    #: 3.18 on (``Host $host`` before, which drops it).
+    error_type_url_port: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -101,6 +104,7 @@ _COMMON: dict[str, Any] = dict(
     non_json_is_415=True,
     global_readonly_superuser_get=True,
     mirror_health=False,
+    error_type_url_port=False,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -151,6 +155,7 @@ PROFILES: dict[str, Profile] = {
                 create_bad_date_is_400=True,
                 put_validates_first=True,
                 mirror_health=True,
+                error_type_url_port=True,
             ),
         ),
     )

@@ -242,7 +242,8 @@ def _verify(request: pytest.FixtureRequest, controls: Controls) -> None:
         paths = sorted({f"{entry['method']} {entry['path']}" for entry in unserved})
         pytest.fail(
             f"{request.node.nodeid} called path(s) mockquay does not serve: {', '.join(paths)}. "
-            "mockquay answered 404, which may not be what Quay answers. Allow it with "
+            "mockquay answered as Quay does where its API has no route (308 or 404), which may "
+            "not be what the test meant. Allow it with "
             "@pytest.mark.mockquay(allow_unserved=True) or mockquay.allow_unserved = True.",
             pytrace=False,
         )

@@ -44,13 +44,16 @@ def test_unknown_error_type_is_404(default_client):
     assert_answer(response, 404, api_error(404), JSON)
 
 
-def test_the_type_url_of_an_api_error_is_served_and_has_no_port(default_client):
-    error = json.loads(default_client.get("/api/v1/repository/acme/app/mirror").data)
-    described = default_client.get(error["type"], base_url="http://localhost:8080")
+def test_the_type_url_of_an_api_error_is_served_and_keeps_the_port(default_client):
+    base_url = "http://localhost:8080"
+    error = json.loads(
+        default_client.get("/api/v1/repository/acme/app/mirror", base_url=base_url).data
+    )
+    described = default_client.get(error["type"], base_url=base_url)
     assert (
         json.loads(described.data)["type"]
         == error["type"]
-        == ("http://localhost/api/v1/error/invalid_token")
+        == ("http://localhost:8080/api/v1/error/invalid_token")
     )
 
 

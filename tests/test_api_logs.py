@@ -9,7 +9,14 @@ from datetime import datetime
 
 import pytest
 from support.api import avatar, bearer
-from support.conformance import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
+from support.conformance import (
+    BAD_REQUEST,
+    JSON,
+    RESOLVED_IP,
+    api_error,
+    assert_answer,
+    werkzeug,
+)
 
 from mockquay.app import create_app
 from mockquay.domain import audit, keys
@@ -98,12 +105,7 @@ def test_mirror_changes_are_logged_as_quay_logs_them(default_client):
             "oauth_token_application_id": "MOCKQUAYFIXTURETOKEN",
             "oauth_token_application": "mockquay",
             "username": "admin",
-            "resolved_ip": {
-                "provider": "internet",
-                "service": None,
-                "sync_token": None,
-                "country_iso_code": None,
-            },
+            "resolved_ip": RESOLVED_IP,
         },
         "ip": "127.0.0.1",
         "datetime": first["datetime"],

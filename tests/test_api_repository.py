@@ -152,9 +152,13 @@ def test_full_access_superuser_in_an_unknown_namespace_is_quays_crash():
     assert response.headers["X-Mockquay-Emulated"].startswith("User.DoesNotExist")
 
 
+#: Quay's test world's features, with ``FEATURE_ORG_MIRROR`` on (it is off by default).
+ORG_MIRROR_ON = {"SUPERUSERS_FULL_ACCESS": True, "ORG_MIRROR": True}
+
+
 @pytest.mark.parametrize(("profile", "status"), [("latest", 400), ("3.15", 201)])
 def test_org_managed_by_org_level_mirroring_refuses_new_repositories(profile, status):
-    document = api_world()
+    document = api_world(features=ORG_MIRROR_ON)
     document["organizations"][0]["org_mirror"] = True
     body = {"repository": "x", "namespace": "buynlarge", "visibility": "public", "description": ""}
     response = client_on(document, profile).post(REPOS, headers=bearer("devtable-token"), json=body)
@@ -430,7 +434,7 @@ def test_without_repo_mirror_changestate_falls_through_to_update_repo():
     ],
 )  # fmt: skip
 def test_org_level_mirroring_refuses_state_changes(org_mirror, state, detail):
-    document = api_world()
+    document = api_world(features=ORG_MIRROR_ON)
     document["organizations"][0]["org_mirror"] = org_mirror
     document["repositories"][1]["state"] = state
     client = client_on(document)
@@ -444,7 +448,7 @@ def test_org_level_mirroring_refuses_state_changes(org_mirror, state, detail):
 
 
 def test_org_level_mirroring_does_not_exist_before_3_17():
-    document = api_world()
+    document = api_world(features=ORG_MIRROR_ON)
     document["organizations"][0]["org_mirror"] = True
     response = client_on(document, "3.15").put(
         f"{REPOS}/buynlarge/orgrepo/changestate",

@@ -49,11 +49,11 @@ ADMIN_DETAILS = {
 }
 
 
-def test_avatar_is_quays_md5_of_the_email_and_colour_from_its_first_two_hex_digits():
+def test_avatar_is_quays_local_sha256_of_the_email_and_colour_from_its_first_two_hex_digits():
     assert avatars.avatar("admin", "admin@example.com", "user") == {
         "name": "admin",
-        "hash": "e64c7d89f26bd1972efa854d13d7dd61",
-        "color": "#d62728",  # 0xe6 = 230; 230 % 32 = 6
+        "hash": "258d8dc916db8cea2cafb6c3cd0cb0246efe061421dbd83ec3a350428cabda4f",
+        "color": "#98df8a",  # 0x25 = 37; 37 % 32 = 5
         "kind": "user",
     }
 

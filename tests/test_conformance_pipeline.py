@@ -828,7 +828,13 @@ def test_403_body_is_quays_exact_bytes():
         ("devtable", mirror_path("devtable/unicorn"), 404),
     ],
 )
-def test_error_type_url_uses_the_request_host_without_the_port(user, path, status):
-    client = client_for(world())
+@pytest.mark.parametrize(("profile", "host"), [
+    ("3.17", "quay.example.com"),
+    ("latest", "quay.example.com:8443"),
+])  # fmt: skip
+def test_error_type_url_uses_the_request_host_with_the_port_from_latest(
+    user, path, status, profile, host
+):
+    client = client_for(world(), profile=profile)
     response = client.get(path, headers=auth(user), base_url="http://quay.example.com:8443")
-    assert_answer(response, status, api_error(status, host="quay.example.com"), JSON)
+    assert_answer(response, status, api_error(status, host=host), JSON)

@@ -223,9 +223,9 @@ def test_a_request_to_an_unserved_path_fails_the_test_at_teardown(pytester):
             "*ERROR at teardown of test_calls_a_path_mockquay_lacks*",
             "test_a_request_to_an_unserved_path_fails_the_test_at_teardown.py::"
             "test_calls_a_path_mockquay_lacks called path(s) mockquay does not serve: "
-            "GET /api/v1/not-in-quay/. mockquay answered 404, which may not be what Quay answers. "
-            "Allow it with @pytest.mark.mockquay(allow_unserved=True) or "
-            "mockquay.allow_unserved = True.",
+            "GET /api/v1/not-in-quay/. mockquay answered as Quay does where its API has no route "
+            "(308 or 404), which may not be what the test meant. Allow it with "
+            "@pytest.mark.mockquay(allow_unserved=True) or mockquay.allow_unserved = True.",
             "*- mockquay journal -*",
             "  #1 GET /api/v1/not-in-quay/ -> 404 (a path mockquay does not serve)",
         ]
@@ -236,7 +236,7 @@ def test_an_unserved_path_from_the_in_process_client_fails_too(pytester):
     pytester.makepyfile(
         """
         def test_in_process(mockquay_client):
-            assert mockquay_client.get("/api/v1/not-in-quay-either").status_code == 404
+            assert mockquay_client.get("/api/v1/not-in-quay-either").status_code == 308
         """
     )
     result = pytester.runpytest()

@@ -124,9 +124,17 @@ def _auth_context_metadata(caller: Caller) -> dict[str, Any]:
     return {**_oauth_token_metadata(caller), "username": caller.username}
 
 
-def _resolved_ip() -> dict[str, Any]:
-    """``ip_resolver.resolve_ip`` of a client Quay's GeoIP and AWS tables do not know.
+#: The ``syncToken`` of the AWS ranges file Quay ships (``util/ipresolver/aws-ip-ranges.json``).
+AWS_RANGES_SYNC_TOKEN = "1645662201"
 
-    ``sync_token`` is the AWS ranges file's token in a real Quay; mockquay has no such file.
-    """
-    return {"provider": "internet", "service": None, "sync_token": None, "country_iso_code": None}
+
+def _resolved_ip() -> dict[str, Any]:
+    """``ip_resolver.resolve_ip`` of a loopback or public client: no GeoIP or AWS match."""
+    return {
+        "provider": "internet",
+        "service": None,
+        "sync_token": AWS_RANGES_SYNC_TOKEN,
+        "country_iso_code": None,
+        "aws_region": None,
+        "continent": None,
+    }

@@ -1,4 +1,8 @@
-"""Quay's avatar data (``avatars/avatars.py get_data``) for users, robots, orgs and teams."""
+"""Quay's avatar data (``avatars/avatars.py get_data``) for users, robots, orgs and teams.
+
+Quay's default ``AVATAR_KIND`` is ``local``, whose hash is a sha256 (64 hex digits); the
+``gravatar`` kind hashes with md5.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ _HEX_DIGITS = math.ceil(math.log(len(AVATAR_COLORS), 16))
 
 
 def avatar(name: str, email_or_id: str | None, kind: str) -> dict[str, str]:
-    """``{"name", "hash", "color", "kind"}``: the md5 of the e-mail (or name) picks the colour."""
-    digest = hashlib.md5((email_or_id or name).strip().lower().encode("utf-8")).hexdigest()
+    """``{"name", "hash", "color", "kind"}``: the e-mail's (or name's) sha256 picks the colour."""
+    digest = hashlib.sha256((email_or_id or name).strip().lower().encode("utf-8")).hexdigest()
     color = AVATAR_COLORS[int(digest[:_HEX_DIGITS], 16) % len(AVATAR_COLORS)]
     return {"name": name, "hash": digest, "color": color, "kind": kind}
 

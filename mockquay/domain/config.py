@@ -15,6 +15,9 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "SUPERUSERS_FULL_ACCESS": False,
     "BROWSER_API_CALLS_XHR_ONLY": True,
     "ANONYMOUS_ACCESS": True,
+    # createRepo and changeRepoState refuse in an org with an org-level mirror only when on;
+    # the repository-mirror endpoints refuse there whatever its value.
+    "ORG_MIRROR": False,
 }
 
 #: The keys of a fixture document's ``settings:`` section.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.errors import Unauthorized
@@ -10,6 +14,18 @@ from mockquay.domain.keys import ORGANIZATIONS, REPOSITORIES, TOKENS, USERS, Rep
 from mockquay.store import Transaction
 
 ROLES = ("read", "write", "admin")
+
+#: Every Quay OAuth scope (``auth/scopes.py ALL_SCOPES``).
+ALL_SCOPES = (
+    "repo:read",
+    "repo:write",
+    "repo:admin",
+    "repo:create",
+    "user:read",
+    "user:admin",
+    "org:admin",
+    "super:user",
+)
 
 #: ``SCOPE_MAX_REPO_ROLES``: the highest repository role each OAuth scope can grant.
 SCOPE_MAX_REPO_ROLES = {"repo:read": "read", "repo:write": "write", "repo:admin": "admin"}
@@ -39,6 +55,45 @@ def caller_for_token(tx: Transaction, token: str | None) -> Caller:
     if record is None or tx.get(USERS, record["user"]) is None:
         return ANONYMOUS
     return Caller(username=record["user"], scopes=frozenset(record.get("scopes", ())), token=token)
+
+
+def sso_token_error(token: str | None) -> str | None:
+    """Why Quay refuses ``token`` as an SSO JWT, or None when it is not one.
+
+    ``validate_oauth_token``: a bearer token whose JOSE header says ``typ: JWT`` is checked as a
+    token of an OIDC login service, never as an app OAuth token. mockquay configures no such
+    service, so every JWT fails at the issuer.
+    """
+    if not token:
+        return None
+    segments = token.split(".")
+    if len(segments) != 3 or _base64url(segments[2]) is None:
+        return None
+    header = _jose_json(segments[0])
+    typ = header.get("typ") if isinstance(header, dict) else None
+    if not isinstance(typ, str) or typ.lower() != "jwt" or _base64url(segments[1]) is None:
+        return None
+    payload = _jose_json(segments[1])
+    issuer = payload.get("iss") if isinstance(payload, dict) else None
+    if not issuer:
+        return "Token does not contain issuer"
+    return f"Issuer {issuer} not configured"
+
+
+def _base64url(segment: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _jose_json(segment: str) -> Any:
+    """One base64url JSON segment of a JWT, or None when it does not decode."""
+    data = _base64url(segment)
+    try:
+        return None if data is None else json.loads(data)
+    except ValueError:
+        return None
 
 
 def _higher(a: str | None, b: str | None) -> str | None:

@@ -15,6 +15,8 @@ TOKENS = "tokens"
 REPOSITORIES = "repositories"
 #: Keyed by their repository, as Quay's mirror rows are one per repository.
 MIRRORS = "mirrors"
+#: Keyed by their repository: the ``RepoMirrorRule`` rows failed mirror creates left behind.
+ORPHAN_RULES = "orphan_rules"
 #: One record, ``quay``: Quay's settings of the fixture document.
 SETTINGS = "settings"
 LOGS = "logs"

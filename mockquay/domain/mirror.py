@@ -10,6 +10,7 @@ import uuid
 from calendar import timegm
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from mockquay.domain import audit
@@ -21,8 +22,16 @@ from mockquay.domain.errors import (
     EmulatedCrash,
     InvalidRequest,
     NotFound,
+    QuayError,
 )
-from mockquay.domain.keys import MIRRORS, ORGANIZATIONS, REPOSITORIES, ROBOTS, RepositoryRef
+from mockquay.domain.keys import (
+    MIRRORS,
+    ORGANIZATIONS,
+    ORPHAN_RULES,
+    REPOSITORIES,
+    ROBOTS,
+    RepositoryRef,
+)
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
@@ -34,6 +43,9 @@ REPOSITORY_STATES = ("NORMAL", "READ_ONLY", "MIRROR", "MARKED_FOR_DELETION", "OR
 
 CHANGED = "repo_mirror_config_changed"
 EMPTY_RULE = "validation failed: rule_value for TAG_GLOB_CSV must be a list with at least one rule"
+#: PostgreSQL's ``integer``, the type of Quay's integer columns in production.
+INTEGER_COLUMN = range(-(2**31), 2**31)
+
 ORG_MIRROR_CONFLICT = (
     "Repository mirror configuration cannot be managed when organization-level mirroring is "
     "configured"
@@ -144,6 +156,37 @@ def _check_rule(rule: Mapping[str, Any]) -> list[str]:
     return list(rule["rule_value"])
 
 
+def _integer_column(field: str, value: Any) -> int:
+    """``value`` as Quay's integer column stores it: ``5.0`` and ``1e2`` pass the schema as
+    integers and read back as ``5`` and ``100``; a value the column cannot hold crashes Quay."""
+    number = int(value)
+    if number not in INTEGER_COLUMN:
+        raise EmulatedCrash(f"DataError: integer out of range ({field}={number})")
+    return number
+
+
+def _leave_orphan_rule(tx: Transaction, repository: RepositoryRef, rule_value: list[str]) -> None:
+    """Keep the ``RepoMirrorRule`` a failed create made before it failed.
+
+    Quay creates the rule before it looks up the robot and creates the mirror, and nothing
+    removes it when a later step fails. Such rules are only seen by a later PUT ``root_rule``.
+    """
+    orphans = tx.get(ORPHAN_RULES, str(repository)) or {"rules": []}
+    orphans["rules"].append(rule_value)
+    tx.put(ORPHAN_RULES, str(repository), orphans)
+
+
+def _change_orphan_rule(tx: Transaction, repository: RepositoryRef, rule_value: list[str]) -> bool:
+    """Quay's ``change_rule`` updates ``RepoMirrorRule.get(repository=repo)``, the repository's
+    oldest rule: an orphan, when a failed create left one (the mirror keeps its own rule)."""
+    orphans = tx.get(ORPHAN_RULES, str(repository))
+    if not orphans:
+        return False
+    orphans["rules"][0] = rule_value
+    tx.put(ORPHAN_RULES, str(repository), orphans)
+    return True
+
+
 def _lookup_robot(tx: Transaction, namespace: str, robot_username: str) -> str:
     """Quay's ``_setup_robot_for_mirroring`` checks: the robot exists and is of ``namespace``."""
     if tx.get(ROBOTS, robot_username) is None:
@@ -223,25 +266,11 @@ def create_mirror_config(
         body["sync_start_date"], bad_date_crashes=not profile.create_bad_date_is_400
     )
     rule_value = _check_rule(body["root_rule"])
-    if "robot_username" not in body:
-        raise EmulatedCrash("KeyError: 'robot_username' is read but not required by the schema")
-    robot = _lookup_robot(tx, repository.namespace, body["robot_username"])
-    grant_write(tx, repository, robot)
-    unknown = sorted(set(body) - _create_keys(ctx))
-    if unknown:
-        raise EmulatedCrash(f"TypeError: unexpected keyword argument {unknown[0]!r}")
-    mirror = mirror_record(
-        is_enabled=body.get("is_enabled", True),
-        external_reference=body["external_reference"],
-        external_registry_username=body.get("external_registry_username") or None,
-        external_registry_password=body.get("external_registry_password") or None,
-        external_registry_config=body.get("external_registry_config"),
-        sync_interval=body["sync_interval"],
-        sync_start_date=store_date(start),
-        rule_value=rule_value,
-        robot_username=robot,
-        skopeo_timeout_interval=body.get("skopeo_timeout_interval", 300),
-    )
+    try:
+        mirror = _enable_mirroring(tx, ctx, repository, body, start, rule_value)
+    except QuayError:
+        _leave_orphan_rule(tx, repository, rule_value)
+        raise
     if profile.architecture_filter_checked_after_create:
         save_mirror(tx, repository, mirror)
         set_mirror_state(tx, repository)
@@ -257,6 +286,38 @@ def create_mirror_config(
         CHANGED,
         changed="external_reference",
         to=body["external_reference"],
+    )
+
+
+def _enable_mirroring(
+    tx: Transaction,
+    ctx: Context,
+    repository: RepositoryRef,
+    body: Mapping[str, Any],
+    start: datetime,
+    rule_value: list[str],
+) -> dict[str, Any]:
+    """The create's steps after its rule exists: robot, keys, and the new mirror's values."""
+    if "robot_username" not in body:
+        raise EmulatedCrash("KeyError: 'robot_username' is read but not required by the schema")
+    robot = _lookup_robot(tx, repository.namespace, body["robot_username"])
+    grant_write(tx, repository, robot)
+    unknown = sorted(set(body) - _create_keys(ctx))
+    if unknown:
+        raise EmulatedCrash(f"TypeError: unexpected keyword argument {unknown[0]!r}")
+    return mirror_record(
+        is_enabled=body.get("is_enabled", True),
+        external_reference=body["external_reference"],
+        external_registry_username=body.get("external_registry_username") or None,
+        external_registry_password=body.get("external_registry_password") or None,
+        external_registry_config=body.get("external_registry_config"),
+        sync_interval=_integer_column("sync_interval", body["sync_interval"]),
+        sync_start_date=store_date(start),
+        rule_value=rule_value,
+        robot_username=robot,
+        skopeo_timeout_interval=_integer_column(
+            "skopeo_timeout_interval", body.get("skopeo_timeout_interval", 300)
+        ),
     )
 
 
@@ -292,6 +353,16 @@ def _set(field: str, changed: str | None = None):
     def apply(mirror: dict[str, Any], values: Mapping[str, Any], checked: Any):
         mirror[field] = values[field]
         return [(changed or field, values[field])]
+
+    return apply
+
+
+def _set_integer(field: str):
+    """Store an integer column; the log keeps the value as sent, as Quay's does."""
+
+    def apply(mirror: dict[str, Any], values: Mapping[str, Any], checked: Any):
+        mirror[field] = _integer_column(field, values[field])
+        return [(field, values[field])]
 
     return apply
 
@@ -386,12 +457,12 @@ _CHANGES = (
         ),
         _apply_start_date,
     ),
-    _Change("sync_interval", _has("sync_interval"), _no_check, _set("sync_interval")),
+    _Change("sync_interval", _has("sync_interval"), _no_check, _set_integer("sync_interval")),
     _Change(
         "skopeo_timeout_interval",
         _has("skopeo_timeout_interval"),
         _no_check,
-        _set("skopeo_timeout_interval"),
+        _set_integer("skopeo_timeout_interval"),
         requires="skopeo_timeout_interval",
     ),
     _Change(
@@ -463,6 +534,11 @@ def change_mirror_config(
             checked[change.name] = change.check(tx, ctx, repository.namespace, values)
         if change.name == "robot_username":
             grant_write(tx, repository, checked[change.name])
+        if change.name == "root_rule" and _change_orphan_rule(tx, repository, checked["root_rule"]):
+            audit.record(
+                tx, ctx, str(repository), CHANGED, changed="mirror_rule", to=checked["root_rule"]
+            )
+            continue
         for changed, to in change.apply(mirror, values, checked[change.name]):
             audit.record(tx, ctx, str(repository), CHANGED, changed=changed, to=to)
         save_mirror(tx, repository, mirror)

@@ -23,7 +23,14 @@ from mockquay.domain.errors import (
     Unauthorized,
 )
 from mockquay.domain.identity import ROLES, repository_role
-from mockquay.domain.keys import MIRRORS, ORGANIZATIONS, REPOSITORIES, USERS, RepositoryRef
+from mockquay.domain.keys import (
+    MIRRORS,
+    ORGANIZATIONS,
+    ORPHAN_RULES,
+    REPOSITORIES,
+    USERS,
+    RepositoryRef,
+)
 from mockquay.domain.users import TAG_EXPIRATION_S
 from mockquay.store import Transaction
 
@@ -104,8 +111,11 @@ def _can(tx: Transaction, ctx: Context, repository: RepositoryRef, role: str) ->
 
 
 def _org_mirror_managed(tx: Transaction, ctx: Context, namespace: str) -> bool:
+    """Whether ``FEATURE_ORG_MIRROR`` is on and organization ``namespace`` has an org mirror."""
+    if not (ctx.config.profile.org_mirror_conflict and ctx.config.feature("ORG_MIRROR")):
+        return False
     org = tx.get(ORGANIZATIONS, namespace)
-    return ctx.config.profile.org_mirror_conflict and bool(org and org.get("org_mirror"))
+    return bool(org and org.get("org_mirror"))
 
 
 def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,4 +293,5 @@ def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) 
         return
     tx.delete(REPOSITORIES, key)
     tx.delete(MIRRORS, key)
+    tx.delete(ORPHAN_RULES, key)
     audit.forget(tx, key)

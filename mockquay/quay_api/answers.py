@@ -7,6 +7,9 @@ Quay builds its answers with four different serialisers, and clients meet all fo
 * Flask's ``jsonify`` (``DataModelException``, read-only mode): compact, sorted keys, newline.
 * ``util.http.abort`` (CSRF, XHR, anonymous): ``json.dumps``, no newline, ``text/html``.
 * gunicorn's error page for an unhandled exception (HTML 500).
+
+In front of them, Quay's bundled nginx answers a body over its ``client_max_body_size`` with
+its own page.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flask import Response, request
 from werkzeug.exceptions import default_exceptions
 
 from mockquay.domain import errors
+from mockquay.extension import current_emulator
 
 EMULATED_HEADER = "X-Mockquay-Emulated"
 INTERNAL_ERROR_HEADER = "X-Mockquay-Internal-Error"
@@ -39,6 +43,15 @@ def gunicorn_page(reason: str, message: str = "") -> str:
 
 
 _GUNICORN_500 = gunicorn_page("Internal Server Error")
+
+
+#: nginx's page for a body over ``client_max_body_size`` (1 MiB by default): the 413 page of
+#: ``ngx_http_special_response.c`` and its tail, lines ended by CRLF.
+_NGINX_413 = (
+    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 def restful_json(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -74,12 +87,18 @@ def api_error(status: int, detail: str | None = None, error_type: str | None = N
 
 
 def error_type_url(error_type: str) -> str:
-    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request."""
-    return f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}"
+    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request.
+
+    Quay builds it from the Host header it receives: with the port from profile ``latest`` on,
+    without it before (see :attr:`~mockquay.profiles.Profile.error_type_url_port`).
+    """
+    profile = current_emulator().quay_config().profile
+    host = request.host if profile.error_type_url_port else _host_without_port()
+    return f"{request.scheme}://{host}/api/v1/error/{error_type}"
 
 
 def _host_without_port() -> str:
-    """The request's host as Quay's ``url_for(..., _external=True)`` shows it: no port."""
+    """The request's host without its port, as Quay's nginx forwarded it up to 3.17."""
     host = request.host
     if host.startswith("["):
         return host[: host.index("]") + 1]
@@ -89,6 +108,11 @@ def _host_without_port() -> str:
 def werkzeug_error(status: int, description: str, headers: dict[str, str] | None = None):
     """A Werkzeug HTTP error raised inside Quay's API, as Flask-RESTful serialises it."""
     return restful_json({"message": description}, status, headers)
+
+
+def body_too_large() -> Response:
+    """nginx's 413: Quay never sees the request, and nginx closes the connection."""
+    return Response(_NGINX_413, 413, {"Connection": "close"}, content_type="text/html")
 
 
 def emulated_crash(reason: str) -> Response:

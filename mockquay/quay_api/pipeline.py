@@ -18,7 +18,7 @@ from functools import cached_property, partial, wraps
 from typing import Any
 
 from flask import Response, request
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from mockquay.domain import identity, users
 from mockquay.domain.config import QuayConfig
@@ -175,7 +175,11 @@ def _run(
         and request.headers.get("X-Requested-With") != "XMLHttpRequest"
     ):
         return answers.http_abort(400, XHR_MESSAGE)
-    caller = identity.caller_for_token(tx, _bearer_token())
+    token = _bearer_token()
+    sso_error = identity.sso_token_error(token)
+    if sso_error is not None:
+        return answers.http_abort(401, sso_error)
+    caller = identity.caller_for_token(tx, token)
     if writes and not caller.authenticated:
         return answers.http_abort(403, CSRF_MESSAGE)
     if writes and config.registry_state == "readonly":
@@ -279,6 +283,9 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
     try:
         data = request.get_data(cache=True)
         body = json.loads(data)
+    except RequestEntityTooLarge:
+        # A chunked body over the limit: nginx's answer, given by the app's error handler.
+        raise
     except HTTPException as error:
         raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description)) from None
     except ValueError:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, current_app, request
 from unidecode import unidecode
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import RepositoryRef
@@ -30,6 +30,25 @@ if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
 
 
+class GunicornPathInfo:
+    """WSGI middleware: ``PATH_INFO`` unquoted whole, ``%2F`` included, as gunicorn sets it.
+
+    Quay runs on gunicorn, so ``/api/v1/repository/acme%2Fapp/mirror`` (a Swagger client's
+    ``{repository}`` parameter) is the mirror of ``acme/app``. Other servers (cheroot among them)
+    keep ``%2F`` encoded; the raw request target (``REQUEST_URI`` or ``RAW_URI``) still holds
+    what the client sent, so it is decoded again here.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+        if raw and "%2f" in environ.get("PATH_INFO", "").lower():
+            environ["PATH_INFO"] = unquote_to_bytes(urlsplit(raw).path).decode("latin-1")
+        return self.wsgi_app(environ, start_response)
+
+
 def parse_repository_name(repository: str) -> RepositoryRef:
     """Quay's ``parse_namespace_repository``: the repository an API path names."""
     parts = unidecode(repository).rstrip("/").split("/", 1)
@@ -44,6 +63,27 @@ class APIRepositoryPathConverter(BaseConverter):
     regex = r"([^/]+(/[^/]+)+)"
     weight = 200
     part_isolating = False
+
+
+#: The UI route that answers, in Quay's full blueprint set, a GET no API route matches (inferred
+#: from what Quay answers: ``/api/v1/nonexistent`` is a 308 to ``/api/v1/nonexistent/``, and
+#: ``.../mirror/`` the UI's 404 page).
+_UI_ROUTES = Map([Rule("/<path:path>/", endpoint="ui", methods=["GET"])])
+
+
+def unrouted() -> Response:
+    """The answer to a request no Quay API route matches, as Quay's UI routes give it.
+
+    A GET whose path lacks a trailing slash gets Werkzeug's 308 redirect to the path with one;
+    anything else gets a ``text/html`` 404 (the UI's page there, Werkzeug's here).
+    """
+    try:
+        _UI_ROUTES.bind_to_environ(request.environ).match()
+    except RequestRedirect as redirect:
+        return redirect.get_response(request.environ)
+    except HTTPException:
+        pass
+    return NotFound().get_response(request.environ)
 
 
 def map_without(url_map: Map, hidden: frozenset[str]) -> Map:

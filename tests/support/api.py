@@ -29,8 +29,8 @@ READ_ONLY_SCOPES = ["repo:read", "user:read"]
 
 
 def avatar(name: str, email: str, kind: str) -> dict[str, str]:
-    """Quay's ``get_data``: md5 of the e-mail; its first two hex digits pick the colour."""
-    digest = hashlib.md5(email.encode()).hexdigest()
+    """Quay's local ``get_data``: sha256 of the e-mail; its first two hex digits pick the colour."""
+    digest = hashlib.sha256(email.encode()).hexdigest()
     color = QUAY_AVATAR_COLORS[int(digest[:2], 16) % len(QUAY_AVATAR_COLORS)]
     return {"name": name, "hash": digest, "color": color, "kind": kind}
 

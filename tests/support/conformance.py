@@ -62,6 +62,16 @@ CORS = {
     "Access-Control-Allow-Headers": "AUTHORIZATION, CONTENT-TYPE, X-REQUESTED-WITH",
 }
 
+#: An audit entry's ``resolved_ip`` for a loopback caller (Quay's six keys).
+RESOLVED_IP = {
+    "provider": "internet",
+    "service": None,
+    "sync_token": "1645662201",
+    "country_iso_code": None,
+    "aws_region": None,
+    "continent": None,
+}
+
 _DEFAULT_ERRORS = {
     400: ("invalid_request", None),
     401: ("invalid_token", "Requires authentication"),
