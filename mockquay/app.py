@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control import admin, faults_api, guard, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["mockquay"] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
+    app.before_request(guard.check_admin_request)
     app.after_request(_after_request)
     app.wsgi_app = FaultLayer(app, app.wsgi_app)
     # Outermost, so the journal sees every request as sent and every answer as given: keep last.
@@ -98,6 +99,13 @@ def _http_error(error: HTTPException) -> Response:
 def _internal_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
+    if (
+        isinstance(error, RecursionError)
+        and request.path.startswith(admin.PREFIX)
+        and request.method in ("POST", "PUT", "PATCH")
+    ):
+        # Parsing or applying a deeply nested body recurses: the client's body is too deep.
+        return admin.error_response(400, guard.TOO_DEEP)
     logger.exception("mockquay internal error on %s %s", request.method, request.path)
     return errors.internal_error(error)
 
