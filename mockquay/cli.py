@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
         help="fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
     )
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="a host name the admin API answers to besides loopback ones, '*' for any; "
+        "repeatable (MOCKQUAY_ALLOWED_HOSTS, comma-separated)",
+    )
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -84,6 +92,7 @@ def serve(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             admin_token=arguments.admin_token,
             faults=arguments.faults,
+            allowed_hosts=arguments.allowed_hosts,
         )
         app = create_app(settings)
     except (UnknownProfile, FixtureError, ValueError) as error:

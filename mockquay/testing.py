@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Union
 import requests
 
 from mockquay.control.admin import PREFIX, TOKEN_HEADER
+from mockquay.control.guard import CLIENT_HEADER
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -36,6 +37,9 @@ ADMIN_TIMEOUT = 30
 
 #: The keys of a fault rule's ``match`` that :meth:`Controls.fault` also takes at the top level.
 MATCH_KEYS = ("operation", "method", "repository", "path")
+
+#: Sent with every admin call: a POST without a JSON body needs a header like it (``guard.py``).
+CLIENT_HEADERS = {CLIENT_HEADER: "mockquay.testing"}
 
 #: ``(method, path under /__mockquay__, json, params) -> (status, parsed JSON body or None)``.
 Transport = Callable[..., "tuple[int, Any]"]
@@ -64,7 +68,11 @@ class WSGITransport:
         self, method: str, path: str, json: Any = None, params: Mapping | None = None
     ) -> tuple[int, Any]:
         response = self._client.open(
-            PREFIX + path, method=method, json=json, query_string=params or None
+            PREFIX + path,
+            method=method,
+            json=json,
+            query_string=params or None,
+            headers=CLIENT_HEADERS,
         )
         return response.status_code, response.get_json(silent=True)
 
@@ -75,6 +83,7 @@ class HTTPTransport:
     def __init__(self, url: str, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self._session = requests.Session()
+        self._session.headers.update(CLIENT_HEADERS)
         if admin_token:
             self._session.headers[TOKEN_HEADER] = admin_token
 
