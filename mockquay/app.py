@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin, faults_api, guard, journal_api, worker
+from mockquay.control import admin, faults_api, guard, journal_api, swagger_ui, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX=admin.PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="swagger-ui",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         faults_api.blp,
     ):
         api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_ui.blp)
     app.extensions["mockquay"] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
