@@ -25,7 +25,7 @@ from mockquay.quay_api.routing import operation_for
 from mockquay.settings import Settings
 
 FUZZ = settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     database=None,
@@ -40,6 +40,7 @@ PATH_VALUES = {
     "prefix": "ac",
     "error_type": "not_found",
     "rule_id": "fault-1",
+    "filename": "swagger-ui.css",
 }
 
 #: Near-valid bodies: each route's fuzzing also draws these with keys replaced or added.
@@ -92,8 +93,8 @@ json_values = st.recursive(
 )
 #: Wide but flat: pprint, which Quay's schema errors use, is slow on wide nested values.
 wide_values = st.one_of(
-    st.lists(scalars, min_size=100, max_size=300),
-    st.dictionaries(st.text(max_size=8), scalars, min_size=100, max_size=300),
+    st.lists(scalars, min_size=50, max_size=150),
+    st.dictionaries(st.text(max_size=8), scalars, min_size=50, max_size=150),
 )
 
 
