@@ -131,6 +131,16 @@ def test_other_host_names_are_403_as_a_dns_rebinding_page_would_send(
     assert (response.status_code, response.json) == (403, host_refused(name))
 
 
+@pytest.mark.parametrize("host", ["", "[", "a:b:c", " localhost"])
+def test_an_empty_or_invalid_host_header_is_403(client: FlaskClient, host: str) -> None:
+    response = client.get("/__mockquay__/health", headers={"Host": host})
+    assert response.status_code == 403
+    assert response.json == {
+        "error": "the admin API answers loopback host names only, not an empty or invalid "
+        "Host header: allow it with --allowed-host or MOCKQUAY_ALLOWED_HOSTS"
+    }
+
+
 def test_the_quay_api_answers_any_host_name(client: FlaskClient) -> None:
     response = client.get(MIRROR, headers={**ADMIN, "Host": "quay.example:8443"})
     assert response.status_code == 200

@@ -76,9 +76,10 @@ def _host_refusal() -> Response | None:
     if host_allowed(request.host, allowed):
         return None
     name = _host_name(request.host)
+    shown = repr(name) if name else "an empty or invalid Host header"
     return error_response(
         403,
-        f"the admin API answers loopback host names only, not {name!r}: allow it with "
+        f"the admin API answers loopback host names only, not {shown}: allow it with "
         "--allowed-host or MOCKQUAY_ALLOWED_HOSTS",
     )
 
