@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from mockquay.app import create_app
 from mockquay.control.faults import FaultRuleError, parse_rule
+from mockquay.fixtures import FixtureError
 from mockquay.quay_api.errors import EMULATED_HEADER
+from mockquay.settings import Settings
 from mockquay.store import Store
 
 ADMIN = {"Authorization": "Bearer admin-token"}
@@ -224,3 +227,13 @@ def test_fault_rules_whose_id_is_not_text_are_400(client: FlaskClient) -> None:
     response = client.post("/__mockquay__/faults", json=[{"id": [], "status": 503}])
     assert response.status_code == 400
     assert response.get_json()["field"] == "[0].id"
+
+
+def test_a_faults_file_with_a_header_http_cannot_carry_is_refused_at_boot(tmp_path) -> None:
+    rules = tmp_path / "faults.json"
+    rules.write_text(json.dumps([{"id": "odd", "status": 503, "headers": {"X-Odd": "\u2603"}}]))
+    with pytest.raises(FixtureError) as raised:
+        create_app(Settings(faults=(str(rules),)))
+    assert raised.value.problems == [
+        f"{rules}: faults[0]: headers.X-Odd: must be Latin-1 text without control characters"
+    ]
