@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 
 from mockquay.app import create_app
 from mockquay.control.faults import FaultRuleError, parse_rule
+from mockquay.domain.keys import ROBOTS
 from mockquay.fixtures import FixtureError
-from mockquay.quay_api.errors import EMULATED_HEADER
+from mockquay.quay_api.answers import EMULATED_HEADER
 from mockquay.settings import Settings
 from mockquay.store import Store
 
@@ -102,9 +103,9 @@ def test_store_copies_a_value_far_deeper_than_the_recursion_limit() -> None:
         innermost = {"a": innermost}
     store = Store()
     with store.transaction() as tx:
-        tx.put("robots", "acme+deep", {"unstructured_metadata": innermost})
+        tx.put(ROBOTS, "acme+deep", {"unstructured_metadata": innermost})
     with store.transaction() as tx:
-        copy = tx.get("robots", "acme+deep")["unstructured_metadata"]
+        copy = tx.get(ROBOTS, "acme+deep")["unstructured_metadata"]
     assert copy is not innermost
     assert depth_of(copy) == 5000
 

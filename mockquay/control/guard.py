@@ -24,10 +24,11 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from mockquay.control.admin import PREFIX, error_response, require_admin_token
 from mockquay.control.faults import LONE_SURROGATE
+from mockquay.extension import current_emulator
 
 #: The admin API's answer to a JSON body too deeply nested to parse or apply.
 TOO_DEEP = "the JSON body is nested too deeply"
@@ -72,7 +73,7 @@ def _host_name(host: str) -> str:
 
 
 def _host_refusal() -> Response | None:
-    allowed = current_app.extensions["mockquay"].settings.allowed_hosts
+    allowed = current_emulator().settings.allowed_hosts
     if host_allowed(request.host, allowed):
         return None
     name = _host_name(request.host)

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from flask import Response, request
 
 from mockquay.control import admin
 from mockquay.domain import mirror
 from mockquay.domain.context import Context
 from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date, utcnow
 from mockquay.domain.errors import NotFound
+from mockquay.extension import current_emulator
 from mockquay.quay_api.routing import parse_repository_name
 
-blp = Blueprint(
+blp = admin.control_blueprint(
     "mockquay_worker",
     __name__,
-    url_prefix=f"{admin.PREFIX}/worker",
-    description="The repository-mirror worker's claim, simulated (mock-only)",
+    "The repository-mirror worker's claim, simulated (mock-only)",
+    prefix="/worker",
 )
-blp.before_request(admin.require_admin_token)
 
 _USAGE = (
     'the body must be {"repository": "<namespace>/<name>"} with an optional "at": '
@@ -49,13 +48,13 @@ def claim() -> Response | dict[str, Any]:
         now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, _USAGE)
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     ctx = Context(config=emulator.quay_config(), now=now)
-    namespace, name = parse_repository_name(body["repository"])
+    repository = parse_repository_name(body["repository"])
     try:
         with emulator.store.transaction() as tx:
-            mirror.claim_mirror(tx, ctx, namespace, name)
-            return mirror.view_mirror_config(tx, ctx, namespace, name)
+            mirror.claim_mirror(tx, ctx, repository)
+            return mirror.view_mirror_config(tx, ctx, repository)
     except NotFound:
         return admin.error_response(404, f"no mirror for repository {body['repository']!r}")
     except mirror.NotEligible as refused:
