@@ -40,7 +40,11 @@ PATH_VALUES = {
     "prefix": "ac",
     "error_type": "not_found",
     "rule_id": "fault-1",
-    "filename": "swagger-ui.css",
+}
+#: Path arguments that differ by route: a file each blueprint serves.
+ENDPOINT_PATH_VALUES = {
+    "mockquay_swagger_ui.asset": {"filename": "swagger-ui.css"},
+    "mockquay_dashboard.static": {"filename": "dashboard.js"},
 }
 
 #: Near-valid bodies: each route's fuzzing also draws these with keys replaced or added.
@@ -137,7 +141,8 @@ def _routes(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: PATH_VALUES[m.group(1)], rule.rule)
+        values = {**PATH_VALUES, **ENDPOINT_PATH_VALUES.get(rule.endpoint, {})}
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, values=values: values[m.group(1)], rule.rule)
         routes.extend((method, path) for method in rule.methods - {"HEAD", "OPTIONS"})
     return sorted(routes)
 
