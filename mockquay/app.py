@@ -14,7 +14,7 @@ from werkzeug.exceptions import (
 )
 
 from mockquay import __version__
-from mockquay.control import admin, dashboard, faults_api, journal_api, worker
+from mockquay.control import admin, dashboard, faults_api, guard, journal_api, swagger_ui, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX=admin.PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="swagger-ui",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
@@ -60,10 +60,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         dashboard.blp,
     ):
         api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_ui.blp)
     app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
+    app.before_request(guard.check_admin_request)
     app.after_request(_after_request)
     emulator = emulator_of(app)
     app.wsgi_app = FaultLayer(app.wsgi_app, emulator.faults, app.request_context)
@@ -122,6 +124,13 @@ def _http_error(error: HTTPException) -> Response:
 def _internal_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
+    if (
+        isinstance(error, RecursionError)
+        and request.path.startswith(admin.PREFIX)
+        and request.method in ("POST", "PUT", "PATCH")
+    ):
+        # Parsing or applying a deeply nested body recurses: the client's body is too deep.
+        return admin.error_response(400, guard.TOO_DEEP)
     logger.exception("mockquay internal error on %s %s", request.method, request.path)
     return answers.internal_error(error)
 

@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--quiet", action="store_true", help="no access log and no start-up hints on stderr"
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="a host name the admin API answers to besides loopback ones, '*' for any; "
+        "repeatable (MOCKQUAY_ALLOWED_HOSTS, comma-separated)",
+    )
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -122,6 +130,7 @@ def serve(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             admin_token=arguments.admin_token,
             faults=arguments.faults,
+            allowed_hosts=arguments.allowed_hosts,
         )
         if settings.admin_token == "":
             raise ValueError(

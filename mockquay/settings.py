@@ -40,6 +40,8 @@ class Settings:
     journal_size: int = 10_000
     #: How many audit log entries are kept per repository (the oldest go first).
     audit_log_size: int = 1000
+    #: Host names, besides loopback ones, that the admin API answers to; ``*`` allows any.
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Refuse an unknown profile at once, not with a 500 on the first request.
@@ -58,10 +60,14 @@ class Settings:
                 values[name] = int(environ[f"{ENV_PREFIX}{name.upper()}"])
         if environ.get(f"{ENV_PREFIX}FIXTURES"):
             values["fixtures"] = tuple(environ[f"{ENV_PREFIX}FIXTURES"].split(os.pathsep))
+        if environ.get(f"{ENV_PREFIX}ALLOWED_HOSTS"):
+            hosts = environ[f"{ENV_PREFIX}ALLOWED_HOSTS"].split(",")
+            values["allowed_hosts"] = tuple(host.strip() for host in hosts if host.strip())
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if v is not None and k in known})
         if "fixtures" in values:
             values["fixtures"] = tuple(values["fixtures"])
-        if "faults" in values:
-            values["faults"] = tuple(values["faults"])
+        for name in ("faults", "allowed_hosts"):
+            if name in values:
+                values[name] = tuple(values[name])
         return replace(cls(), **values)

@@ -20,6 +20,7 @@ import requests
 
 from mockquay.control.admin import PREFIX, TOKEN_HEADER
 from mockquay.control.faults import MATCH_KEYS
+from mockquay.control.guard import CLIENT_HEADER
 from mockquay.extension import emulator_of
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ Fixtures = Union[
 
 #: How long an HTTP call to the admin API may take, in seconds.
 ADMIN_TIMEOUT = 30
+
+#: Sent with every admin call: a POST without a JSON body needs a header like it (``guard.py``).
+CLIENT_HEADERS = {CLIENT_HEADER: "mockquay.testing"}
 
 #: ``(method, path under /__mockquay__, json, params) -> (status, parsed JSON body or None)``.
 Transport = Callable[..., "tuple[int, Any]"]
@@ -63,7 +67,11 @@ class WSGITransport:
         self, method: str, path: str, json: Any = None, params: Mapping | None = None
     ) -> tuple[int, Any]:
         response = self._client.open(
-            PREFIX + path, method=method, json=json, query_string=params or None
+            PREFIX + path,
+            method=method,
+            json=json,
+            query_string=params or None,
+            headers=CLIENT_HEADERS,
         )
         return response.status_code, response.get_json(silent=True)
 
@@ -74,6 +82,7 @@ class HTTPTransport:
     def __init__(self, url: str, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self._session = requests.Session()
+        self._session.headers.update(CLIENT_HEADERS)
         if admin_token:
             self._session.headers[TOKEN_HEADER] = admin_token
 

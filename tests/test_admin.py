@@ -12,6 +12,8 @@ from mockquay.settings import Settings
 
 ADMIN_HEADERS = {"Authorization": "Bearer admin-token"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
+#: What mockquay's own clients send, so that a POST without a JSON body passes.
+CLIENT = {"X-Mockquay-Client": "tests"}
 
 
 def test_health_reports_ready_profile_and_version(default_client):
@@ -23,21 +25,21 @@ def test_health_reports_ready_profile_and_version(default_client):
 def test_reset_returns_to_the_boot_fixtures(default_client):
     assert default_client.post(f"{MIRROR}/sync-now", headers=ADMIN_HEADERS).status_code == 204
     before = default_client.get("/__mockquay__/state").json
-    assert default_client.post("/__mockquay__/reset").json == {"reset": "fixtures"}
+    assert default_client.post("/__mockquay__/reset", headers=CLIENT).json == {"reset": "fixtures"}
     after = default_client.get("/__mockquay__/state").json
     assert before["mirrors"][0]["sync_status"] == "SYNC_NOW"
     assert after["mirrors"][0]["sync_status"] == "NEVER_RUN"
 
 
 def test_reset_to_empty_leaves_nothing(default_client):
-    assert default_client.post("/__mockquay__/reset?to=empty").status_code == 200
+    assert default_client.post("/__mockquay__/reset?to=empty", headers=CLIENT).status_code == 200
     state = default_client.get("/__mockquay__/state").json
     assert state["users"] == [] and state["repositories"] == [] and state["mirrors"] == []
     assert default_client.get(MIRROR, headers=ADMIN_HEADERS).status_code == 401  # token gone too
 
 
 def test_reset_refuses_an_unknown_target(default_client):
-    response = default_client.post("/__mockquay__/reset?to=yesterday")
+    response = default_client.post("/__mockquay__/reset?to=yesterday", headers=CLIENT)
     assert response.status_code == 400
     assert response.json == {"error": "'to' must be 'fixtures' or 'empty'"}
 
@@ -68,7 +70,9 @@ def test_seed_refuses_an_invalid_document_and_changes_nothing(default_client):
 
 
 def test_seed_needs_a_json_body(default_client):
-    response = default_client.post("/__mockquay__/seed", data="x", content_type="text/plain")
+    response = default_client.post(
+        "/__mockquay__/seed", data="x", content_type="text/plain", headers=CLIENT
+    )
     assert response.status_code == 400
     assert response.json == {"error": "the body must be a JSON fixture document"}
 

@@ -358,6 +358,22 @@ def test_browser_the_page_states_the_profile(page):
     assert "super_users" in wait_for(page, text_of(page, "#settings"))
 
 
+def test_browser_the_pages_json_post_passes_the_admin_guard(page, mockquay):
+    # As the clock panel posts: JSON, with the Origin header Chromium sets for the page.
+    status, body = page.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        fetch("/__mockquay__/reset?to=empty", {
+          method: "POST",
+          headers: {Accept: "application/json", "Content-Type": "application/json"},
+          body: "{}",
+        }).then((response) => response.text().then((text) => done([response.status, text])));
+        """
+    )
+    assert (status, json.loads(body)) == (200, {"reset": "empty"})
+    assert mockquay.state()["users"] == []
+
+
 @pytest.fixture
 def token_server(token_app: Flask) -> Iterator[str]:
     server = Server(token_app, "127.0.0.1", 0).start()

@@ -20,6 +20,8 @@ from mockquay.settings import Settings
 from mockquay.store import Store
 
 ADMIN = {"Authorization": "Bearer admin-token"}
+#: What mockquay's own clients send, so that a POST without a JSON body passes.
+CLIENT = {"X-Mockquay-Client": "tests"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 APP_MIRROR = "/api/v1/repository/acme/app/mirror"
 CREATE = {
@@ -122,7 +124,9 @@ def test_a_taken_id_is_refused(default_client):
 
 
 def test_a_body_that_is_not_a_rule_is_refused(default_client):
-    response = default_client.post("/__mockquay__/faults", data="503", content_type="text/plain")
+    response = default_client.post(
+        "/__mockquay__/faults", data="503", content_type="text/plain", headers=CLIENT
+    )
     assert response.status_code == 400
     assert response.json == {"error": "the body must be a fault rule or a list of them"}
 
@@ -228,13 +232,13 @@ def test_reset_restores_the_boot_rules_and_starts_counts_again(boot):
     client.post("/__mockquay__/faults", json={"id": "added", "status": 500})
     client.post(f"{MIRROR}/sync-now", headers=ADMIN)
     assert counts(client) == {"busy": (1, 1), "added": (1, 0)}
-    assert client.post("/__mockquay__/reset").status_code == 200
+    assert client.post("/__mockquay__/reset", headers=CLIENT).status_code == 200
     assert counts(client) == {"busy": (0, 0)}
 
 
 def test_reset_to_empty_removes_every_rule(boot):
     client = boot({"faults": [BUSY]})
-    client.post("/__mockquay__/reset?to=empty")
+    client.post("/__mockquay__/reset?to=empty", headers=CLIENT)
     assert counts(client) == {}
 
 
@@ -284,7 +288,12 @@ def test_serve_with_a_faults_file(tmp_path):
         assert server.ready["seed"] == 11
         synced = requests.post(f"{server.url}{MIRROR}/sync-now", headers=ADMIN, timeout=10)
         assert (synced.status_code, synced.headers["X-Mockquay-Fault"]) == (503, "busy")
-        assert requests.post(f"{server.url}/__mockquay__/reset", timeout=10).status_code == 200
+        assert (
+            requests.post(
+                f"{server.url}/__mockquay__/reset", headers=CLIENT, timeout=10
+            ).status_code
+            == 200
+        )
         listed = requests.get(f"{server.url}/__mockquay__/faults", timeout=10).json()
         assert listed == {"seed": 11, "rules": [{**BUSY_NORMAL, "matched": 0, "fired": 0}]}
     finally:

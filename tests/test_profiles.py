@@ -196,7 +196,7 @@ def test_seeding_a_profile_switches_it_and_reset_restores_the_boot_one():
         "/api/v1/repository/acme/etcd/mirror", headers={"Authorization": "Bearer admin-token"}
     )
     assert "skopeo_timeout_interval" not in etcd.json
-    test_client.post("/__mockquay__/reset")
+    test_client.post("/__mockquay__/reset", headers={"X-Mockquay-Client": "tests"})
     assert test_client.get(HEALTH).json["profile"] == "3.15"
 
 

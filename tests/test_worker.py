@@ -140,7 +140,7 @@ def test_no_mirror_is_404(repository):
 )
 def test_a_malformed_request_is_400(body):
     client = world_client()
-    response = client.post(CLAIM, json=body)
+    response = client.post(CLAIM, json=body, headers={"X-Mockquay-Client": "tests"})
     assert (response.status_code, response.json) == (400, {"error": USAGE})
     assert client.get(MIRROR, headers=auth("devtable")).json["sync_status"] == "NEVER_RUN"
 

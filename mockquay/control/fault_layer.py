@@ -3,7 +3,8 @@
 It sits between the WSGI server and Flask. For each request under ``/api/`` it asks the
 engine which rules fire (or reads the one-off ``X-Mockquay-Fault`` header), then waits,
 answers instead of Quay, lets Quay answer first (``phase: after``), or breaks the connection.
-The admin API under ``/__mockquay__`` is never faulted.
+The admin API under ``/__mockquay__`` is never faulted. The header is an admin control: it
+passes the admin API's Host and Origin checks and, with an admin token set, needs the token.
 
 For the layers around it (the request journal) it sets ``environ["mockquay.fault"]`` to the
 id of the rule that faulted the request and, for a broken connection,
@@ -38,6 +39,7 @@ from mockquay.control.faults import (
     RequestFacts,
     parse_header,
 )
+from mockquay.control.guard import fault_header_refusal
 from mockquay.quay_api import answers
 from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON
 
@@ -155,6 +157,10 @@ class FaultLayer:
         if not path.startswith(QUAY_API_PREFIX):
             return self.wsgi_app(environ, start_response)
         if header is not None:
+            with self.request_context(environ):
+                refusal = fault_header_refusal()
+            if refusal is not None:
+                return refusal(environ, start_response)
             try:
                 decision = Decision.of([parse_header(header)])
             except FaultRuleError as error:

@@ -51,6 +51,10 @@ MAX_DELAY_MS = 600_000
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: RFC 9110's field-value characters: tab, visible ASCII, space and obs-text (Latin-1).
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+#: A UTF-16 surrogate on its own, which JSON's ``\\ud800`` escapes can give and UTF-8 cannot carry.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Headers the server computes; a rule that set them would break the answer's framing.
 _FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection")
 #: Keys of the ``X-Mockquay-Fault`` request header; any other key is a header of the answer.
@@ -263,6 +267,22 @@ def _parse_headers(value: Any, problems: list[tuple[str, str]]) -> tuple[tuple[s
     return tuple(headers)
 
 
+def unsendable_answer(headers: Iterable[tuple[str, str]], body: Any) -> list[tuple[str, str]]:
+    """Problems of an answer that HTTP cannot carry, as ``(field, problem)`` pairs.
+
+    A header value goes on the wire as ISO-8859-1 bytes, so it must be Latin-1 without control
+    characters; a string body goes as UTF-8, so it must not hold a lone surrogate (``\\ud800``).
+    Other bodies are sent as JSON, which escapes every character.
+    """
+    problems = []
+    for name, value in headers:
+        if _HEADER_VALUE.fullmatch(value) is None:
+            problems.append((f"headers.{name}", "must be Latin-1 text without control characters"))
+    if isinstance(body, str) and LONE_SURROGATE.search(body):
+        problems.append(("body", "must be Unicode text without lone surrogates (\\ud800)"))
+    return problems
+
+
 def parse_rule(data: Any, *, rule_id: str | None = None, one_off: bool = False) -> FaultRule:
     """Validate one rule; ``rule_id`` is used when the rule has no ``id``.
 
@@ -287,6 +307,7 @@ def parse_rule(data: Any, *, rule_id: str | None = None, one_off: bool = False) 
     if status is not None and (not _is_int(status) or not 200 <= status <= 599):
         problems.append(("status", "must be an integer from 200 to 599"))
     headers = _parse_headers(data.get("headers"), problems)
+    problems.extend(unsendable_answer(headers, data.get("body")))
     if status is None:
         if data.get("body") is not None:
             problems.append(("body", "needs a status"))
@@ -349,7 +370,11 @@ def parse_new_rules(rules: Sequence[Any], taken: Iterable[str]) -> list[FaultRul
     Raises FaultRuleError with the problems of every rule, fields prefixed ``[i].``.
     """
     ids = set(taken)
-    given = {data.get("id") for data in rules if isinstance(data, Mapping)}
+    given = {
+        data["id"]
+        for data in rules
+        if isinstance(data, Mapping) and isinstance(data.get("id"), str)
+    }
     parsed: list[FaultRule] = []
     problems: list[tuple[str, str]] = []
     for index, data in enumerate(rules):

@@ -14,7 +14,7 @@ from typing import Any
 from mockquay.domain import audit, avatars
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date
-from mockquay.domain.errors import Abort
+from mockquay.domain.errors import Abort, EmulatedCrash
 from mockquay.domain.keys import USERS, RepositoryRef
 from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
@@ -39,10 +39,15 @@ def log_window(
     now: datetime, starttime: str | None, endtime: str | None
 ) -> tuple[datetime, datetime]:
     """``_validate_logs_arguments``: from ``starttime`` (default a day ago) up to the end of the
-    day ``endtime`` (default: a day from now). Raises Abort(400) if the end is before the start.
+    day ``endtime`` (default: a day from now). Raises Abort(400) if the end is before the start,
+    and Quay's crash if the end is past the last day Python can represent.
     """
     start = parse_log_date(starttime) or now - timedelta(days=1)
-    end = (parse_log_date(endtime) or now) + timedelta(days=1)
+    try:
+        end = (parse_log_date(endtime) or now) + timedelta(days=1)
+    except OverflowError:
+        # 12/31/9999 plus a day is past datetime.max; Quay does not catch it.
+        raise EmulatedCrash("OverflowError: date value out of range") from None
     if end < start:
         raise Abort(400)
     return start, end

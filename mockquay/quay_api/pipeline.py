@@ -225,6 +225,11 @@ def _run(
                 # nested, so a deep enough body crashes Quay too.
                 raise EmulatedCrash("RecursionError: the JSON body is nested too deeply") from None
         return handler(call)
+    except UnicodeEncodeError:
+        # A JSON body can carry a lone surrogate (\ud800); Quay's database driver cannot
+        # encode it into a query, and the request fails with a 500. The store's keys fail alike.
+        error = EmulatedCrash("UnicodeEncodeError: a lone surrogate reached the database")
+        return answers.answer_for(error, authenticated=caller.authenticated)
     except QuayError as error:
         return answers.answer_for(error, authenticated=caller.authenticated)
     except _WerkzeugAnswer as answer:
