@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control import admin, clock, faults_api, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin.blp,
         journal_api.blp,
         worker.blp,
+        clock.blp,
         faults_api.blp,
     ):
         api.register_blueprint(blueprint)

@@ -43,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
     )
+    serve.add_argument(
+        "--clock",
+        choices=("real", "manual"),
+        help="the clock: wall time, or time that moves only when asked (MOCKQUAY_CLOCK; real)",
+    )
+    serve.add_argument(
+        "--worker",
+        choices=("auto", "manual", "off"),
+        help="the sync worker: on the clock, on POST /__mockquay__/worker/run only, or never "
+        "(MOCKQUAY_WORKER; auto)",
+    )
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
@@ -84,6 +95,8 @@ def serve(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             admin_token=arguments.admin_token,
             faults=arguments.faults,
+            clock=arguments.clock,
+            worker=arguments.worker,
         )
         app = create_app(settings)
     except (UnknownProfile, FixtureError, ValueError) as error:

@@ -8,6 +8,7 @@ from typing import Any
 
 from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
+from mockquay.domain.clock import Clock, settings_start
 from mockquay.domain.config import QuayConfig
 from mockquay.fixtures import (
     apply_document,
@@ -43,6 +44,11 @@ class Emulator:
         self._load_faults(keep_counters=False)
         #: The requests to Quay's API, recorded by the app's outermost WSGI layer.
         self.journal = Journal(settings.journal_size)
+        #: The one clock of every time the emulated Quay uses.
+        self.clock = Clock(settings.clock)
+        self._boot_time = self.clock.start
+        self._time_settings: tuple[Any, Any] | None = None
+        self._apply_time_settings(restart=True)
 
     def quay_config(self) -> QuayConfig:
         """The Quay settings now in force (cached until the state is replaced or reseeded)."""
@@ -61,6 +67,7 @@ class Emulator:
         with self._faults_lock:
             self.store.restore(self.empty_snapshot if empty else self.boot_snapshot)
             self._load_faults(keep_counters=False)
+            self._apply_time_settings(restart=True)
 
     def seed(self, document: Any, source: str = "<seed>") -> None:
         """Apply a fixture document on top of the current state (all or nothing)."""
@@ -69,6 +76,7 @@ class Emulator:
                 apply_document(tx, document, source)
             self.store.touch()
             self._load_faults(keep_counters=True)
+            self._apply_time_settings(restart=False)
 
     def export(self) -> dict[str, Any]:
         """The whole state as a fixture document."""
@@ -82,6 +90,7 @@ class Emulator:
         with self._faults_lock:
             self.store.restore(snapshot)
             self._load_faults(keep_counters=False)
+            self._apply_time_settings(restart=True)
 
     def add_faults(self, rules: Sequence[Any]) -> list[dict[str, Any]]:
         """Install fault rules after the current ones, all or nothing; return them as installed.
@@ -113,6 +122,29 @@ class Emulator:
             rules = [parse_rule(rule) for rule in fault_rules(tx)]
             seed = (tx.get("settings", "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
+
+    def _apply_time_settings(self, *, restart: bool) -> None:
+        """Set the clock from the state's ``settings.clock`` after a reset, a replace, or a
+        seed that changed it: mode, and back to the start."""
+        with self.store.transaction() as tx:
+            settings = tx.get("settings", "quay") or {}
+        chosen = (settings.get("clock"), settings.get("worker"))
+        if restart or chosen[0] != (self._time_settings or (None,))[0]:
+            clock_settings = chosen[0] or {}
+            mode = clock_settings.get("mode", self.settings.clock)
+            start = settings_start(clock_settings)
+            if start is None and mode == "manual":
+                start = self._boot_time.replace(microsecond=0)
+            self.clock.configure(mode, start)
+        self._time_settings = chosen
+
+    def advance_clock(self, target) -> None:
+        """Move the clock to ``target`` (ClockError if that is in the past)."""
+        self.clock.move_to(target)
+
+    def now(self):
+        """The clock's current time."""
+        return self.clock.now()
 
     def close(self) -> None:
         self.store.close()

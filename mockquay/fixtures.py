@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from mockquay.control.faults import FaultRuleError, parse_new_rules
+from mockquay.domain import clock, mirror_worker
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
 from mockquay.domain.identity import ROLES
@@ -60,7 +61,7 @@ MIRROR_OPTIONAL = (
 )
 
 #: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
-FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed")
+FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed", "clock", "worker")
 
 #: Where the fault rules are kept: one document, so that their order is kept.
 _FAULT_RULES = ("faults", "rules")
@@ -202,6 +203,15 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
         where = f"settings.{key}"
         if key not in FIXTURE_SETTINGS:
             check.problem(where, f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})")
+        elif key in ("clock", "worker"):
+            checker = clock.check_settings if key == "clock" else mirror_worker.check_settings
+            for problem in checker(value):
+                check.problem(where, problem)
+            if key == "clock" and isinstance(value, Mapping) and value.get("start") is not None:
+                try:
+                    value = {**value, "start": store_date(clock.settings_start(dict(value))) + "Z"}
+                except clock.ClockError:
+                    pass
         elif key == "seed":
             if not isinstance(value, int) or isinstance(value, bool):
                 check.problem(where, "must be an integer")

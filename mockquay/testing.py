@@ -428,6 +428,8 @@ class MockQuay(Controls):
                 port=0,
                 fixtures=self._fixture_paths(),
                 profile=self._profile,
+                # A test's time stands still unless the test moves it.
+                clock="manual",
                 **({} if self._seed is None else {"seed": self._seed}),
                 **({} if self._journal_size is None else {"journal_size": self._journal_size}),
             )

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from mockquay.control import admin
 from mockquay.domain import mirror
 from mockquay.domain.context import Context
-from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date, utcnow
+from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date
 from mockquay.domain.errors import NotFound
 from mockquay.quay_api.routing import parse_repository_name
 
@@ -45,11 +45,11 @@ def claim() -> Response | dict[str, Any]:
         return admin.error_response(400, _USAGE)
     if set(body) - {"repository", "at"}:
         return admin.error_response(400, _USAGE)
+    emulator = current_app.extensions["mockquay"]
     try:
-        now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
+        now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, _USAGE)
-    emulator = current_app.extensions["mockquay"]
     ctx = Context(config=emulator.quay_config(), now=now)
     namespace, name = parse_repository_name(body["repository"])
     try:
