@@ -24,6 +24,7 @@ from mockquay.quay_api import (
     organization,
     repository,
     robot,
+    tag,
     user,
 )
 from mockquay.quay_api.pipeline import add_cors_headers
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         user.blp,
         organization.blp,
         robot.blp,
+        tag.blp,
         entities.blp,
         logs.blp,
         mirror_health.blp,

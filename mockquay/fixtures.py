@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from mockquay.control.faults import FaultRuleError, parse_new_rules
-from mockquay.domain import clock, mirror_worker
+from mockquay.domain import clock, mirror_worker, upstream
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
 from mockquay.domain.identity import ROLES
@@ -37,6 +37,7 @@ SECTIONS = (
     "repositories",
     "tokens",
     "mirrors",
+    "registries",
     "faults",
 )
 
@@ -73,6 +74,7 @@ _ALLOWED_KEYS = {
     "repositories": {"name", "visibility", "state", "description", "kind", "permissions"},
     "tokens": {"token", "user", "scopes"},
     "mirrors": set(MIRROR_REQUIRED) | set(MIRROR_OPTIONAL),
+    "registries": set(upstream.REGISTRY_KEYS),
 }
 
 
@@ -165,6 +167,7 @@ def apply_document(tx: Transaction, document: Any, source: str = "<document>") -
         ("repositories", _apply_repository),
         ("tokens", _apply_token),
         ("mirrors", _apply_mirror),
+        ("registries", _apply_registry),
     ):
         for index, entry in enumerate(document.get(section) or ()):
             where = f"{section}[{index}]"
@@ -540,6 +543,16 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
         tx.put("repositories", repository, repo)
 
 
+def _apply_registry(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
+    registry, problems = upstream.normalize_registry(entry)
+    if isinstance(entry.get("host"), str):
+        where = f"{where} ({entry['host']})"
+    for problem in problems:
+        check.problem(where, problem)
+    if registry is not None:
+        upstream.put_registry(tx, registry)
+
+
 def export_state(tx: Transaction) -> dict[str, Any]:
     """The whole state as a fixture document that :func:`apply_document` takes back."""
 
@@ -573,5 +586,6 @@ def export_state(tx: Transaction) -> dict[str, Any]:
         "repositories": repositories,
         "tokens": values("tokens"),
         "mirrors": mirrors,
+        "registries": upstream.export_registries(tx),
         "faults": fault_rules(tx),
     }

@@ -71,6 +71,9 @@ class Profile:
     global_readonly_superuser_get: bool
     #: ``GET /api/v1/repository/mirror/health`` exists.
     mirror_health: bool
+    #: The sync worker skips a tag whose upstream digest equals the local tag's (Quay's
+    #: incremental sync: no copy, no log entry).
+    mirror_skips_unchanged_tags: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -101,6 +104,7 @@ _COMMON: dict[str, Any] = dict(
     non_json_is_415=True,
     global_readonly_superuser_get=True,
     mirror_health=False,
+    mirror_skips_unchanged_tags=False,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -151,6 +155,7 @@ PROFILES: dict[str, Profile] = {
                 create_bad_date_is_400=True,
                 put_validates_first=True,
                 mirror_health=True,
+                mirror_skips_unchanged_tags=True,
             ),
         ),
     )

@@ -21,13 +21,13 @@ import os
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 #: How many TinyDB tables one kind is spread over.
 BUCKETS = 512
@@ -111,25 +111,24 @@ class Transaction:
                 yield key, _copy(doc)
 
     def _commit(self) -> bool:
+        """Write the pending documents straight into the tables: one dict operation each,
+        where TinyDB's own insert and update copy the whole table every time."""
+        if not self._pending:
+            return False
+        tables = self._db.storage.read() or {}
+        touched = set()
         for (kind, key), doc in self._pending.items():
-            table = self._db.table(_table_name(kind, key))
-            exists = table.contains(doc_id=key)
+            name = _table_name(kind, key)
+            table = tables.setdefault(name, {})
             if doc is None:
-                if exists:
-                    table.remove(doc_ids=[key])
-            elif exists:
-                table.update(_replace_with(doc), doc_ids=[key])
+                table.pop(key, None)
             else:
-                table.insert(Document(doc, doc_id=key))
-        return bool(self._pending)
-
-
-def _replace_with(new: Doc):
-    def replace(doc: dict) -> None:
-        doc.clear()
-        doc.update(new)
-
-    return replace
+                table[key] = doc
+            touched.add(name)
+        self._db.storage.write(tables)
+        for name in touched:
+            self._db.table(name).clear_cache()
+        return True
 
 
 class Store:
@@ -144,6 +143,8 @@ class Store:
         self._writer: threading.Thread | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
         self.generation = 0
+        #: Called (holding the store) after every commit that wrote something and every restore.
+        self.listeners: list[Callable[[], None]] = []
         if self._path is not None:
             if os.path.exists(self._path):
                 with open(self._path, encoding="utf-8") as file:
@@ -220,6 +221,8 @@ class Store:
     def _changed(self) -> None:
         if self._path is not None:
             self._dirty.set()
+        for listener in self.listeners:
+            listener()
 
     def _write_behind(self) -> None:
         while not self._closed.is_set():

@@ -104,8 +104,11 @@ def auth(user: str | None) -> dict[str, str]:
 
 
 def build_app(document: dict[str, Any] | None = None, *, profile: str | None = None) -> Flask:
-    """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``."""
-    app = create_app(Settings(profile=profile, default_fixtures=False))
+    """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``.
+
+    No sync worker runs unless the document's ``settings.worker`` turns it on.
+    """
+    app = create_app(Settings(profile=profile, default_fixtures=False, worker="off"))
     if document is not None:
         app.extensions["mockquay"].replace(document)
     return app
@@ -123,8 +126,9 @@ def make_client() -> Callable[..., FlaskClient]:
 
 @pytest.fixture
 def app() -> Flask:
-    """A fresh app on the bundled default fixtures (pytest-flask's ``client`` serves it)."""
-    return create_app(Settings())
+    """A fresh app on the bundled default fixtures (pytest-flask's ``client`` serves it), with
+    no sync worker running."""
+    return create_app(Settings(worker="off"))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles
+from mockquay.domain import audit, namespace_roles, tags
 from mockquay.domain.context import Context
 from mockquay.domain.errors import Abort, DetailAnswer, EmulatedCrash, InvalidRequest, Unauthorized
 from mockquay.domain.identity import ROLES, repository_role
@@ -190,7 +190,7 @@ def view_repository(
         "state": state,
     }
     if args["includeTags"]:
-        view["tags"] = {}
+        view["tags"] = tags.repository_view(tx, f"{namespace}/{name}", ctx.now)
     view["can_write"] = _can(tx, ctx, namespace, name, "write") and state == "NORMAL"
     view["can_admin"] = _can(tx, ctx, namespace, name, "admin")
     if args["includeStats"]:
@@ -250,3 +250,4 @@ def delete_repository(tx: Transaction, ctx: Context, namespace: str, name: str) 
     tx.delete("repositories", key)
     tx.delete("mirrors", key)
     audit.forget(tx, key)
+    tags.forget(tx, key)
