@@ -208,3 +208,16 @@ def test_durations_in_seconds_and_iso_8601():
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.removesuffix("Z"))
+
+
+def test_serve_takes_clock_and_worker_flags():
+    import requests
+    from conftest import Served
+
+    served = Served("--clock", "manual", "--worker", "manual")
+    try:
+        assert requests.get(served.url + CLOCK, timeout=10).json()["mode"] == "manual"
+        worker = requests.get(served.url + "/__mockquay__/worker", timeout=10).json()
+        assert (worker["mode"], worker["next_event"]) == ("manual", None)
+    finally:
+        assert served.stop() == 0

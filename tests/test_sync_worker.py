@@ -756,3 +756,61 @@ def test_bundled_fixtures_sync_their_mirror():
         for t in client.get("/api/v1/repository/acme/etcd/tag/", headers=admin).json["tags"]
     ]
     assert sorted(names) == ["v3.3.0", "v3.4.0", "v3.5.0"]
+
+
+def test_release_mirror_sequence_of_quays_model_test():
+    """``test_release_mirror``: FAIL 2, FAIL 1, FAIL 3 moved, then a matching CANCEL: start None."""
+    from mockquay.domain.sync import Session, release
+    from mockquay.store import Store
+
+    store = Store()
+    with store.transaction() as tx:
+        tx.put(
+            "mirrors",
+            "a/b",
+            {
+                "sync_transaction_id": "t0",
+                "sync_retries_remaining": 3,
+                "sync_start_date": "2026-01-01T00:00:00",
+                "sync_interval": 3600,
+                "sync_status": "SYNCING",
+                "sync_expiration_date": "2026-01-01T12:00:00",
+            },
+        )
+    now = datetime(2026, 1, 1, 0, 10)
+    seen = []
+    with store.transaction() as tx:
+        session = Session(tx)
+        for status in ("FAIL", "FAIL", "FAIL", "CANCEL"):
+            mirror = session.get("mirrors", "a/b")
+            assert release(session, "a/b", mirror["sync_transaction_id"], status, now) == status
+            seen.append(
+                (mirror["sync_status"], mirror["sync_retries_remaining"], mirror["sync_start_date"])
+            )
+        assert release(session, "a/b", "stale", "SUCCESS", now) is None
+        session.flush()
+    assert seen == [
+        ("FAIL", 2, "2026-01-01T00:00:00"),
+        ("FAIL", 1, "2026-01-01T00:00:00"),
+        ("FAIL", 3, "2026-01-01T01:00:00"),
+        ("CANCEL", 0, None),
+    ]
+
+
+def test_sync_interval_zero_leaves_the_mirror_syncing(sim):
+    client = sim(sync_interval=0)
+    advance(client, 10)
+    assert mirror(client)["sync_status"] == "SYNCING"
+
+
+def test_cancel_before_3_15_does_not_stop_the_run_and_the_next_poll_syncs_again(sim):
+    client = sim(profile="3.12")
+    advance(client, 2)
+    assert client.post(f"{MIRROR}/sync-cancel", headers=DEVTABLE).status_code == 204
+    advance(client, 20)
+    view = mirror(client)
+    assert (view["sync_status"], view["sync_retries_remaining"]) == ("NEVER_RUN", 3)
+    assert log_entries(client)[-1][0] == "repo_mirror_sync_success"
+    assert len(tag_names(client)) == 3
+    advance(client, 20)
+    assert mirror(client)["sync_status"] == "SUCCESS"

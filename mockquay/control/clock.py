@@ -64,10 +64,11 @@ def change_clock() -> Response | dict[str, Any]:
     emulator = current_app.extensions["mockquay"]
     try:
         if "advance" in body:
-            target = emulator.clock.now() + parse_duration(body["advance"])
+            emulator.advance_clock(
+                emulator.clock.now() + parse_duration(body["advance"]), strict=False
+            )
         else:
-            target = parse_instant(body["set"])
-        emulator.advance_clock(target)
+            emulator.advance_clock(parse_instant(body["set"]))
     except ClockError as error:
         return admin.error_response(400, str(error))
     return emulator.clock.view()

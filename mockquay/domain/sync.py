@@ -275,14 +275,8 @@ def start_run(
             stdout=listing.stdout,
             stderr=listing.stderr,
         )
-    matching = sorted(
-        {
-            tag
-            for pattern in mirror["root_rule"]["rule_value"]
-            for tag in listing.tags
-            if fnmatch.fnmatch(tag, pattern)
-        }
-    )
+    patterns = tuple(mirror["root_rule"]["rule_value"])
+    matching = tx.remember(("match", listing.tags, patterns), lambda: _matching(listing, patterns))
     if not matching:
         _emit(
             tx,
@@ -295,13 +289,20 @@ def start_run(
             tags_text="No tags matched",
         )
         return Finished(repository, release(tx, repository, claim_id, "SUCCESS", now))
-    run = Run(repository, claim_id, matching)
+    run = Run(repository, claim_id, list(matching))
     if config.profile.mirror_skips_unchanged_tags and not _architectures(config, mirror):
         run.local_digests = {
             name: row["manifest_digest"]
             for name, row in tags.alive_tags(tx, repository, now).items()
         }
     return _next_copy(tx, config, run, mirror, now)
+
+
+def _matching(listing: upstream.Listing, patterns: tuple[str, ...]) -> list[str]:
+    """Quay's ``tags_to_mirror``: the tags matching any pattern, sorted."""
+    return sorted(
+        {tag for pattern in patterns for tag in listing.tags if fnmatch.fnmatch(tag, pattern)}
+    )
 
 
 def _source_allowed(config: QuayConfig, reference: str) -> bool:
