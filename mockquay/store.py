@@ -88,9 +88,13 @@ class Transaction:
         doc = self._db.table(_table_name(kind, key)).get(doc_id=key)
         return None if doc is None else _copy(dict(doc))
 
-    def put(self, kind: str, key: str, doc: Doc) -> None:
-        """Store ``doc`` as ``kind``/``key``, replacing what was there."""
-        self._pending[(kind, key)] = _copy(doc)
+    def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
+        """Store ``doc`` as ``kind``/``key``, replacing what was there.
+
+        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference), so it is
+        stored as it is instead of copied.
+        """
+        self._pending[(kind, key)] = doc if handed_over else _copy(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""

@@ -75,13 +75,13 @@ class Session:
                 yield key, doc
 
     def flush(self) -> None:
-        """Write every changed document to the transaction."""
+        """Hand every changed document to the transaction; the session is done with them."""
         for kind, key in self._dirty:
-            doc = self._docs[(kind, key)]
+            doc = self._docs.pop((kind, key))
             if doc is None:
                 self.tx.delete(kind, key)
             else:
-                self.tx.put(kind, key, doc)
+                self.tx.put(kind, key, doc, handed_over=True)
         self._dirty.clear()
 
     def remember(self, key: Any, compute: Any) -> Any:
@@ -322,20 +322,33 @@ def _list_tags(
     tx: Session, source: upstream.Source, mirror: Mapping[str, Any], now: datetime
 ) -> upstream.Listing:
     """``skopeo list-tags``; a successful listing is the same all session long."""
-    config = mirror.get("external_registry_config") or {}
-    key = (
-        "listing",
-        source.reference,
-        mirror.get("external_registry_username"),
-        mirror.get("external_registry_password"),
-        config.get("verify_tls", True),
-    )
+    key = ("listing", *_access(source, mirror))
     listing = tx.memo.get(key)
     if listing is None:
         listing = upstream.list_tags(source, mirror, now)
         if listing.ok:
             tx.memo[key] = listing
     return listing
+
+
+def _access(source: upstream.Source, mirror: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What decides whether skopeo reaches the source: the same answers for the same access."""
+    config = mirror.get("external_registry_config") or {}
+    return (
+        source.reference,
+        mirror.get("external_registry_username"),
+        mirror.get("external_registry_password"),
+        config.get("verify_tls", True),
+    )
+
+
+def _remote_digest(
+    tx: Session, source: upstream.Source, mirror: Mapping[str, Any], tag: str
+) -> str | None:
+    return tx.remember(
+        ("digest", tag, *_access(source, mirror)),
+        lambda: upstream.remote_digest(source, mirror, tag),
+    )
 
 
 def _resolve(tx: Session, reference: str) -> upstream.Source:
@@ -357,7 +370,7 @@ def _next_copy(
         tag = run.tags[run.index]
         if (
             tag in run.local_digests
-            and upstream.remote_digest(source, mirror, tag) == (run.local_digests[tag])
+            and _remote_digest(tx, source, mirror, tag) == run.local_digests[tag]
         ):
             # Quay skips an unchanged tag without a log entry and without a cancel check.
             run.index += 1

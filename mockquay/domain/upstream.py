@@ -340,7 +340,10 @@ def copy_tag(
                 for arch in matching
             )
             return Copy(True, seconds, manifest, stdout, "\n".join(f"[{a}] " for a in matching))
-    return Copy(True, seconds, manifest, _copy_output(manifest, len(available)), "")
+    stdout = spec.get("_stdout")
+    if stdout is None:
+        stdout = spec["_stdout"] = _copy_output(manifest, len(available))
+    return Copy(True, seconds, manifest, stdout, "")
 
 
 def _copy_output(manifest: Manifest, images: int) -> str:
