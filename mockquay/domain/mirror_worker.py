@@ -11,6 +11,7 @@ from typing import Any
 from mockquay.domain import sync
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.dates import load_date
+from mockquay.domain.mirror import eligible_from
 from mockquay.store import Store
 
 WORKER_MODES = ("auto", "manual", "off")
@@ -85,7 +86,7 @@ class MirrorWorker:
     def _reindex(self, tx: sync.Session) -> None:
         due = {}
         for key, mirror in tx.scan("mirrors"):
-            start = sync.eligible_from(tx.get("repositories", key), mirror)
+            start = eligible_from(tx.get("repositories", key), mirror)
             if start is not None:
                 due[key] = start
         self._due = due
@@ -94,7 +95,7 @@ class MirrorWorker:
     def _note(self, tx: sync.Session, key: str) -> None:
         """Update the index for the mirror ``key`` the worker just changed."""
         mirror = tx.get("mirrors", key)
-        start = None if mirror is None else sync.eligible_from(tx.get("repositories", key), mirror)
+        start = None if mirror is None else eligible_from(tx.get("repositories", key), mirror)
         if start is None:
             self._due.pop(key, None)
         else:

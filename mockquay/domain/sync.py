@@ -19,7 +19,7 @@ from mockquay.domain import audit, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
-from mockquay.domain.mirror import MAX_SYNC_RETRIES
+from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 
 STARTED = "repo_mirror_sync_started"
@@ -117,21 +117,6 @@ class Finished:
 
     repository: str
     sync_status: str | None
-
-
-def eligible_from(repo: Mapping[str, Any] | None, mirror: Mapping[str, Any]) -> datetime | None:
-    """From when Quay's ``get_eligible_mirrors`` and ``claim_mirror`` would pick the mirror
-    (``datetime.min``: now), as long as it does not change; None: not until it changes."""
-    if repo is None or repo.get("state") != "MIRROR":
-        return None
-    status = mirror["sync_status"]
-    if status == "SYNCING" or mirror.get("sync_expiration_date") is not None:
-        return None
-    if status == "SYNC_NOW":
-        return datetime.min
-    if not mirror["is_enabled"] or mirror["sync_retries_remaining"] <= 0:
-        return None
-    return load_date(mirror.get("sync_start_date"))
 
 
 def _context(config: QuayConfig, now: datetime) -> Context:
@@ -239,11 +224,8 @@ def start_run(
     if eligible_from(tx.get("repositories", repository), mirror) is None:
         return None
     claim_id = uuid.uuid4().hex
-    mirror.update(
-        sync_status="SYNCING",
-        sync_expiration_date=store_date(now + config.profile.max_sync_duration),
-        sync_transaction_id=claim_id,
-    )
+    mark_claimed(mirror, now, config.profile.max_sync_duration)
+    mirror["sync_transaction_id"] = claim_id
     tx.put("mirrors", repository, mirror)
     reference = mirror["external_reference"]
     if config.profile.reference_checks and not tx.remember(
