@@ -114,7 +114,7 @@ class MirrorWorker:
             return self._run.next_time
         if self._queue:
             return self._free_at
-        if self._stale:
+        if self._stale and session is not None:
             self._reindex(session)
         if not self._due:
             return None

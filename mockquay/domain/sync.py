@@ -21,6 +21,7 @@ from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
 from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
+from mockquay.store import Transaction
 
 STARTED = "repo_mirror_sync_started"
 SUCCESS = "repo_mirror_sync_success"
@@ -39,7 +40,7 @@ class Session:
     answers that do not change while the session lasts (source checks, upstream lookups).
     """
 
-    def __init__(self, tx: Session) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self.tx = tx
         self._docs: dict[tuple[str, str], Any] = {}
         self._dirty: set[tuple[str, str]] = set()
