@@ -199,19 +199,6 @@ def release(
     return status
 
 
-def _fail(
-    tx: Session,
-    config: QuayConfig,
-    now: datetime,
-    run_key: str,
-    txid: str,
-    message: str,
-    **output: Any,
-) -> Finished:
-    _emit(tx, config, now, run_key, FAILED, "end", message, **output)
-    return Finished(run_key, release(tx, run_key, txid, "FAIL", now))
-
-
 def start_run(
     tx: Session, config: QuayConfig, repository: str, transaction_id: str, now: datetime
 ) -> Run | Finished | None:
@@ -232,32 +219,29 @@ def start_run(
     if config.profile.reference_checks and not tx.remember(
         ("allowed", reference), lambda: _source_allowed(config, reference)
     ):
-        return _fail(
+        failure = ("Source registry location is not allowed", NOT_APPLICABLE, NOT_APPLICABLE)
+    else:
+        _emit(tx, config, now, repository, STARTED, "start", _pattern(mirror))
+        listing = _list_tags(tx, _resolve(tx, reference), mirror, now)
+        failure = None
+        if not listing.ok:
+            message = f"{_pattern(mirror)}: skopeo list-tags failed: See output"
+            failure = (message, listing.stdout, listing.stderr)
+    if failure is not None:
+        message, stdout, stderr = failure
+        _emit(
             tx,
             config,
             now,
             repository,
-            claim_id,
-            "Source registry location is not allowed",
+            FAILED,
+            "end",
+            message,
             tags_text="",
-            stdout=NOT_APPLICABLE,
-            stderr=NOT_APPLICABLE,
+            stdout=stdout,
+            stderr=stderr,
         )
-    _emit(tx, config, now, repository, STARTED, "start", _pattern(mirror))
-    source = _resolve(tx, reference)
-    listing = _list_tags(tx, source, mirror, now)
-    if not listing.ok:
-        return _fail(
-            tx,
-            config,
-            now,
-            repository,
-            claim_id,
-            f"{_pattern(mirror)}: skopeo list-tags failed: See output",
-            tags_text="",
-            stdout=listing.stdout,
-            stderr=listing.stderr,
-        )
+        return Finished(repository, release(tx, repository, claim_id, "FAIL", now))
     patterns = tuple(mirror["root_rule"]["rule_value"])
     matching = tx.remember(("match", listing.tags, patterns), lambda: _matching(listing, patterns))
     if not matching:
