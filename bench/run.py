@@ -246,10 +246,11 @@ def bench_startup() -> None:
 
 def in_process_app(mirrors: int):
     from mockquay.app import create_app
+    from mockquay.extension import emulator_of
     from mockquay.settings import Settings
 
     app = create_app(Settings(default_fixtures=False))
-    app.extensions["mockquay"].replace(fixture_with_mirrors(mirrors))
+    emulator_of(app).replace(fixture_with_mirrors(mirrors))
     return app
 
 
@@ -378,6 +379,8 @@ def bench_worker() -> None:
 def advance_a_day(profile: str) -> tuple[float, float, int]:
     """Wall and CPU seconds to advance a manual clock 24 h, and how many syncs succeeded."""
     from mockquay.app import create_app
+    from mockquay.domain.keys import LOGS
+    from mockquay.extension import emulator_of
     from mockquay.settings import Settings
 
     document = fixture_with_mirrors(1000)
@@ -396,16 +399,14 @@ def advance_a_day(profile: str) -> tuple[float, float, int]:
         }
     ]
     app = create_app(Settings(clock="manual", default_fixtures=False))
-    app.extensions["mockquay"].replace(document)
+    emulator_of(app).replace(document)
     client = app.test_client()
     started, cpu_started = time.perf_counter(), time.process_time()
     response = client.post("/__mockquay__/clock", json={"advance": "P1D"})
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     assert response.status_code == 200, response.json
-    with app.extensions["mockquay"].store.transaction() as tx:
-        synced = sum(
-            1 for _, entry in tx.scan("logs") if entry["kind"] == "repo_mirror_sync_success"
-        )
+    with emulator_of(app).store.transaction() as tx:
+        synced = sum(1 for _, entry in tx.scan(LOGS) if entry["kind"] == "repo_mirror_sync_success")
     return seconds, cpu, synced
 
 

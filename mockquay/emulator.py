@@ -8,10 +8,12 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
 from mockquay.domain.clock import Clock, settings_start
 from mockquay.domain.config import QuayConfig
+from mockquay.domain.keys import SETTINGS
 from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, MirrorWorker
 from mockquay.domain.sync import Finished
 from mockquay.fixtures import (
@@ -19,8 +21,6 @@ from mockquay.fixtures import (
     apply_documents,
     bundled_default,
     export_state,
-    fault_rules,
-    put_fault_rules,
     read_documents,
     read_fault_documents,
 )
@@ -70,7 +70,7 @@ class Emulator:
             return cached[1]
         with self._config_lock:
             with self.store.transaction() as tx:
-                settings = tx.get("settings", "quay") or {}
+                settings = tx.get(SETTINGS, "quay") or {}
             config = QuayConfig.from_settings(settings, self.settings.profile)
             self._config = (self.store.generation, config)
             return config
@@ -133,14 +133,14 @@ class Emulator:
         """Give the engine the rules and seed now in the store."""
         with self.store.transaction() as tx:
             rules = [parse_rule(rule) for rule in fault_rules(tx)]
-            seed = (tx.get("settings", "quay") or {}).get("seed", self.settings.seed)
+            seed = (tx.get(SETTINGS, "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
 
     def _apply_time_settings(self, *, restart: bool) -> None:
         """Set the clock from the state's ``settings.clock`` after a reset, a replace, or a
         seed that changed it: mode, and back to the start."""
         with self.store.transaction() as tx:
-            settings = tx.get("settings", "quay") or {}
+            settings = tx.get(SETTINGS, "quay") or {}
         chosen = (settings.get("clock"), settings.get("worker"))
         if restart or chosen[0] != (self._time_settings or (None,))[0]:
             clock_settings = chosen[0] or {}

@@ -20,12 +20,33 @@ from typing import Any
 
 import yaml
 
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
 from mockquay.domain import clock, mirror_worker, upstream
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
 from mockquay.domain.identity import ROLES
-from mockquay.domain.mirror import MAX_SYNC_RETRIES, REPOSITORY_STATES, SYNC_STATUSES
+from mockquay.domain.keys import (
+    MIRRORS,
+    ORGANIZATIONS,
+    REPOSITORIES,
+    ROBOTS,
+    SETTINGS,
+    TOKENS,
+    USERS,
+    RepositoryRef,
+)
+from mockquay.domain.mirror import (
+    MAX_SYNC_RETRIES,
+    REPOSITORY_STATES,
+    SYNC_STATUSES,
+    grant_write,
+    mirror_record,
+    save_mirror,
+    set_mirror_state,
+)
+from mockquay.domain.repository import repository_record
+from mockquay.domain.robots import robot_record
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.store import Transaction
 
@@ -63,9 +84,6 @@ MIRROR_OPTIONAL = (
 
 #: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
 FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed", "clock", "worker")
-
-#: Where the fault rules are kept: one document, so that their order is kept.
-_FAULT_RULES = ("faults", "rules")
 
 _ALLOWED_KEYS = {
     "users": {"username", "email"},
@@ -201,7 +219,7 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
     if not isinstance(settings, Mapping):
         check.problem("settings", "must be a mapping")
         return
-    current = tx.get("settings", "quay") or {}
+    current = tx.get(SETTINGS, "quay") or {}
     for key, value in settings.items():
         where = f"settings.{key}"
         if key not in FIXTURE_SETTINGS:
@@ -252,7 +270,7 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
         elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             check.problem(where, "must be a list of strings")
         current[key] = value
-    tx.put("settings", "quay", current)
+    tx.put(SETTINGS, "quay", current)
 
 
 def _is_dns_answer(answer: Any) -> bool:
@@ -283,16 +301,6 @@ def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
     put_fault_rules(tx, installed + [rule.to_dict() for rule in new])
 
 
-def fault_rules(tx: Transaction) -> list[dict[str, Any]]:
-    """The installed fault rules in order, in their normal form."""
-    return (tx.get(*_FAULT_RULES) or {"rules": []})["rules"]
-
-
-def put_fault_rules(tx: Transaction, rules: list[dict[str, Any]]) -> None:
-    """Replace the installed fault rules by ``rules`` (normal form, in order)."""
-    tx.put(*_FAULT_RULES, {"rules": rules})
-
-
 def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Any]]:
     """``(source, document)`` for fault files: each a list of rules, or a document with only
     ``faults:``. Raises FixtureError naming every file that is neither."""
@@ -311,7 +319,7 @@ def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[
 
 
 def _namespace_exists(tx: Transaction, namespace: str) -> bool:
-    return tx.get("users", namespace) is not None or tx.get("organizations", namespace) is not None
+    return tx.get(USERS, namespace) is not None or tx.get(ORGANIZATIONS, namespace) is not None
 
 
 def _need_str(check: _Checker, where: str, entry: Mapping, key: str) -> str | None:
@@ -328,18 +336,18 @@ def _apply_user(tx: Transaction, check: _Checker, where: str, entry: Mapping) ->
         return
     if "+" in username or "/" in username:
         check.problem(where, f"user name {username!r} may not contain '+' or '/'")
-    elif tx.get("organizations", username) is not None:
+    elif tx.get(ORGANIZATIONS, username) is not None:
         check.problem(where, f"{username!r} is already an organization")
     else:
         email = entry.get("email", f"{username}@example.com")
-        tx.put("users", username, {"username": username, "email": email})
+        tx.put(USERS, username, {"username": username, "email": email})
 
 
 def _apply_organization(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
     name = _need_str(check, where, entry, "name")
     if name is None:
         return
-    if tx.get("users", name) is not None:
+    if tx.get(USERS, name) is not None:
         check.problem(where, f"{name!r} is already a user")
         return
     teams = entry.get("teams", {})
@@ -351,10 +359,10 @@ def _apply_organization(tx: Transaction, check: _Checker, where: str, entry: Map
             check.problem(f"{where}.teams.{team_name}", "needs role admin, creator or member")
             continue
         for member in team.get("members", ()):
-            if tx.get("users", member) is None:
+            if tx.get(USERS, member) is None:
                 check.problem(f"{where}.teams.{team_name}", f"unknown user {member!r}")
     tx.put(
-        "organizations",
+        ORGANIZATIONS,
         name,
         {
             "name": name,
@@ -384,15 +392,15 @@ def _apply_robot(tx: Transaction, check: _Checker, where: str, entry: Mapping) -
         return
     created = entry.get("created", utcnow())
     tx.put(
-        "robots",
+        ROBOTS,
         name,
-        {
-            "name": name,
-            "description": entry.get("description", ""),
-            "token": entry.get("token") or _robot_token(name),
-            "created": store_date(_as_datetime(created)),
-            "unstructured_metadata": dict(entry.get("unstructured_metadata", {})),
-        },
+        robot_record(
+            name,
+            description=entry.get("description", ""),
+            token=entry.get("token") or _robot_token(name),
+            created=_as_datetime(created),
+            unstructured_metadata=entry.get("unstructured_metadata"),
+        ),
     )
 
 
@@ -427,21 +435,20 @@ def _apply_repository(tx: Transaction, check: _Checker, where: str, entry: Mappi
     for who, role in permissions.items():
         if role not in ROLES:
             check.problem(where, f"permission of {who!r} must be read, write or admin")
-        elif tx.get("users", who) is None and tx.get("robots", who) is None:
+        elif tx.get(USERS, who) is None and tx.get(ROBOTS, who) is None:
             check.problem(where, f"permission for unknown user or robot {who!r}")
-    existing = tx.get("repositories", full_name) or {}
+    existing = tx.get(REPOSITORIES, full_name) or {}
     tx.put(
-        "repositories",
+        REPOSITORIES,
         full_name,
-        {
-            "namespace": namespace,
-            "name": name,
-            "visibility": visibility,
-            "state": state,
-            "description": entry.get("description", existing.get("description", "")),
-            "kind": entry.get("kind", "image"),
-            "permissions": dict(permissions),
-        },
+        repository_record(
+            RepositoryRef(namespace, name),
+            visibility=visibility,
+            state=state,
+            description=entry.get("description", existing.get("description", "")),
+            kind=entry.get("kind", "image"),
+            permissions=permissions,
+        ),
     )
 
 
@@ -450,14 +457,14 @@ def _apply_token(tx: Transaction, check: _Checker, where: str, entry: Mapping) -
     user = _need_str(check, where, entry, "user")
     if token is None or user is None:
         return
-    if tx.get("users", user) is None:
+    if tx.get(USERS, user) is None:
         check.problem(where, f"unknown user {user!r}")
         return
     scopes = entry.get("scopes", ["repo:admin", "repo:write", "repo:read", "user:read"])
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         check.problem(where, "'scopes' must be a list of strings")
         return
-    tx.put("tokens", token, {"token": token, "user": user, "scopes": scopes})
+    tx.put(TOKENS, token, {"token": token, "user": user, "scopes": scopes})
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -483,7 +490,7 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
         check.problem(where, f"missing key(s): {', '.join(missing)}")
         return
     repository = entry["repository"]
-    repo = tx.get("repositories", repository) if isinstance(repository, str) else None
+    repo = tx.get(REPOSITORIES, repository) if isinstance(repository, str) else None
     if repo is None:
         check.problem(where, f"unknown repository {repository!r}")
         return
@@ -504,7 +511,7 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
         check.problem(where, "root_rule must be {rule_kind: tag_glob_csv, rule_value: [...]}")
         return
     robot = entry.get("robot_username")
-    if robot is not None and tx.get("robots", robot) is None:
+    if robot is not None and tx.get(ROBOTS, robot) is None:
         check.problem(where, f"unknown robot {robot!r}")
     status = entry.get("sync_status", "NEVER_RUN")
     if status not in SYNC_STATUSES:
@@ -514,33 +521,28 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
             check.problem(where, f"{key} must be an integer")
     if not isinstance(entry["external_reference"], str):
         check.problem(where, "external_reference must be a string")
-    tx.put(
-        "mirrors",
-        repository,
-        {
-            "is_enabled": bool(entry.get("is_enabled", True)),
-            "external_reference": entry["external_reference"],
-            "external_registry_username": entry.get("external_registry_username"),
-            "external_registry_password": entry.get("external_registry_password"),
-            "external_registry_config": dict(entry.get("external_registry_config") or {}),
-            "sync_interval": entry["sync_interval"],
-            "sync_start_date": dates.get("sync_start_date"),
-            "sync_expiration_date": dates.get("sync_expiration_date"),
-            "sync_retries_remaining": entry.get("sync_retries_remaining", MAX_SYNC_RETRIES),
-            "sync_status": status,
-            "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": list(rule["rule_value"])},
-            "robot_username": robot,
-            "skopeo_timeout_interval": entry.get("skopeo_timeout_interval", 300),
-            "architecture_filter": list(entry.get("architecture_filter") or []),
-            "sync_transaction_id": "fixture",
-        },
+    ref = RepositoryRef.parse(repository)
+    mirror = mirror_record(
+        is_enabled=bool(entry.get("is_enabled", True)),
+        external_reference=entry["external_reference"],
+        external_registry_username=entry.get("external_registry_username"),
+        external_registry_password=entry.get("external_registry_password"),
+        external_registry_config=entry.get("external_registry_config"),
+        sync_interval=entry["sync_interval"],
+        sync_start_date=dates.get("sync_start_date"),
+        sync_expiration_date=dates.get("sync_expiration_date"),
+        sync_retries_remaining=entry.get("sync_retries_remaining", MAX_SYNC_RETRIES),
+        sync_status=status,
+        rule_value=rule["rule_value"],
+        robot_username=robot,
+        skopeo_timeout_interval=entry.get("skopeo_timeout_interval", 300),
+        architecture_filter=entry.get("architecture_filter") or (),
     )
-    if repository not in check.stated_repositories and repo.get("state") != "MIRROR":
-        repo["state"] = "MIRROR"
-        tx.put("repositories", repository, repo)
-    if robot is not None and repo.get("permissions", {}).get(robot) in (None, "read"):
-        repo.setdefault("permissions", {})[robot] = "write"
-        tx.put("repositories", repository, repo)
+    save_mirror(tx, ref, mirror, transaction_id="fixture")
+    if repository not in check.stated_repositories:
+        set_mirror_state(tx, ref)
+    if robot is not None:
+        grant_write(tx, ref, robot)
 
 
 def _apply_registry(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
@@ -562,29 +564,29 @@ def export_state(tx: Transaction) -> dict[str, Any]:
     def date(text: str | None) -> str | None:
         return None if text is None else text + "Z"
 
-    users = [{"username": u["username"], "email": u["email"]} for u in values("users")]
-    organizations = values("organizations")
-    robots = values("robots")
+    users = [{"username": u["username"], "email": u["email"]} for u in values(USERS)]
+    organizations = values(ORGANIZATIONS)
+    robots = values(ROBOTS)
     for robot in robots:
         robot["created"] = date(robot["created"])
     repositories = [
         {key: repo[key] for key in ("visibility", "state", "description", "kind", "permissions")}
-        | {"name": f"{repo['namespace']}/{repo['name']}"}
-        for repo in values("repositories")
+        | {"name": str(RepositoryRef(repo["namespace"], repo["name"]))}
+        for repo in values(REPOSITORIES)
     ]
     mirrors = []
-    for key, mirror in sorted(tx.scan("mirrors")):
+    for key, mirror in sorted(tx.scan(MIRRORS)):
         mirror.pop("sync_transaction_id", None)
         mirror["sync_start_date"] = date(mirror["sync_start_date"])
         mirror["sync_expiration_date"] = date(mirror["sync_expiration_date"])
         mirrors.append({"repository": key, **mirror})
     return {
-        "settings": tx.get("settings", "quay") or {},
+        "settings": tx.get(SETTINGS, "quay") or {},
         "users": users,
         "organizations": organizations,
         "robots": robots,
         "repositories": repositories,
-        "tokens": values("tokens"),
+        "tokens": values(TOKENS),
         "mirrors": mirrors,
         "registries": upstream.export_registries(tx),
         "faults": fault_rules(tx),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import auth, quay_test_world
+from support.world import auth, quay_test_world
 
 TAGS = "/api/v1/repository/devtable/simple/tag/"
 DEVTABLE = auth("devtable")

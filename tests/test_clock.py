@@ -9,6 +9,7 @@ import pytest
 from mockquay.app import create_app
 from mockquay.domain.clock import Clock, ClockError, parse_duration
 from mockquay.domain.dates import utcnow
+from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
 CLOCK = "/__mockquay__/clock"
@@ -21,7 +22,7 @@ ADMIN = {"Authorization": "Bearer admin-token"}
 def manual_client(make_client):
     """A client on the bundled fixtures with a manual clock at 2026-01-01T00:00:00Z."""
     app = create_app(Settings(clock="manual"))
-    app.extensions["mockquay"].seed(MANUAL)
+    emulator_of(app).seed(MANUAL)
     return app.test_client()
 
 
@@ -117,7 +118,7 @@ def test_reset_returns_to_the_start(manual_client):
     manual_client.post(CLOCK, json={"advance": 86400})
     manual_client.post("/__mockquay__/reset")
     # The boot fixtures have no clock settings: manual, from the time the server started.
-    app_start = manual_client.application.extensions["mockquay"].clock.start
+    app_start = emulator_of(manual_client.application).clock.start
     assert manual_client.get(CLOCK).json["now"] == app_start.isoformat() + "Z"
 
 
@@ -130,7 +131,7 @@ def test_reset_to_fixtures_with_a_start_returns_to_it(make_client):
 
 def test_fixture_clock_mode_beats_the_setting():
     app = create_app(Settings(clock="real", default_fixtures=False))
-    app.extensions["mockquay"].replace(MANUAL)
+    emulator_of(app).replace(MANUAL)
     assert app.test_client().get(CLOCK).json == {"now": START, "mode": "manual"}
 
 
@@ -212,7 +213,7 @@ def _parse(text: str) -> datetime:
 
 def test_serve_takes_clock_and_worker_flags():
     import requests
-    from conftest import Served
+    from support.world import Served
 
     served = Served("--clock", "manual", "--worker", "manual")
     try:

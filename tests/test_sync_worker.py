@@ -6,9 +6,10 @@ import copy
 from datetime import datetime
 
 import pytest
-from conftest import auth, quay_test_world
+from support.world import auth, quay_test_world
 
 from mockquay.domain.sync import next_start
+from mockquay.extension import emulator_of
 
 START = "2026-01-01T00:00:00Z"
 CLOCK = "/__mockquay__/clock"
@@ -670,7 +671,7 @@ def test_real_clock_auto_worker_syncs_in_the_background():
     document["settings"]["clock"] = {"mode": "real"}
     document["registries"][0]["repositories"]["coreos/etcd"]["tags"] = {"v3.0": {"copy_seconds": 0}}
     app = create_app(Settings(default_fixtures=False))
-    app.extensions["mockquay"].replace(document)
+    emulator_of(app).replace(document)
     client = app.test_client()
     for _ in range(200):
         if mirror(client)["sync_status"] == "SUCCESS":
@@ -678,7 +679,7 @@ def test_real_clock_auto_worker_syncs_in_the_background():
         time.sleep(0.05)
     assert mirror(client)["sync_status"] == "SUCCESS"
     assert tag_names(client) == [("v3.0", False)]
-    app.extensions["mockquay"].close()
+    emulator_of(app).close()
 
 
 def test_reset_forgets_a_run_in_flight(sim):

@@ -10,21 +10,22 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
 from mockquay import __version__
+from mockquay.extension import current_emulator
 from mockquay.fixtures import FixtureError
 
 PREFIX = "/__mockquay__"
 TOKEN_HEADER = "X-Mockquay-Admin-Token"
 
-blp = Blueprint(
-    "mockquay_admin",
-    __name__,
-    url_prefix=PREFIX,
-    description="mockquay's own controls (not part of Quay)",
-)
+
+def control_blueprint(name: str, import_name: str, description: str, prefix: str = "") -> Blueprint:
+    """A blueprint of the admin API under ``PREFIX + prefix``, behind the admin token."""
+    blueprint = Blueprint(name, import_name, url_prefix=PREFIX + prefix, description=description)
+    blueprint.before_request(require_admin_token)
+    return blueprint
 
 
 def error_response(status: int, message: str, **extra: object) -> Response:
@@ -34,13 +35,9 @@ def error_response(status: int, message: str, **extra: object) -> Response:
     return response
 
 
-def _emulator():
-    return current_app.extensions["mockquay"]
-
-
 def require_admin_token() -> Response | None:
     """``before_request`` hook of every admin blueprint: check ``X-Mockquay-Admin-Token``."""
-    expected = _emulator().settings.admin_token
+    expected = current_emulator().settings.admin_token
     if expected and not hmac.compare_digest(
         request.headers.get(TOKEN_HEADER, "").encode(), expected.encode()
     ):
@@ -48,7 +45,7 @@ def require_admin_token() -> Response | None:
     return None
 
 
-blp.before_request(require_admin_token)
+blp = control_blueprint("mockquay_admin", __name__, "mockquay's own controls (not part of Quay)")
 
 
 def _apply_document(apply: Callable[[object], None], answer: dict) -> Response | dict:
@@ -66,7 +63,7 @@ def _apply_document(apply: Callable[[object], None], answer: dict) -> Response |
 @blp.route("/health", methods=["GET"])
 def health():
     """Whether mockquay is ready, and which Quay it emulates."""
-    config = _emulator().quay_config()
+    config = current_emulator().quay_config()
     return {"ready": True, "profile": config.profile.name, "version": __version__}
 
 
@@ -76,23 +73,23 @@ def reset():
     target = request.args.get("to", "fixtures")
     if target not in ("fixtures", "empty"):
         return error_response(400, "'to' must be 'fixtures' or 'empty'")
-    _emulator().reset(empty=target == "empty")
+    current_emulator().reset(empty=target == "empty")
     return {"reset": target}
 
 
 @blp.route("/seed", methods=["POST"])
 def seed():
     """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
-    return _apply_document(_emulator().seed, {"seeded": True})
+    return _apply_document(current_emulator().seed, {"seeded": True})
 
 
 @blp.route("/state", methods=["GET"])
 def get_state():
     """The whole state as a fixture document."""
-    return _emulator().export()
+    return current_emulator().export()
 
 
 @blp.route("/state", methods=["PUT"])
 def put_state():
     """Replace the whole state by a fixture document, all or nothing."""
-    return _apply_document(_emulator().replace, {"replaced": True})
+    return _apply_document(current_emulator().replace, {"replaced": True})

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from flask import Response, request
 from marshmallow import Schema, fields
 
 from mockquay.control import admin
 from mockquay.domain.clock import ClockError, parse_duration, parse_instant
+from mockquay.extension import current_emulator
 
-blp = Blueprint(
+blp = admin.control_blueprint(
     "mockquay_clock",
     __name__,
-    url_prefix=f"{admin.PREFIX}/clock",
-    description="The virtual clock every time of the emulated Quay comes from (mock-only)",
+    "The virtual clock every time of the emulated Quay comes from (mock-only)",
+    prefix="/clock",
 )
-blp.before_request(admin.require_admin_token)
 
 _USAGE = (
     'the body must be {"advance": <seconds or an ISO 8601 duration like PT1H30M>} or '
@@ -50,7 +49,7 @@ class ClockChangeSchema(Schema):
 @blp.response(200, ClockSchema)
 def get_clock() -> dict[str, Any]:
     """The clock's time and mode."""
-    return current_app.extensions["mockquay"].clock.view()
+    return current_emulator().clock.view()
 
 
 @blp.route("", methods=["POST"])
@@ -61,7 +60,7 @@ def change_clock() -> Response | dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or len(body) != 1 or not set(body) <= {"advance", "set"}:
         return admin.error_response(400, _USAGE)
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     try:
         if "advance" in body:
             emulator.advance_clock(

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockquay.quay_api.pipeline import OPERATIONS, Operation
+from mockquay.quay_api.pipeline import Operation
+from mockquay.quay_api.resources import OPERATIONS
 
 RULE_KEYS = (
     "id",
@@ -72,9 +73,6 @@ class FaultRuleError(ValueError):
 
 def known_operations() -> Mapping[str, Operation]:
     """Quay's operations by nickname, as the Quay resources mockquay serves declare them."""
-    # Each resource module registers its operations when imported; the app imports them all.
-    import mockquay.app  # noqa: F401
-
     return OPERATIONS
 
 

@@ -7,29 +7,21 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from flask import Response, request
 
 from mockquay.control import admin
 from mockquay.control.faults import FaultRuleError
+from mockquay.extension import current_emulator
 
-blp = Blueprint(
-    "mockquay_faults",
-    __name__,
-    url_prefix=admin.PREFIX,
-    description="mockquay's fault rules (not part of Quay)",
+blp = admin.control_blueprint(
+    "mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)"
 )
-blp.before_request(admin.require_admin_token)
-
-
-def _emulator():
-    return current_app.extensions["mockquay"]
 
 
 @blp.route("/faults", methods=["GET"])
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
-    engine = _emulator().faults
+    engine = current_emulator().faults
     return {"seed": engine.seed, "rules": engine.view()}
 
 
@@ -44,7 +36,7 @@ def add_faults():
     else:
         return admin.error_response(400, "the body must be a fault rule or a list of them")
     try:
-        installed = _emulator().add_faults(rules)
+        installed = current_emulator().add_faults(rules)
     except FaultRuleError as error:
         problems = error.problems
         if single:
@@ -61,13 +53,13 @@ def add_faults():
 @blp.route("/faults", methods=["DELETE"])
 def clear_faults():
     """Remove every rule."""
-    return {"deleted": _emulator().remove_faults()}
+    return {"deleted": current_emulator().remove_faults()}
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""
-    deleted = _emulator().remove_faults(rule_id)
+    deleted = current_emulator().remove_faults(rule_id)
     if not deleted:
         return admin.error_response(404, f"no fault rule {rule_id!r}")
     return {"deleted": deleted}

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
-from flask_smorest import Blueprint
+from flask import request
 
 from mockquay.control import admin
+from mockquay.extension import current_emulator
 
 #: Query parameters of ``GET /requests``; each may be given several times (any value matches).
 FILTERS = ("operation", "repository", "method", "status", "served")
 
-blp = Blueprint(
-    "mockquay_journal",
-    __name__,
-    url_prefix=admin.PREFIX,
-    description="The journal of requests to Quay's API (mock-only)",
+blp = admin.control_blueprint(
+    "mockquay_journal", __name__, "The journal of requests to Quay's API (mock-only)"
 )
-blp.before_request(admin.require_admin_token)
 
 
 def _journal():
-    return current_app.extensions["mockquay"].journal
+    return current_emulator().journal
 
 
 @blp.route("/requests", methods=["GET"])

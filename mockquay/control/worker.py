@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from flask import Response, request
 from marshmallow import Schema, fields
 
 from mockquay.control import admin
@@ -20,15 +19,15 @@ from mockquay.domain.clock import format_instant
 from mockquay.domain.context import Context
 from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date
 from mockquay.domain.errors import NotFound
+from mockquay.extension import current_emulator
 from mockquay.quay_api.routing import parse_repository_name
 
-blp = Blueprint(
+blp = admin.control_blueprint(
     "mockquay_worker",
     __name__,
-    url_prefix=f"{admin.PREFIX}/worker",
-    description="The repository-mirror worker, simulated (mock-only)",
+    "The repository-mirror worker, simulated (mock-only)",
+    prefix="/worker",
 )
-blp.before_request(admin.require_admin_token)
 
 
 class FinishedSchema(Schema):
@@ -61,7 +60,7 @@ class WorkerSchema(Schema):
 @blp.response(200, WorkerSchema)
 def get_worker() -> dict[str, Any]:
     """The worker's mode and interval, and the time of its next event if nothing changes."""
-    worker = current_app.extensions["mockquay"].worker
+    worker = current_emulator().worker
     when = worker.next_event() if worker.mode == "auto" else None
     return {
         "mode": worker.mode,
@@ -77,14 +76,14 @@ def run() -> Response | dict[str, Any]:
 
     409 when the worker is ``off``.
     """
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     if emulator.worker.mode == "off":
         return admin.error_response(409, "the worker is off (worker mode 'off')")
     claimed, finished = emulator.run_worker()
     return {
         "claimed": claimed,
         "finished": [
-            {"repository": end.repository, "sync_status": end.sync_status} for end in finished
+            {"repository": str(end.repository), "sync_status": end.sync_status} for end in finished
         ],
     }
 
@@ -107,17 +106,17 @@ def claim() -> Response | dict[str, Any]:
         return admin.error_response(400, _USAGE)
     if set(body) - {"repository", "at"}:
         return admin.error_response(400, _USAGE)
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     try:
         now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, _USAGE)
     ctx = Context(config=emulator.quay_config(), now=now)
-    namespace, name = parse_repository_name(body["repository"])
+    repository = parse_repository_name(body["repository"])
     try:
         with emulator.store.transaction() as tx:
-            mirror.claim_mirror(tx, ctx, namespace, name)
-            return mirror.view_mirror_config(tx, ctx, namespace, name)
+            mirror.claim_mirror(tx, ctx, repository)
+            return mirror.view_mirror_config(tx, ctx, repository)
     except NotFound:
         return admin.error_response(404, f"no mirror for repository {body['repository']!r}")
     except mirror.NotEligible as refused:

@@ -11,6 +11,7 @@ from typing import Any
 from mockquay.domain import sync
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.dates import load_date
+from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import eligible_from
 from mockquay.store import Store
 
@@ -85,8 +86,8 @@ class MirrorWorker:
 
     def _reindex(self, tx: sync.Session) -> None:
         due = {}
-        for key, mirror in tx.scan("mirrors"):
-            start = eligible_from(tx.get("repositories", key), mirror)
+        for key, mirror in tx.scan(MIRRORS):
+            start = eligible_from(tx.get(REPOSITORIES, key), mirror)
             if start is not None:
                 due[key] = start
         self._due = due
@@ -94,8 +95,8 @@ class MirrorWorker:
 
     def _note(self, tx: sync.Session, key: str) -> None:
         """Update the index for the mirror ``key`` the worker just changed."""
-        mirror = tx.get("mirrors", key)
-        start = None if mirror is None else eligible_from(tx.get("repositories", key), mirror)
+        mirror = tx.get(MIRRORS, key)
+        start = None if mirror is None else eligible_from(tx.get(REPOSITORIES, key), mirror)
         if start is None:
             self._due.pop(key, None)
         else:
@@ -173,7 +174,7 @@ class MirrorWorker:
         chosen = []
         for key, start in self._due.items():
             if start <= now:
-                mirror = session.get("mirrors", key)
+                mirror = session.get(MIRRORS, key)
                 if mirror is not None:
                     chosen.append((load_date(mirror["sync_start_date"]), key, mirror))
         chosen.sort(key=lambda item: (item[0] is None, item[0] or now, item[1]))
@@ -187,11 +188,11 @@ class MirrorWorker:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
         if self._run is not None:
-            key = self._run.repository
+            key = str(self._run.repository)
             outcome = sync.step(session, config, self._run, now)
         elif self._queue:
             key, transaction_id = self._queue.pop(0)
-            outcome = sync.start_run(session, config, key, transaction_id, now)
+            outcome = sync.start_run(session, config, RepositoryRef.parse(key), transaction_id, now)
         else:
             self._poll(session, now)
             return

@@ -19,6 +19,7 @@ from mockquay.domain import audit, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
+from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.store import Transaction
@@ -98,7 +99,7 @@ class Session:
 class Run:
     """A claimed mirror whose tags are being copied."""
 
-    repository: str
+    repository: RepositoryRef
     #: The transaction id the claim wrote; the release only lands if it is still there.
     transaction_id: str
     tags: list[str]
@@ -116,7 +117,7 @@ class Run:
 class Finished:
     """A run that ended: the status it released with (None: it vanished or could not end)."""
 
-    repository: str
+    repository: RepositoryRef
     sync_status: str | None
 
 
@@ -129,7 +130,7 @@ def _emit(
     tx: Session,
     config: QuayConfig,
     now: datetime,
-    repository: str,
+    repository: RepositoryRef,
     kind: str,
     verb: str,
     message: str,
@@ -140,18 +141,17 @@ def _emit(
     stderr: str | None = None,
 ) -> None:
     """Quay's ``emit_log``."""
-    namespace, _, name = repository.partition("/")
     metadata = {
         "verb": verb,
-        "namespace": namespace,
-        "repo": name,
+        "namespace": repository.namespace,
+        "repo": repository.name,
         "message": message,
         "tag": tag,
         "tags": tags_text,
         "stdout": stdout,
         "stderr": stderr,
     }
-    audit.log_action(tx, _context(config, now), repository, kind, metadata)
+    audit.log_action(tx, _context(config, now), str(repository), kind, metadata)
 
 
 def _pattern(mirror: Mapping[str, Any]) -> str:
@@ -168,11 +168,11 @@ def next_start(start: datetime, interval: int, now: datetime) -> datetime:
 
 
 def release(
-    tx: Session, repository: str, transaction_id: str, status: str, now: datetime
+    tx: Session, repository: RepositoryRef, transaction_id: str, status: str, now: datetime
 ) -> str | None:
     """Quay's ``release_mirror``; the status written, or None when the row changed meanwhile
     (cancelled, reconfigured) or ``sync_interval`` 0 makes Quay's worker crash."""
-    mirror = tx.get("mirrors", repository)
+    mirror = tx.get(MIRRORS, str(repository))
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
         return None
     retries = mirror["sync_retries_remaining"]
@@ -195,26 +195,26 @@ def release(
         sync_expiration_date=None,
         sync_retries_remaining=retries,
     )
-    tx.put("mirrors", repository, mirror)
+    tx.put(MIRRORS, str(repository), mirror)
     return status
 
 
 def start_run(
-    tx: Session, config: QuayConfig, repository: str, transaction_id: str, now: datetime
+    tx: Session, config: QuayConfig, repository: RepositoryRef, transaction_id: str, now: datetime
 ) -> Run | Finished | None:
     """Claim the mirror and list its upstream tags; None if another change pre-empted the claim.
 
     A run that needs no copy (source blocked, listing failed, no tag matched) ends here.
     """
-    mirror = tx.get("mirrors", repository)
+    mirror = tx.get(MIRRORS, str(repository))
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
         return None
-    if eligible_from(tx.get("repositories", repository), mirror) is None:
+    if eligible_from(tx.get(REPOSITORIES, str(repository)), mirror) is None:
         return None
     claim_id = uuid.uuid4().hex
     mark_claimed(mirror, now, config.profile.max_sync_duration)
     mirror["sync_transaction_id"] = claim_id
-    tx.put("mirrors", repository, mirror)
+    tx.put(MIRRORS, str(repository), mirror)
     reference = mirror["external_reference"]
     if config.profile.reference_checks and not tx.remember(
         ("allowed", reference), lambda: _source_allowed(config, reference)
@@ -358,7 +358,7 @@ def _next_copy(
 
 def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Finished:
     """The copy in flight ends at ``now``: record it, then go on, stop on CANCEL, or end."""
-    mirror = tx.get("mirrors", run.repository)
+    mirror = tx.get(MIRRORS, str(run.repository))
     if mirror is None:
         return Finished(run.repository, None)
     tag = run.tags[run.index]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockquay.domain.dates import format_rfc2822
-from mockquay.domain.mirror import get_repository
+from mockquay.domain.keys import TAGS, RepositoryRef
 from mockquay.domain.upstream import Manifest
 from mockquay.store import Transaction
 
@@ -38,22 +38,24 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def _history(tx: Transaction, repository: str) -> list[dict[str, Any]]:
-    return (tx.get("tags", repository) or {"history": []})["history"]
+def _history(tx: Transaction, repository: RepositoryRef) -> list[dict[str, Any]]:
+    return (tx.get(TAGS, str(repository)) or {"history": []})["history"]
 
 
 def _is_alive(row: Mapping[str, Any], now_ms: int) -> bool:
     return row["lifetime_end_ms"] is None or row["lifetime_end_ms"] > now_ms
 
 
-def alive_tags(tx: Transaction, repository: str, now: datetime) -> dict[str, dict[str, Any]]:
+def alive_tags(
+    tx: Transaction, repository: RepositoryRef, now: datetime
+) -> dict[str, dict[str, Any]]:
     """The alive tags of ``repository`` by name."""
     now_ms = epoch_ms(now)
     return {row["name"]: row for row in _history(tx, repository) if _is_alive(row, now_ms)}
 
 
 def retarget(
-    tx: Transaction, repository: str, name: str, manifest: Manifest, now: datetime
+    tx: Transaction, repository: RepositoryRef, name: str, manifest: Manifest, now: datetime
 ) -> bool:
     """Point tag ``name`` at ``manifest`` (Quay's ``retarget_tag``); False if it already does."""
     now_ms = epoch_ms(now)
@@ -74,11 +76,11 @@ def retarget(
             "reversion": False,
         }
     )
-    tx.put("tags", repository, {"history": history})
+    tx.put(TAGS, str(repository), {"history": history})
     return True
 
 
-def delete(tx: Transaction, repository: str, names: set[str], now: datetime) -> None:
+def delete(tx: Transaction, repository: RepositoryRef, names: set[str], now: datetime) -> None:
     """End the alive rows of the tags ``names`` (Quay's ``delete_tag``)."""
     now_ms = epoch_ms(now)
     history = _history(tx, repository)
@@ -88,18 +90,17 @@ def delete(tx: Transaction, repository: str, names: set[str], now: datetime) -> 
             row["lifetime_end_ms"] = now_ms
             changed = True
     if changed:
-        tx.put("tags", repository, {"history": history})
+        tx.put(TAGS, str(repository), {"history": history})
 
 
-def forget(tx: Transaction, repository: str) -> None:
+def forget(tx: Transaction, repository: RepositoryRef) -> None:
     """Drop the tags of a deleted repository."""
-    tx.delete("tags", repository)
+    tx.delete(TAGS, str(repository))
 
 
-def list_repo_tags(
+def tag_history(
     tx: Transaction,
-    namespace: str,
-    name: str,
+    repository: RepositoryRef,
     now: datetime,
     *,
     specific_tag: str | None,
@@ -108,12 +109,11 @@ def list_repo_tags(
     limit: int,
     active_tags_only: bool,
 ) -> dict[str, Any]:
-    """``listRepoTags``: one page of the tag history, newest first (Quay's
-    ``list_repository_tag_history``). Raises TagFilterError for a bad ``filter_tag_name``."""
-    get_repository(tx, namespace, name)
+    """One page of the tag history, newest first (Quay's ``list_repository_tag_history``).
+    Raises TagFilterError for a bad ``filter_tag_name``."""
     page = max(1, page)
     limit = min(100, max(1, limit))
-    rows = _history(tx, f"{namespace}/{name}")
+    rows = _history(tx, repository)
     if filter_tag_name is not None:
         operation, colon, value = filter_tag_name.partition(":")
         if not colon:
@@ -156,7 +156,7 @@ def _tag_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     return info
 
 
-def repository_view(tx: Transaction, repository: str, now: datetime) -> dict[str, Any]:
+def repository_view(tx: Transaction, repository: RepositoryRef, now: datetime) -> dict[str, Any]:
     """The ``tags`` of ``getRepo``: the alive tags, newest first, at most 500."""
     now_ms = epoch_ms(now)
     rows = sorted(

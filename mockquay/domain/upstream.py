@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mockquay.domain.keys import REGISTRIES
 from mockquay.store import Transaction
 
 TLS_MODES = ("valid", "self-signed", "unreachable")
@@ -139,13 +140,13 @@ def _normalize_tag(tag: Any, spec: Any) -> tuple[list[str], dict[str, Any]]:
 
 def put_registry(tx: Transaction, registry: dict[str, Any]) -> None:
     """Store (or replace) the registry of ``registry["host"]``."""
-    tx.put("registries", registry["host"].lower(), registry)
+    tx.put(REGISTRIES, registry["host"].lower(), registry)
 
 
 def export_registries(tx: Transaction) -> list[dict[str, Any]]:
     """The ``registries:`` section of the state, by host."""
     exported = []
-    for _, registry in sorted(tx.scan("registries"), key=lambda item: item[0]):
+    for _, registry in sorted(tx.scan(REGISTRIES), key=lambda item: item[0]):
         if registry["auth"] is None:
             del registry["auth"]
         for repository in registry["repositories"].values():
@@ -206,7 +207,7 @@ class Source:
 def resolve(tx: Transaction, reference: str) -> Source:
     """The registry and repository path of ``reference`` (``host[:port]/path``)."""
     host, _, path = reference.partition("/")
-    return Source(reference, host, path, tx.get("registries", host.lower()))
+    return Source(reference, host, path, tx.get(REGISTRIES, host.lower()))
 
 
 def _skopeo_error(now: datetime, message: str) -> str:

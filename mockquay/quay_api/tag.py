@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mockquay.domain import tags
-from mockquay.quay_api import errors
+from mockquay.domain import repository, tags
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("tag", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("tag", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 @blp.route("/repository/<apirepopath:repository>/tag/")
@@ -44,14 +45,13 @@ class ListRepositoryTags(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the tags of the repository, alive and dead, newest first."""
         try:
-            listing = tags.list_repo_tags(
+            listing = repository.list_repo_tags(
                 call.tx,
-                call.namespace,
-                call.name,
-                call.ctx.now,
+                call.ctx,
+                call.repository,
                 specific_tag=call.args["specificTag"] or None,
                 filter_tag_name=call.args["filter_tag_name"] or None,
                 page=call.args["page"],
@@ -60,5 +60,5 @@ class ListRepositoryTags(MethodView):
             )
         except tags.TagFilterError as error:
             # Quay's endpoints.api.abort(400, message=...).
-            return errors.http_abort(400, str(error))
-        return errors.ok(listing)
+            return answers.http_abort(400, str(error))
+        return answers.ok(listing)

@@ -1,4 +1,4 @@
-"""Every body family Quay's API answers with (spec section 1.2), byte for byte.
+"""Every answer Quay's API gives, success and error body families (spec section 1.2), byte for byte.
 
 Quay builds its answers with four different serialisers, and clients meet all four:
 
