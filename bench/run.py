@@ -405,6 +405,53 @@ def bench_plugin() -> None:
     )
 
 
+def bench_worker() -> None:
+    """The sync worker: 1,000 mirrors (sync_interval 3600, 3 tags each), a day in manual mode."""
+    for profile, how in (("latest", "unchanged tags skipped"), ("3.17", "every tag copied")):
+        seconds, cpu, synced = advance_a_day(profile)
+        report(
+            f"advance 24 h, profile {profile} ({how}): 1,000 mirrors, sync_interval 3600, "
+            f"3 tags each: {synced} successful syncs",
+            f"{seconds:.2f} s wall, {cpu:.2f} s CPU",
+            "< 5 s",
+            seconds < 5 and synced >= 24_000,
+        )
+
+
+def advance_a_day(profile: str) -> tuple[float, float, int]:
+    """Wall and CPU seconds to advance a manual clock 24 h, and how many syncs succeeded."""
+    from mockquay.app import create_app
+    from mockquay.domain.keys import LOGS
+    from mockquay.extension import emulator_of
+    from mockquay.settings import Settings
+
+    document = fixture_with_mirrors(1000)
+    for entry in document["mirrors"]:
+        entry["sync_interval"] = 3600
+    document["settings"] = {
+        "profile": profile,
+        "clock": {"mode": "manual", "start": "2026-01-01T00:00:00Z"},
+    }
+    document["registries"] = [
+        {
+            "host": "quay.io",
+            "repositories": {
+                "coreos/etcd": {"tags": {"v3.5.0": {}, "v3.4.0": {}, "v3.3.0": {}, "v2.0.0": {}}}
+            },
+        }
+    ]
+    app = create_app(Settings(clock="manual", default_fixtures=False))
+    emulator_of(app).replace(document)
+    client = app.test_client()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    response = client.post("/__mockquay__/clock", json={"advance": "P1D"})
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    assert response.status_code == 200, response.json
+    with emulator_of(app).store.transaction() as tx:
+        synced = sum(1 for _, entry in tx.scan(LOGS) if entry["kind"] == "repo_mirror_sync_success")
+    return seconds, cpu, synced
+
+
 BENCHES = {
     "http": bench_http,
     "profiles": bench_profiles,
@@ -415,6 +462,7 @@ BENCHES = {
     "reset": bench_reset,
     "memory": bench_memory,
     "plugin": bench_plugin,
+    "worker": bench_worker,
 }
 
 

@@ -1,4 +1,5 @@
-"""Take docs/dashboard.png: the dashboard on the bundled fixtures after a few requests.
+"""Take docs/dashboard.png: the dashboard on the bundled fixtures after a few requests and a
+few minutes of the virtual clock (the worker syncs both mirrors).
 
 Run ``.venv/bin/python docs/screenshot.py`` with Debian's chromium and chromium-driver installed.
 """
@@ -42,6 +43,7 @@ def main() -> None:
         session.get("/api/v1/repository/acme/etcd/mirror")
         session.post("/api/v1/repository/acme/etcd/mirror/sync-now")
         mockquay.session("dev-token").post("/api/v1/repository/acme/app/mirror/sync-now")
+        mockquay.clock.advance(minutes=5)
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium")
         for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

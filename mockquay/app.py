@@ -14,7 +14,16 @@ from werkzeug.exceptions import (
 )
 
 from mockquay import __version__
-from mockquay.control import admin, dashboard, faults_api, guard, journal_api, swagger_ui, worker
+from mockquay.control import (
+    admin,
+    clock,
+    dashboard,
+    faults_api,
+    guard,
+    journal_api,
+    swagger_ui,
+    worker,
+)
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
@@ -56,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin.blp,
         journal_api.blp,
         worker.blp,
+        clock.blp,
         faults_api.blp,
         dashboard.blp,
     ):

@@ -57,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         "FILE",
         "fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
     )
+    serve.add_argument(
+        "--clock",
+        choices=("real", "manual"),
+        help="the clock: wall time, or time that moves only when asked (MOCKQUAY_CLOCK; real)",
+    )
+    serve.add_argument(
+        "--worker",
+        choices=("auto", "manual", "off"),
+        help="the sync worker: on the clock, on POST /__mockquay__/worker/run only, or never "
+        "(MOCKQUAY_WORKER; auto)",
+    )
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
     serve.add_argument(
         "--log-format",
@@ -131,6 +142,8 @@ def serve(arguments: argparse.Namespace) -> int:
             admin_token=arguments.admin_token,
             faults=arguments.faults,
             allowed_hosts=arguments.allowed_hosts,
+            clock=arguments.clock,
+            worker=arguments.worker,
         )
         if settings.admin_token == "":
             raise ValueError(

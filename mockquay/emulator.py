@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
+from mockquay.domain.clock import Clock, settings_start
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import SETTINGS
+from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, MirrorWorker
+from mockquay.domain.sync import Finished
 from mockquay.fixtures import (
     apply_document,
     apply_documents,
@@ -21,6 +26,11 @@ from mockquay.fixtures import (
 )
 from mockquay.settings import Settings
 from mockquay.store import Store
+
+logger = logging.getLogger("mockquay")
+
+#: The longest the worker's thread sleeps before it looks again (seconds).
+DRIVER_TICK = 1.0
 
 
 class Emulator:
@@ -43,6 +53,15 @@ class Emulator:
         self._load_faults(keep_counters=False)
         #: The requests to Quay's API, recorded by the app's outermost WSGI layer.
         self.journal = Journal(settings.journal_size)
+        #: The one clock of every time the emulated Quay uses.
+        self.clock = Clock(settings.clock)
+        self._boot_time = self.clock.start
+        #: Quay's repository-mirror worker, on the clock.
+        self.worker = MirrorWorker(self.store, self.quay_config, self.clock.now(), settings.worker)
+        self._time_settings: tuple[Any, Any] | None = None
+        self._closed = threading.Event()
+        self._driver: threading.Thread | None = None
+        self._apply_time_settings(restart=True)
 
     def quay_config(self) -> QuayConfig:
         """The Quay settings now in force (cached until the state is replaced or reseeded)."""
@@ -63,6 +82,7 @@ class Emulator:
         with self._faults_lock:
             self.store.restore(self.empty_snapshot if empty else self.boot_snapshot)
             self._load_faults(keep_counters=False)
+            self._apply_time_settings(restart=True)
 
     def seed(self, document: Any, source: str = "<seed>") -> None:
         """Apply a fixture document on top of the current state (all or nothing)."""
@@ -71,6 +91,7 @@ class Emulator:
                 apply_document(tx, document, source)
             self.store.touch()
             self._load_faults(keep_counters=True)
+            self._apply_time_settings(restart=False)
 
     def export(self) -> dict[str, Any]:
         """The whole state as a fixture document."""
@@ -84,6 +105,7 @@ class Emulator:
         with self._faults_lock:
             self.store.restore(snapshot)
             self._load_faults(keep_counters=False)
+            self._apply_time_settings(restart=True)
 
     def add_faults(self, rules: Sequence[Any]) -> list[dict[str, Any]]:
         """Install fault rules after the current ones, all or nothing; return them as installed.
@@ -116,8 +138,91 @@ class Emulator:
             seed = (tx.get(SETTINGS, "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
 
+    def _apply_time_settings(self, *, restart: bool) -> None:
+        """Set the clock from the state's ``settings.clock`` after a reset, a replace, or a
+        seed that changed it: mode, and back to the start."""
+        with self.store.transaction() as tx:
+            settings = tx.get(SETTINGS, "quay") or {}
+        chosen = (settings.get("clock"), settings.get("worker"))
+        if restart or chosen[0] != (self._time_settings or (None,))[0]:
+            clock_settings = chosen[0] or {}
+            mode = clock_settings.get("mode", self.settings.clock)
+            start = settings_start(clock_settings)
+            if start is None and mode == "manual":
+                start = self._boot_time.replace(microsecond=0)
+            self.clock.configure(mode, start)
+            restart = True
+        worker_settings = chosen[1] or {}
+        self.worker.mode = worker_settings.get("mode", self.settings.worker)
+        self.worker.interval = worker_settings.get("interval", DEFAULT_INTERVAL)
+        if restart:
+            self.worker.reset(self.clock.now())
+        self._time_settings = chosen
+        self._start_driver()
+
+    def _start_driver(self) -> None:
+        """In real time with the worker on auto, a thread runs the worker's events when due."""
+        if self.clock.mode == "real" and self.worker.mode == "auto" and self._driver is None:
+            self._driver = threading.Thread(
+                target=_drive, args=(weakref.ref(self),), name="mockquay-worker", daemon=True
+            )
+            self._driver.start()
+        self.worker.changed.set()
+
+    def run_worker(self) -> tuple[list[str], list[Finished]]:
+        """``POST /__mockquay__/worker/run``: one poll now, its runs carried out."""
+        return self.worker.poll_now(self.clock.now())
+
+    def advance_clock(self, target, *, strict: bool = True) -> None:
+        """Move the clock to ``target``, running the worker's events due on the way, each at its
+        own time. ClockError if ``target`` is in the past and ``strict`` (a real clock moves on
+        while an advance is computed, so an advance is not strict)."""
+        if strict and target < self.clock.now():
+            self.clock.move_to(target)
+        if self.worker.mode == "auto":
+            self.worker.run_until(target, self._clock_to)
+        self._clock_to(target)
+        self.worker.changed.set()
+
+    def _clock_to(self, moment) -> None:
+        if moment > self.clock.now():
+            self.clock.move_to(moment)
+
+    def now(self):
+        """The clock's current time."""
+        return self.clock.now()
+
     def close(self) -> None:
+        self._closed.set()
+        self.worker.changed.set()
         self.store.close()
+
+
+def _drive(emulator_ref: weakref.ref) -> None:
+    """The worker's thread in real time: sleep until its next event or a change, run, repeat.
+
+    It holds the emulator only while it works, so an emulator nobody uses ends it.
+    """
+    while True:
+        emulator = emulator_ref()
+        if emulator is None or emulator._closed.is_set():
+            return
+        wait = DRIVER_TICK
+        if emulator.clock.mode == "real" and emulator.worker.mode == "auto":
+            now = emulator.clock.now()
+            when = emulator.worker.next_event()
+            if when is not None and when <= now:
+                try:
+                    emulator.worker.run_until(now)
+                except Exception:
+                    logger.exception("mockquay's sync worker failed")
+                continue
+            if when is not None:
+                wait = min(wait, (when - now).total_seconds())
+        changed = emulator.worker.changed
+        del emulator
+        changed.wait(wait)
+        changed.clear()
 
 
 def _snapshot_of(documents: list[tuple[str, Any]]) -> str:

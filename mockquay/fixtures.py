@@ -22,6 +22,7 @@ import yaml
 
 from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
+from mockquay.domain import clock, mirror_worker, upstream
 from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
 from mockquay.domain.identity import ALL_SCOPES, ROLES
@@ -57,6 +58,7 @@ SECTIONS = (
     "repositories",
     "tokens",
     "mirrors",
+    "registries",
     "faults",
 )
 
@@ -81,7 +83,7 @@ MIRROR_OPTIONAL = (
 )
 
 #: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
-FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed")
+FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed", "clock", "worker")
 
 _ALLOWED_KEYS = {
     "users": {"username", "email"},
@@ -90,6 +92,7 @@ _ALLOWED_KEYS = {
     "repositories": {"name", "visibility", "state", "description", "kind", "permissions"},
     "tokens": {"token", "user", "scopes"},
     "mirrors": set(MIRROR_REQUIRED) | set(MIRROR_OPTIONAL),
+    "registries": set(upstream.REGISTRY_KEYS),
 }
 
 
@@ -182,6 +185,7 @@ def apply_document(tx: Transaction, document: Any, source: str = "<document>") -
         ("repositories", _apply_repository),
         ("tokens", _apply_token),
         ("mirrors", _apply_mirror),
+        ("registries", _apply_registry),
     ):
         for index, entry in enumerate(document.get(section) or ()):
             where = f"{section}[{index}]"
@@ -220,6 +224,15 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
         where = f"settings.{key}"
         if key not in FIXTURE_SETTINGS:
             check.problem(where, f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})")
+        elif key in ("clock", "worker"):
+            checker = clock.check_settings if key == "clock" else mirror_worker.check_settings
+            for problem in checker(value):
+                check.problem(where, problem)
+            if key == "clock" and isinstance(value, Mapping) and value.get("start") is not None:
+                try:
+                    value = {**value, "start": store_date(clock.settings_start(dict(value))) + "Z"}
+                except clock.ClockError:
+                    pass
         elif key == "seed":
             if not isinstance(value, int) or isinstance(value, bool):
                 check.problem(where, "must be an integer")
@@ -533,6 +546,16 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
         grant_write(tx, ref, robot)
 
 
+def _apply_registry(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
+    registry, problems = upstream.normalize_registry(entry)
+    if isinstance(entry.get("host"), str):
+        where = f"{where} ({entry['host']})"
+    for problem in problems:
+        check.problem(where, problem)
+    if registry is not None:
+        upstream.put_registry(tx, registry)
+
+
 def export_state(tx: Transaction) -> dict[str, Any]:
     """The whole state as a fixture document that :func:`apply_document` takes back."""
 
@@ -566,5 +589,6 @@ def export_state(tx: Transaction) -> dict[str, Any]:
         "repositories": repositories,
         "tokens": values(TOKENS),
         "mirrors": mirrors,
+        "registries": upstream.export_registries(tx),
         "faults": fault_rules(tx),
     }

@@ -74,6 +74,9 @@ class Profile:
     #: ApiError ``type`` URLs keep the Host header's port: Quay's bundled nginx forwards it from
     #: 3.18 on (``Host $host`` before, which drops it).
     error_type_url_port: bool
+    #: The sync worker skips a tag whose upstream digest equals the local tag's (Quay's
+    #: incremental sync: no copy, no log entry).
+    mirror_skips_unchanged_tags: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -105,6 +108,7 @@ _COMMON: dict[str, Any] = dict(
     global_readonly_superuser_get=True,
     mirror_health=False,
     error_type_url_port=False,
+    mirror_skips_unchanged_tags=False,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -156,6 +160,7 @@ PROFILES: dict[str, Profile] = {
                 put_validates_first=True,
                 mirror_health=True,
                 error_type_url_port=True,
+                mirror_skips_unchanged_tags=True,
             ),
         ),
     )

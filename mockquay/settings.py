@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from mockquay.domain.clock import CLOCK_MODES
+from mockquay.domain.mirror_worker import WORKER_MODES
 from mockquay.profiles import get_profile
 
 ENV_PREFIX = "MOCKQUAY_"
@@ -42,17 +44,27 @@ class Settings:
     audit_log_size: int = 1000
     #: Host names, besides loopback ones, that the admin API answers to; ``*`` allows any.
     allowed_hosts: tuple[str, ...] = ()
+    #: The clock's mode, ``real`` or ``manual``, when no fixture's ``settings.clock`` names one.
+    clock: str = "real"
+    #: The sync worker's mode, ``auto``, ``manual`` or ``off``, when no fixture names one.
+    worker: str = "auto"
 
     def __post_init__(self) -> None:
         # Refuse an unknown profile at once, not with a 500 on the first request.
         get_profile(self.profile)
+        if self.clock not in CLOCK_MODES:
+            raise ValueError(f"unknown clock mode {self.clock!r} (known: {', '.join(CLOCK_MODES)})")
+        if self.worker not in WORKER_MODES:
+            raise ValueError(
+                f"unknown worker mode {self.worker!r} (known: {', '.join(WORKER_MODES)})"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from ``MOCKQUAY_*`` variables, then ``overrides`` that are not None."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for name in ("host", "data", "profile", "admin_token"):
+        for name in ("host", "data", "profile", "admin_token", "clock", "worker"):
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{ENV_PREFIX}{name.upper()}"]
         for name in ("port", "seed", "journal_size", "audit_log_size"):

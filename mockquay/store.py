@@ -135,9 +135,13 @@ class Transaction:
         doc = self._db.table(_table_name(kind, key)).get(doc_id=key)
         return None if doc is None else _copy(dict(doc))
 
-    def put(self, kind: str, key: str, doc: Doc) -> None:
-        """Store ``doc`` as ``kind``/``key``, replacing what was there."""
-        self._pending[(kind, key)] = _copy(doc)
+    def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
+        """Store ``doc`` as ``kind``/``key``, replacing what was there.
+
+        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference), so it is
+        stored as it is instead of copied.
+        """
+        self._pending[(kind, key)] = doc if handed_over else _copy(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""
@@ -197,6 +201,8 @@ class Store:
         self._files: _Persistence | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
         self.generation = 0
+        #: Called (holding the store) after every commit that wrote something and every restore.
+        self.listeners: list[Callable[[], None]] = []
         if self._path is not None:
             self._files = _Persistence(self._path, self._lock, self._frozen)
             self._replace(self._files.load())
@@ -244,6 +250,7 @@ class Store:
             self._replace(data)
             if self._files is not None:
                 self._files.append(f'{{"replace": {snapshot}}}')
+            self._notify()
 
     def touch(self) -> None:
         """Tell caches of derived values (the Quay configuration) that they may be stale."""
@@ -262,6 +269,8 @@ class Store:
 
     def _apply(self, tx: Transaction) -> None:
         writes = tx._commit()
+        if writes:
+            self._notify()
         if writes and self._files is not None:
             try:
                 line = json.dumps({"writes": writes})
@@ -278,6 +287,10 @@ class Store:
         self._db = _Database(storage=MemoryStorage)
         self._db.storage.write(data)
         self.generation += 1
+
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            listener()
 
 
 class _Persistence:

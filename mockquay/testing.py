@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -145,6 +146,55 @@ class Fault:
         return f"Fault({self.rule!r})"
 
 
+class SyncTimeout(AssertionError):
+    """A mirror still in SYNC_NOW or SYNCING after :meth:`Controls.wait_for_sync` gave up."""
+
+
+class ClockControls:
+    """``mockquay.clock``: the server's virtual clock."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    @property
+    def now(self) -> datetime:
+        """The clock's current time (naive UTC, as Quay keeps dates)."""
+        return _instant(self._controls._call("GET", "/clock")["now"])
+
+    @property
+    def mode(self) -> str:
+        """``real`` or ``manual``."""
+        return self._controls._call("GET", "/clock")["mode"]
+
+    def advance(
+        self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
+    ) -> datetime:
+        """Move the clock forward, running the worker's events due on the way; the new now."""
+        total = timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
+        body = self._controls._call("POST", "/clock", json={"advance": total.total_seconds()})
+        return _instant(body["now"])
+
+    def set(self, when: datetime | str) -> datetime:
+        """Move the clock forward to ``when`` (a naive UTC datetime or an ISO 8601 string)."""
+        text = when if isinstance(when, str) else when.isoformat() + "Z"
+        return _instant(self._controls._call("POST", "/clock", json={"set": text})["now"])
+
+
+class WorkerControls:
+    """``mockquay.worker``: the simulated repository-mirror worker."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+
+    def run(self) -> dict[str, Any]:
+        """One poll now, its syncs carried out: ``{"claimed": [...], "finished": [...]}``."""
+        return self._controls._call("POST", "/worker/run")
+
+    def info(self) -> dict[str, Any]:
+        """``{"mode", "interval", "next_event"}``."""
+        return self._controls._call("GET", "/worker")
+
+
 class Controls:
     """The controls of one mockquay server: state, faults and the request journal.
 
@@ -174,6 +224,10 @@ class Controls:
         self.applied: list[tuple[str, Any]] = []
         self._token: str | None = None
         self._sessions: list[requests.Session] = []
+        #: The virtual clock: ``.now``, ``.advance(seconds=, minutes=, hours=)``, ``.set()``.
+        self.clock = ClockControls(self)
+        #: The sync worker: ``.run()``.
+        self.worker = WorkerControls(self)
 
     @classmethod
     def connect(
@@ -341,6 +395,44 @@ class Controls:
         )
         return body["requests"]
 
+    def wait_for_sync(self, repository: str, *, within: float = 86400) -> dict[str, Any]:
+        """Advance the clock, event by event, until ``repository``'s mirror leaves SYNC_NOW and
+        SYNCING; return the mirror as the state shows it.
+
+        Gives up, raising SyncTimeout naming the state the mirror is stuck in, when the worker
+        has nothing more to do or its next event is more than ``within`` seconds away.
+        """
+        __tracebackhide__ = True
+        deadline = self.clock.now + timedelta(seconds=within)
+        while True:
+            mirror = self._mirror(repository)
+            if mirror["sync_status"] not in ("SYNC_NOW", "SYNCING"):
+                return mirror
+            worker = self.worker.info()
+            when = worker["next_event"]
+            if when is None or _instant(when) > deadline:
+                why = (
+                    f"the worker is {worker['mode']!r}, not 'auto'"
+                    if worker["mode"] != "auto"
+                    else "the worker has nothing more to do for it"
+                    if when is None
+                    else f"the worker's next event is at {when}, after {within:g} s"
+                )
+                raise SyncTimeout(
+                    f"the mirror of {repository} is stuck in {mirror['sync_status']} "
+                    f"(sync_expiration_date {mirror['sync_expiration_date']}): {why}"
+                )
+            if _instant(when) <= self.clock.now:
+                self._call("POST", "/clock", json={"advance": 0})
+            else:
+                self._call("POST", "/clock", json={"set": when})
+
+    def _mirror(self, repository: str) -> dict[str, Any]:
+        for mirror in self.state()["mirrors"]:
+            if mirror["repository"] == repository:
+                return mirror
+        raise LookupError(f"no mirror for repository {repository!r}")
+
     def clear_requests(self) -> None:
         """Empty the journal."""
         self._call("DELETE", "/requests")
@@ -439,6 +531,8 @@ class MockQuay(Controls):
                 port=0,
                 fixtures=self._fixture_paths(),
                 profile=self._profile,
+                # A test's time stands still unless the test moves it.
+                clock="manual",
                 **({} if self._seed is None else {"seed": self._seed}),
                 **({} if self._journal_size is None else {"journal_size": self._journal_size}),
             )
@@ -529,6 +623,10 @@ def _as_list(fixtures: Fixtures) -> list[Any]:
     if isinstance(fixtures, (Mapping, str, os.PathLike)):
         return [fixtures]
     return list(fixtures)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.removesuffix("Z"))
 
 
 def _times(count: int) -> str:

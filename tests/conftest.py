@@ -26,8 +26,9 @@ def make_client() -> Callable[..., FlaskClient]:
 
 @pytest.fixture
 def app() -> Flask:
-    """A fresh app on the bundled default fixtures (pytest-flask's ``client`` serves it)."""
-    return create_app(Settings())
+    """A fresh app on the bundled default fixtures (pytest-flask's ``client`` serves it), with
+    no sync worker running."""
+    return create_app(Settings(worker="off"))
 
 
 @pytest.fixture

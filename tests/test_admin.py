@@ -150,7 +150,7 @@ def test_a_document_with_redacted_secrets_is_refused_and_changes_nothing(
 
 
 def test_admin_token_is_enforced_when_set():
-    client = create_app(Settings(admin_token="s3cret")).test_client()
+    client = create_app(Settings(worker="off", admin_token="s3cret")).test_client()
     refused = client.get("/__mockquay__/health")
     assert refused.status_code == 401
     assert refused.json == {"error": "missing or wrong X-Mockquay-Admin-Token header"}
@@ -161,7 +161,7 @@ def test_admin_token_is_enforced_when_set():
 
 
 def test_admin_token_does_not_guard_the_quay_api():
-    client = create_app(Settings(admin_token="s3cret")).test_client()
+    client = create_app(Settings(worker="off", admin_token="s3cret")).test_client()
     assert client.get(MIRROR, headers=ADMIN_HEADERS).status_code == 200
 
 

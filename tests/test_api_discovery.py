@@ -40,6 +40,7 @@ QUAY_OPERATIONS = {
     "deleteOrgRobot",
     "getMatchingEntities",
     "listRepoLogs",
+    "listRepoTags",
     "getRepositoryMirrorHealth",
     "getErrorDescription",
     "discovery",
@@ -172,6 +173,7 @@ def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
         "repository",
         "robot",
         "search",
+        "tag",
         "user",
     ]
     tags = [item["x-tag"] for item in document["paths"].values()]

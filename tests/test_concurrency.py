@@ -18,7 +18,7 @@ PUTS_PER_THREAD = 20
 
 
 def test_hammering_one_repository_loses_no_update():
-    app = create_app(Settings())
+    app = create_app(Settings(worker="off"))
     server = Server(app, "127.0.0.1", 0).start()
     base = f"{server.url}/api/v1/repository/acme/etcd/mirror"
 

@@ -70,8 +70,8 @@ def page_sources(html: str) -> _Sources:
 
 @pytest.fixture
 def token_app() -> Flask:
-    """The bundled fixtures, with ``--admin-token``."""
-    return create_app(Settings(admin_token=ADMIN_TOKEN))
+    """The bundled fixtures, with ``--admin-token``; no real-time worker syncs their mirrors."""
+    return create_app(Settings(admin_token=ADMIN_TOKEN, worker="off"))
 
 
 def test_the_page_is_html_served_without_the_admin_token(token_app):
@@ -425,7 +425,7 @@ class FakeClock:
 
 @pytest.fixture
 def clock_server() -> Iterator[tuple[str, FakeClock]]:
-    app = create_app(Settings())
+    app = create_app(Settings(worker="off"))
     clock = FakeClock(app)
     app.wsgi_app = clock
     server = Server(app, "127.0.0.1", 0).start()

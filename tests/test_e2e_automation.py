@@ -27,7 +27,7 @@ MIRROR_BODY = {
 @pytest.fixture
 def quay():
     """A mockquay server on the bundled fixtures, and a session with ``admin``'s token."""
-    server = Server(create_app(Settings()), "127.0.0.1", 0).start()
+    server = Server(create_app(Settings(worker="off")), "127.0.0.1", 0).start()
     session = requests.Session()
     session.headers.update({"Authorization": "Bearer admin-token", "User-Agent": "automation/1"})
     try:

@@ -66,7 +66,7 @@ def boot(tmp_path):
             path = folder / f"{number}.yaml"
             path.write_text(yaml.safe_dump(document))
             paths.append(str(path))
-        return create_app(Settings(fixtures=tuple(paths), **settings)).test_client()
+        return create_app(Settings(worker="off", fixtures=tuple(paths), **settings)).test_client()
 
     return make
 
@@ -151,7 +151,7 @@ def test_delete_every_rule(default_client):
 
 
 def test_the_fault_api_needs_the_admin_token():
-    client = create_app(Settings(admin_token="sesame")).test_client()
+    client = create_app(Settings(worker="off", admin_token="sesame")).test_client()
     refused = client.post("/__mockquay__/faults", json=BUSY)
     assert refused.status_code == 401
     assert refused.json == {"error": "missing or wrong X-Mockquay-Admin-Token header"}

@@ -45,13 +45,13 @@ def api_error(status: int, detail: str, error_type: str) -> bytes:
 
 @pytest.fixture
 def served():
-    server = Server(create_app(Settings()), "127.0.0.1", 0).start()
+    server = Server(create_app(Settings(worker="off")), "127.0.0.1", 0).start()
     yield server
     server.stop()
 
 
 def serve(**settings) -> Server:
-    return Server(create_app(Settings(**settings)), "127.0.0.1", 0).start()
+    return Server(create_app(Settings(worker="off", **settings)), "127.0.0.1", 0).start()
 
 
 def install(server: Server, *rules: dict) -> list[dict]:

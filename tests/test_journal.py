@@ -150,7 +150,7 @@ def test_a_non_json_body_naming_a_password_is_not_kept(default_client):
 
 
 def test_a_body_larger_than_the_limit_is_not_read_and_quay_answers_413():
-    client = create_app(Settings(max_body_bytes=100)).test_client()
+    client = create_app(Settings(worker="off", max_body_bytes=100)).test_client()
     response = client.put(ETCD_MIRROR, data=json.dumps({"x": "y" * 200}), headers=ADMIN,
                           content_type="application/json")  # fmt: skip
     assert response.status_code == 413
@@ -192,14 +192,14 @@ def test_the_path_is_recorded_as_the_client_sent_it_in_utf8(default_client):
 
 
 def test_the_journal_keeps_only_the_newest_entries_up_to_its_size():
-    client = create_app(Settings(journal_size=3)).test_client()
+    client = create_app(Settings(worker="off", journal_size=3)).test_client()
     for _ in range(5):
         client.get(ETCD_MIRROR, headers=ADMIN)
     assert [entry["id"] for entry in journal_of(client)] == [3, 4, 5]
 
 
 def test_a_journal_of_size_zero_records_nothing():
-    client = create_app(Settings(journal_size=0)).test_client()
+    client = create_app(Settings(worker="off", journal_size=0)).test_client()
     assert client.get(ETCD_MIRROR, headers=ADMIN).status_code == 200
     assert journal_of(client) == []
 
@@ -270,7 +270,7 @@ def test_delete_requests_empties_the_journal_and_ids_keep_counting(busy_client):
 
 
 def test_the_journal_api_needs_the_admin_token_when_one_is_set():
-    client = create_app(Settings(admin_token="sesame")).test_client()
+    client = create_app(Settings(worker="off", admin_token="sesame")).test_client()
     for response in (client.get(REQUESTS), client.delete(REQUESTS)):
         assert response.status_code == 401
         assert response.json == {"error": "missing or wrong X-Mockquay-Admin-Token header"}
@@ -278,7 +278,7 @@ def test_the_journal_api_needs_the_admin_token_when_one_is_set():
 
 
 def _layer_around(inner) -> tuple[JournalLayer, Journal]:
-    app = create_app(Settings())
+    app = create_app(Settings(worker="off"))
     journal = Journal()
     layer = JournalLayer(inner, journal, 1024)
     return RouteLayer(layer, app), journal
@@ -328,7 +328,7 @@ def test_a_one_off_request_fault_is_recorded_as_request():
 
 
 def test_requests_over_http_from_many_threads_are_all_recorded_once():
-    app = create_app(Settings())
+    app = create_app(Settings(worker="off"))
     server = Server(app, "127.0.0.1", 0).start()
     try:
 

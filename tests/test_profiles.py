@@ -149,7 +149,7 @@ def test_no_profile_means_latest():
 
 
 def test_health_reports_the_profile_a_release_number_maps_to():
-    app = create_app(Settings(profile="3.16.2", default_fixtures=False))
+    app = create_app(Settings(worker="off", profile="3.16.2", default_fixtures=False))
     assert app.test_client().get(HEALTH).json["profile"] == "3.15"
 
 
@@ -188,7 +188,7 @@ def test_a_fixture_profile_beats_the_profile_flag():
 
 
 def test_seeding_a_profile_switches_it_and_reset_restores_the_boot_one():
-    test_client = create_app(Settings(profile="3.15")).test_client()
+    test_client = create_app(Settings(worker="off", profile="3.15")).test_client()
     seeded = test_client.post("/__mockquay__/seed", json={"settings": {"profile": "3.8"}})
     assert seeded.status_code == 200
     assert test_client.get(HEALTH).json["profile"] == "3.8"

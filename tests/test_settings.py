@@ -49,7 +49,7 @@ def world(**settings):
 
 def bundled(**settings):
     """The bundled default fixtures with ``settings`` seeded on top."""
-    client = create_app(Settings()).test_client()
+    client = create_app(Settings(worker="off")).test_client()
     assert client.post("/__mockquay__/seed", json={"settings": settings}).status_code == 200
     return client
 

@@ -241,7 +241,7 @@ def test_describe_entry(entry, line):
 
 
 def test_controls_connect_drives_a_server_over_http_with_its_admin_token():
-    app = create_app(Settings(admin_token="sesame"))
+    app = create_app(Settings(worker="off", admin_token="sesame"))
     server = Server(app, "127.0.0.1", 0).start()
     try:
         without = Controls.connect(server.url)

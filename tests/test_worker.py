@@ -146,7 +146,7 @@ def test_a_malformed_request_is_400(body):
 
 
 def test_claim_needs_the_admin_token_when_one_is_set():
-    client = create_app(Settings(admin_token="s3cret")).test_client()
+    client = create_app(Settings(worker="off", admin_token="s3cret")).test_client()
     body = {"repository": "acme/etcd", "at": AT}
     refused = client.post(CLAIM, json=body)
     assert (refused.status_code, refused.json) == (

@@ -1,8 +1,9 @@
-"""The repository-mirror worker's claim, on request: ``POST /__mockquay__/worker/claim``.
+"""The repository-mirror worker, on request: ``POST /__mockquay__/worker/run`` and ``/claim``.
 
-mockquay runs no sync worker, so no mirror ever becomes SYNCING by itself. A test that needs
-one (sync-now's 404, cancelling a running sync, the profile's expiration window) asks for the
-claim Quay's worker would make.
+``run`` does one poll of the simulated worker now and carries out the syncs it starts (the
+way to drive the worker in ``manual`` mode). ``claim`` only claims one mirror, as Quay's worker
+would, and leaves it SYNCING: for a test that needs a sync in flight (sync-now's 404,
+cancelling a running sync, the profile's expiration window).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
+from marshmallow import Schema, fields
 
 from mockquay.control import admin
 from mockquay.domain import mirror
+from mockquay.domain.clock import format_instant
 from mockquay.domain.context import Context
-from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date, utcnow
+from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date
 from mockquay.domain.errors import NotFound
 from mockquay.extension import current_emulator
 from mockquay.quay_api.routing import parse_repository_name
@@ -22,9 +25,68 @@ from mockquay.quay_api.routing import parse_repository_name
 blp = admin.control_blueprint(
     "mockquay_worker",
     __name__,
-    "The repository-mirror worker's claim, simulated (mock-only)",
+    "The repository-mirror worker, simulated (mock-only)",
     prefix="/worker",
 )
+
+
+class FinishedSchema(Schema):
+    repository = fields.String(metadata={"description": "namespace/name"})
+    sync_status = fields.String(
+        allow_none=True,
+        metadata={"description": "the status the run released with; null if it could not"},
+    )
+
+
+class WorkerRunSchema(Schema):
+    """What one poll did."""
+
+    claimed = fields.List(fields.String(), metadata={"description": "mirrors claimed"})
+    finished = fields.List(fields.Nested(FinishedSchema), metadata={"description": "runs ended"})
+
+
+class WorkerSchema(Schema):
+    """The worker's settings and when it next has something to do."""
+
+    mode = fields.String(metadata={"description": "auto, manual or off"})
+    interval = fields.Integer(metadata={"description": "seconds between two polls"})
+    next_event = fields.String(
+        allow_none=True,
+        metadata={"description": "ISO 8601: when the worker next acts (auto mode), or null"},
+    )
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, WorkerSchema)
+def get_worker() -> dict[str, Any]:
+    """The worker's mode and interval, and the time of its next event if nothing changes."""
+    worker = current_emulator().worker
+    when = worker.next_event() if worker.mode == "auto" else None
+    return {
+        "mode": worker.mode,
+        "interval": worker.interval,
+        "next_event": None if when is None else format_instant(when),
+    }
+
+
+@blp.route("/run", methods=["POST"])
+@blp.response(200, WorkerRunSchema)
+def run() -> Response | dict[str, Any]:
+    """One worker poll at the clock's now; its runs go to their end, each step at its own time.
+
+    409 when the worker is ``off``.
+    """
+    emulator = current_emulator()
+    if emulator.worker.mode == "off":
+        return admin.error_response(409, "the worker is off (worker mode 'off')")
+    claimed, finished = emulator.run_worker()
+    return {
+        "claimed": claimed,
+        "finished": [
+            {"repository": str(end.repository), "sync_status": end.sync_status} for end in finished
+        ],
+    }
+
 
 _USAGE = (
     'the body must be {"repository": "<namespace>/<name>"} with an optional "at": '
@@ -44,11 +106,11 @@ def claim() -> Response | dict[str, Any]:
         return admin.error_response(400, _USAGE)
     if set(body) - {"repository", "at"}:
         return admin.error_response(400, _USAGE)
+    emulator = current_emulator()
     try:
-        now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
+        now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, _USAGE)
-    emulator = current_emulator()
     ctx = Context(config=emulator.quay_config(), now=now)
     repository = parse_repository_name(body["repository"])
     try:

@@ -21,6 +21,10 @@ ORPHAN_RULES = "orphan_rules"
 SETTINGS = "settings"
 LOGS = "logs"
 LOG_COUNTERS = "log_counters"
+#: Keyed by their repository: one ``{"history": [...]}`` of tag rows, alive and dead.
+TAGS = "tags"
+#: Keyed by lower-cased host: the upstream registries the mirror worker copies from.
+REGISTRIES = "registries"
 
 
 @dataclass(frozen=True)

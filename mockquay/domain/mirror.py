@@ -611,8 +611,20 @@ def claim_mirror(tx: Transaction, ctx: Context, repository: RepositoryRef) -> No
     reason = _why_not_eligible(repo, mirror, ctx.now)
     if reason is not None:
         raise NotEligible(reason)
-    mirror.update(
-        sync_status="SYNCING",
-        sync_expiration_date=store_date(ctx.now + ctx.config.profile.max_sync_duration),
-    )
+    mark_claimed(mirror, ctx.now, ctx.config.profile.max_sync_duration)
     save_mirror(tx, repository, mirror)
+
+
+def mark_claimed(mirror: dict[str, Any], now, max_sync_duration) -> None:
+    """What Quay's ``claim_mirror`` writes (the caller rolls the transaction id)."""
+    mirror.update(sync_status="SYNCING", sync_expiration_date=store_date(now + max_sync_duration))
+
+
+def eligible_from(repo: Mapping[str, Any] | None, mirror: Mapping[str, Any]):
+    """From when the worker would pick the mirror if nothing changes: ``datetime.min`` for
+    SYNC_NOW, else its start date; None when it would not pick it at any time."""
+    if repo is None or _why_not_eligible(repo, mirror, datetime.max) is not None:
+        return None
+    if mirror["sync_status"] == "SYNC_NOW":
+        return datetime.min
+    return load_date(mirror.get("sync_start_date"))

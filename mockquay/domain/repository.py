@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles
+from mockquay.domain import audit, namespace_roles, tags
 from mockquay.domain.context import Context
 from mockquay.domain.errors import (
     Abort,
@@ -60,6 +60,15 @@ def get_repository(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]
     if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
         raise NotFound()
     return repo
+
+
+def list_repo_tags(
+    tx: Transaction, ctx: Context, repository: RepositoryRef, **query: Any
+) -> dict[str, Any]:
+    """``listRepoTags``: one page of the repository's tag history (:func:`tags.tag_history`
+    takes ``query``); NotFound for a missing repository."""
+    get_repository(tx, repository)
+    return tags.tag_history(tx, repository, ctx.now, **query)
 
 
 def repository_record(
@@ -248,7 +257,7 @@ def view_repository(
         "state": state,
     }
     if args["includeTags"]:
-        view["tags"] = {}
+        view["tags"] = tags.repository_view(tx, repository, ctx.now)
     view["can_write"] = _can(tx, ctx, repository, "write") and state == "NORMAL"
     view["can_admin"] = _can(tx, ctx, repository, "admin")
     if args["includeStats"]:
@@ -295,3 +304,4 @@ def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) 
     tx.delete(MIRRORS, key)
     tx.delete(ORPHAN_RULES, key)
     audit.forget(tx, key)
+    tags.forget(tx, repository)

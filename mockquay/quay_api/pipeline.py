@@ -196,6 +196,7 @@ def _run(
         caller=caller,
         ip=request.remote_addr or "127.0.0.1",
         user_agent=request.headers.get("User-Agent", ""),
+        now=current_emulator().now(),
     )
     call = Call(
         tx=tx,

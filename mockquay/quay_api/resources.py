@@ -19,6 +19,7 @@ from mockquay.quay_api import (
     organization,
     repository,
     robot,
+    tag,
     user,
 )
 from mockquay.quay_api.pipeline import OPERATIONS
@@ -32,6 +33,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     user.blp,
     organization.blp,
     robot.blp,
+    tag.blp,
     entities.blp,
     logs.blp,
     mirror_health.blp,

@@ -103,8 +103,11 @@ def auth(user: str | None) -> dict[str, str]:
 
 
 def build_app(document: dict[str, Any] | None = None, *, profile: str | None = None) -> Flask:
-    """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``."""
-    app = create_app(Settings(profile=profile, default_fixtures=False))
+    """An app on ``document`` alone (no bundled fixtures), as Quay ``profile``.
+
+    No sync worker runs unless the document's ``settings.worker`` turns it on.
+    """
+    app = create_app(Settings(profile=profile, default_fixtures=False, worker="off"))
     if document is not None:
         emulator_of(app).replace(document)
     return app

@@ -1,0 +1,148 @@
+"""The one clock every time mockquay uses comes from: wall time, or time that moves when asked.
+
+In ``real`` mode the clock is the wall clock plus an offset (advancing it adds to the offset);
+in ``manual`` mode it stands still until it is advanced or set. It never goes backwards.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from mockquay.domain.dates import utcnow
+
+CLOCK_MODES = ("real", "manual")
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class ClockError(ValueError):
+    """A clock setting or change that cannot be made; the message says why."""
+
+
+def parse_duration(value: Any) -> timedelta:
+    """A duration from seconds (a number, not negative) or ISO 8601 (``PT1H30M``, ``P1DT2H``).
+
+    Raises ClockError for anything else: negative, a bool, years or months (whose length
+    varies), or an empty duration such as ``P`` or ``PT``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ClockError("'advance' must be a number of seconds or an ISO 8601 duration")
+    if isinstance(value, (int, float)):
+        if value != value or value < 0 or value == float("inf"):
+            raise ClockError(f"'advance' must not be negative: {value!r}")
+        return timedelta(seconds=value)
+    match = _DURATION.match(value)
+    if match is None or value.endswith(("P", "T")):
+        raise ClockError(
+            f"'advance' {value!r} is not an ISO 8601 duration such as PT1H30M or P1DT2H "
+            "(weeks, days, hours, minutes and seconds only)"
+        )
+    parts = {name: float(number) for name, number in match.groupdict().items() if number}
+    return timedelta(**parts)
+
+
+def parse_instant(value: Any) -> datetime:
+    """A naive UTC datetime from an ISO 8601 string (``2026-01-01T00:00:00Z``)."""
+    if not isinstance(value, str):
+        raise ClockError("a time must be an ISO 8601 string such as 2026-01-01T00:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value[:-1] if value.endswith("Z") else value)
+    except ValueError:
+        raise ClockError(
+            f"{value!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z"
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def format_instant(value: datetime) -> str:
+    """``2026-01-01T00:00:00Z`` (microseconds shown when there are some)."""
+    return value.isoformat() + "Z"
+
+
+class Clock:
+    """mockquay's time: ``now()`` in naive UTC, as Quay's database keeps dates."""
+
+    def __init__(self, mode: str = "real", start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self.mode = "real"
+        self.start = utcnow()
+        self._offset = timedelta(0)
+        self._now = self.start
+        self.configure(mode, start)
+
+    def configure(self, mode: str, start: datetime | None = None) -> None:
+        """Use ``mode`` from ``start`` (default: now, in whole seconds in manual mode)."""
+        if mode not in CLOCK_MODES:
+            raise ClockError(f"unknown clock mode {mode!r} (known: {', '.join(CLOCK_MODES)})")
+        with self._lock:
+            wall = utcnow()
+            if start is None:
+                start = wall if mode == "real" else wall.replace(microsecond=0)
+            self.mode = mode
+            self.start = start
+            self._offset = start - wall if mode == "real" else timedelta(0)
+            self._now = start
+
+    def reset(self) -> None:
+        """Back to the start, in the same mode."""
+        self.configure(self.mode, self.start)
+
+    def now(self) -> datetime:
+        """The current time."""
+        if self.mode == "manual":
+            return self._now
+        return utcnow() + self._offset
+
+    def move_to(self, target: datetime) -> None:
+        """Make ``target`` the current time; ClockError if it is in the past."""
+        with self._lock:
+            now = self.now()
+            if target < now:
+                raise ClockError(
+                    f"the clock never goes backwards: {format_instant(target)} is before "
+                    f"{format_instant(now)}"
+                )
+            if self.mode == "manual":
+                self._now = target
+            else:
+                self._offset += target - now
+
+    def view(self) -> dict[str, str]:
+        """``{"now", "mode"}`` as the admin API shows the clock."""
+        return {"now": format_instant(self.now()), "mode": self.mode}
+
+
+def check_settings(value: Any) -> list[str]:
+    """Problems with a fixture's ``settings.clock`` (``{mode, start}``), one line each."""
+    if not isinstance(value, dict):
+        return ["must be a mapping {mode: real|manual, start: <ISO 8601 time>}"]
+    problems = []
+    unknown = sorted(set(value) - {"mode", "start"})
+    if unknown:
+        problems.append(f"unknown key(s) {', '.join(unknown)} (known: mode, start)")
+    if "mode" in value and value["mode"] not in CLOCK_MODES:
+        problems.append(f"mode must be one of {', '.join(CLOCK_MODES)}")
+    if value.get("start") is not None:
+        try:
+            settings_start(value)
+        except ClockError as error:
+            problems.append(f"start: {error}")
+    return problems
+
+
+def settings_start(value: dict[str, Any]) -> datetime | None:
+    """The ``start`` of a fixture's ``settings.clock`` (a string or a YAML timestamp)."""
+    start = value.get("start")
+    if isinstance(start, datetime):
+        if start.tzinfo is not None:
+            start = start.astimezone(timezone.utc).replace(tzinfo=None)
+        return start
+    return None if start is None else parse_instant(start)

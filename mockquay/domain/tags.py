@@ -1,0 +1,191 @@
+"""A repository's tags and their history, as Quay's OCI ``Tag`` table keeps them.
+
+Each row is one lifetime of a tag: from ``lifetime_start_ms`` until ``lifetime_end_ms`` (None:
+alive). Moving a tag ends its alive row and starts a new one at the same instant; deleting it
+ends the row. ``listRepoTags`` shows the whole history, ``getRepo`` the alive tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from mockquay.domain.dates import format_rfc2822
+from mockquay.domain.keys import TAGS, RepositoryRef
+from mockquay.domain.upstream import Manifest
+from mockquay.store import Transaction
+
+#: ``getRepo`` shows at most this many tags (Quay's ``max_tags``).
+MAX_REPOSITORY_TAGS = 500
+
+FILTER_SYNTAX = (
+    "Unsupported syntax for filter_tag_name. Expected <operation>:<tag_name> where <operation>"
+    "can be 'like' or 'eq'."
+)
+
+
+class TagFilterError(ValueError):
+    """A ``filter_tag_name`` Quay cannot parse; Quay answers 400 with this message."""
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Quay's ``get_epoch_timestamp_ms`` for ``moment`` (naive UTC)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _history(tx: Transaction, repository: RepositoryRef) -> list[dict[str, Any]]:
+    return (tx.get(TAGS, str(repository)) or {"history": []})["history"]
+
+
+def _is_alive(row: Mapping[str, Any], now_ms: int) -> bool:
+    return row["lifetime_end_ms"] is None or row["lifetime_end_ms"] > now_ms
+
+
+def alive_tags(
+    tx: Transaction, repository: RepositoryRef, now: datetime
+) -> dict[str, dict[str, Any]]:
+    """The alive tags of ``repository`` by name."""
+    now_ms = epoch_ms(now)
+    return {row["name"]: row for row in _history(tx, repository) if _is_alive(row, now_ms)}
+
+
+def retarget(
+    tx: Transaction, repository: RepositoryRef, name: str, manifest: Manifest, now: datetime
+) -> bool:
+    """Point tag ``name`` at ``manifest`` (Quay's ``retarget_tag``); False if it already does."""
+    now_ms = epoch_ms(now)
+    history = _history(tx, repository)
+    for row in history:
+        if row["name"] == name and _is_alive(row, now_ms):
+            if row["manifest_digest"] == manifest.digest:
+                return False
+            row["lifetime_end_ms"] = now_ms
+    history.append(
+        {
+            "name": name,
+            "manifest_digest": manifest.digest,
+            "is_manifest_list": manifest.is_manifest_list,
+            "size": manifest.size,
+            "lifetime_start_ms": now_ms,
+            "lifetime_end_ms": None,
+            "reversion": False,
+        }
+    )
+    tx.put(TAGS, str(repository), {"history": history})
+    return True
+
+
+def delete(tx: Transaction, repository: RepositoryRef, names: set[str], now: datetime) -> None:
+    """End the alive rows of the tags ``names`` (Quay's ``delete_tag``)."""
+    now_ms = epoch_ms(now)
+    history = _history(tx, repository)
+    changed = False
+    for row in history:
+        if row["name"] in names and _is_alive(row, now_ms):
+            row["lifetime_end_ms"] = now_ms
+            changed = True
+    if changed:
+        tx.put(TAGS, str(repository), {"history": history})
+
+
+def forget(tx: Transaction, repository: RepositoryRef) -> None:
+    """Drop the tags of a deleted repository."""
+    tx.delete(TAGS, str(repository))
+
+
+def tag_history(
+    tx: Transaction,
+    repository: RepositoryRef,
+    now: datetime,
+    *,
+    specific_tag: str | None,
+    filter_tag_name: str | None,
+    page: int,
+    limit: int,
+    active_tags_only: bool,
+) -> dict[str, Any]:
+    """One page of the tag history, newest first (Quay's ``list_repository_tag_history``).
+    Raises TagFilterError for a bad ``filter_tag_name``."""
+    page = max(1, page)
+    limit = min(100, max(1, limit))
+    rows = _history(tx, repository)
+    if filter_tag_name is not None:
+        operation, colon, value = filter_tag_name.partition(":")
+        if not colon:
+            raise TagFilterError(FILTER_SYNTAX)
+        if operation == "like":
+            rows = [row for row in rows if value in row["name"]]
+        elif operation == "eq":
+            rows = [row for row in rows if row["name"] == value]
+    if specific_tag is not None:
+        rows = [row for row in rows if row["name"] == specific_tag]
+    if active_tags_only:
+        now_ms = epoch_ms(now)
+        rows = [row for row in rows if _is_alive(row, now_ms)]
+    rows = sorted(rows, key=lambda row: (-row["lifetime_start_ms"], row["name"]))
+    found = rows[limit * (page - 1) : limit * page + 1]
+    return {
+        "tags": [_tag_dict(row) for row in found[:limit]],
+        "page": page,
+        "has_additional": len(found) > limit,
+    }
+
+
+def _tag_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Quay's ``_tag_dict`` of ``endpoints/api/tag.py``."""
+    start_ts = row["lifetime_start_ms"] // 1000
+    end_ms = row["lifetime_end_ms"]
+    end_ts = None if end_ms is None else end_ms // 1000
+    info: dict[str, Any] = {"name": row["name"], "reversion": row["reversion"]}
+    if start_ts > 0:
+        info["start_ts"] = start_ts
+    if end_ts:
+        info["end_ts"] = end_ts
+    info["manifest_digest"] = row["manifest_digest"]
+    info["is_manifest_list"] = row["is_manifest_list"]
+    info["size"] = row["size"]
+    if start_ts > 0:
+        info["last_modified"] = _rfc2822(start_ts)
+    if end_ts is not None:
+        info["expiration"] = _rfc2822(end_ts)
+    return info
+
+
+def repository_view(tx: Transaction, repository: RepositoryRef, now: datetime) -> dict[str, Any]:
+    """The ``tags`` of ``getRepo``: the alive tags, newest first, at most 500."""
+    now_ms = epoch_ms(now)
+    rows = sorted(
+        (row for row in _history(tx, repository) if _is_alive(row, now_ms)),
+        key=lambda row: (-row["lifetime_start_ms"], row["name"]),
+    )[:MAX_REPOSITORY_TAGS]
+    view = {}
+    for row in rows:
+        start_ts = row["lifetime_start_ms"] // 1000
+        info: dict[str, Any] = {
+            "name": row["name"],
+            "image_id": _legacy_image_id(row),
+            "size": row["size"],
+        }
+        if start_ts > 0:
+            info["last_modified"] = _rfc2822(start_ts)
+        if row["lifetime_end_ms"]:
+            info["expiration"] = _rfc2822(row["lifetime_end_ms"] // 1000)
+        info["manifest_digest"] = row["manifest_digest"]
+        view[row["name"]] = info
+    return view
+
+
+def _legacy_image_id(row: Mapping[str, Any]) -> str | None:
+    """Quay's ``legacy_image_root_id``: none for a manifest list; a stable id otherwise."""
+    if row["is_manifest_list"]:
+        return None
+    return hashlib.sha256(f"legacy:{row['manifest_digest']}".encode()).hexdigest()
+
+
+def _rfc2822(timestamp: int) -> str:
+    return format_rfc2822(datetime.utcfromtimestamp(timestamp))

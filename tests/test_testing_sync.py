@@ -1,0 +1,133 @@
+"""``mockquay.clock``, ``mockquay.worker`` and ``wait_for_sync`` of the Python controls."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from mockquay.testing import MockQuay, SyncTimeout
+
+START = "2026-01-01T00:00:00Z"
+CLOCKED = {"settings": {"clock": {"mode": "manual", "start": START}}}
+ADMIN = {"Authorization": "Bearer admin-token"}
+ETCD = "/api/v1/repository/acme/etcd"
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module")
+def quay():
+    with MockQuay() as quay:
+        yield quay
+
+
+@pytest.fixture
+def mq(quay):
+    quay.reset()
+    quay.seed(CLOCKED)
+    return quay
+
+
+def test_clock_now_and_mode(mq):
+    assert mq.clock.now == datetime(2026, 1, 1)
+    assert mq.clock.mode == "manual"
+
+
+def test_advance_takes_seconds_minutes_hours_and_days(mq):
+    assert mq.clock.advance(30, minutes=1, hours=1, days=1) == datetime(2026, 1, 2, 1, 1, 30)
+
+
+def test_set_moves_forward(mq):
+    assert mq.clock.set("2026-02-01T00:00:00Z") == datetime(2026, 2, 1)
+    assert mq.clock.set(datetime(2026, 3, 1)) == datetime(2026, 3, 1)
+
+
+def test_the_manual_clock_is_the_default(quay):
+    quay.reset()
+    first = quay.clock.now
+    assert quay.clock.mode == "manual"
+    assert quay.clock.now == first
+
+
+def test_sync_now_then_wait_for_sync_then_tags(mq):
+    session = mq.session()
+    mq.clock.advance(minutes=1)
+    assert session.post(f"{ETCD}/mirror/sync-now").status_code == 204
+    mirror = mq.wait_for_sync("acme/etcd")
+    assert mirror["sync_status"] == "SUCCESS"
+    names = [tag["name"] for tag in session.get(f"{ETCD}/tag/").json()["tags"]]
+    assert sorted(names) == ["v3.3.0", "v3.4.0", "v3.5.0"]
+
+
+def test_wait_for_sync_returns_at_once_when_not_syncing(mq):
+    assert mq.wait_for_sync("acme/etcd")["sync_status"] == "NEVER_RUN"
+    assert mq.clock.now == datetime(2026, 1, 1)
+
+
+def test_wait_for_sync_names_the_state_it_is_stuck_in(mq):
+    mq.seed({"settings": {"worker": {"mode": "manual"}}})
+    session = mq.session()
+    session.post(f"{ETCD}/mirror/sync-now")
+    with pytest.raises(SyncTimeout) as raised:
+        mq.wait_for_sync("acme/etcd")
+    assert str(raised.value) == (
+        "the mirror of acme/etcd is stuck in SYNC_NOW (sync_expiration_date None): the worker "
+        "is 'manual', not 'auto'"
+    )
+
+
+def test_wait_for_sync_gives_up_on_a_stuck_syncing_mirror(mq):
+    mq.seed(
+        {
+            "mirrors": [
+                {
+                    "repository": "acme/etcd",
+                    "external_reference": "quay.io/coreos/etcd",
+                    "sync_interval": 86400,
+                    "sync_start_date": START,
+                    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
+                    "sync_status": "SYNCING",
+                    "sync_expiration_date": "2026-01-01T12:00:00Z",
+                }
+            ]
+        }
+    )
+    with pytest.raises(SyncTimeout, match="stuck in SYNCING .*nothing more to do"):
+        mq.wait_for_sync("acme/etcd")
+
+
+def test_worker_run(mq):
+    mq.seed({"settings": {"worker": {"mode": "manual"}}})
+    assert mq.worker.run() == {
+        "claimed": ["acme/etcd"],
+        "finished": [{"repository": "acme/etcd", "sync_status": "SUCCESS"}],
+    }
+
+
+def test_failing_upstream_through_three_retries(mq):
+    mq.seed({"registries": [{"host": "quay.io", "tls": "unreachable"}]})
+    statuses = []
+    for _ in range(3):
+        mq.session().post(f"{ETCD}/mirror/sync-now")
+        mirror = mq.wait_for_sync("acme/etcd")
+        statuses.append((mirror["sync_status"], mirror["sync_retries_remaining"]))
+    assert statuses == [("FAIL", 2), ("FAIL", 1), ("FAIL", 3)]
+    assert mirror["sync_start_date"] == "2026-01-02T00:00:00Z"
+
+
+def test_the_plugin_fixture_has_the_helpers(pytester):
+    pytester.makepyfile(
+        """
+        def test_sync(mockquay):
+            mockquay.seed({"settings": {"clock": {"start": "2026-01-01T00:00:00Z"}}})
+            mockquay.clock.advance(minutes=1)
+            assert mockquay.state()["mirrors"][0]["sync_status"] == "SUCCESS"
+            assert mockquay.worker.info()["mode"] == "auto"
+        """
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_day_of_advances(mq):
+    assert mq.clock.advance(days=1) - datetime(2026, 1, 1) == timedelta(days=1)
