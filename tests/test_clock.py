@@ -93,7 +93,7 @@ def test_bad_changes_are_400_and_leave_the_clock(manual_client, body, error):
 
 @pytest.mark.parametrize("body", [None, [], {}, {"advance": 1, "set": START}, {"later": 5}, "PT1H"])
 def test_a_body_that_is_not_one_change_is_400(manual_client, body):
-    response = manual_client.post(CLOCK, json=body)
+    response = manual_client.post(CLOCK, json=body, headers={"X-Mockquay-Client": "tests"})
     assert response.status_code == 400
     assert response.json["error"].startswith('the body must be {"advance": ')
     assert manual_client.get(CLOCK).json["now"] == START
@@ -116,7 +116,7 @@ def test_real_clock_with_a_start_counts_from_it():
 
 def test_reset_returns_to_the_start(manual_client):
     manual_client.post(CLOCK, json={"advance": 86400})
-    manual_client.post("/__mockquay__/reset")
+    manual_client.post("/__mockquay__/reset", headers={"X-Mockquay-Client": "tests"})
     # The boot fixtures have no clock settings: manual, from the time the server started.
     app_start = emulator_of(manual_client.application).clock.start
     assert manual_client.get(CLOCK).json["now"] == app_start.isoformat() + "Z"

@@ -20,6 +20,7 @@ from mockquay.app import create_app
 from mockquay.control import dashboard
 from mockquay.domain import audit
 from mockquay.domain.context import Context
+from mockquay.extension import emulator_of
 from mockquay.server import Server
 from mockquay.settings import Settings
 
@@ -182,7 +183,7 @@ def test_mirrors_answers_with_the_admin_token(token_app):
 
 
 def test_mirrors_last_sync_is_the_newest_sync_end_in_the_audit_log(app, default_client):
-    emulator = app.extensions["mockquay"]
+    emulator = emulator_of(app)
     ctx = Context(config=emulator.quay_config())
     with emulator.store.transaction() as tx:
         for kind, message, when in [

@@ -14,6 +14,8 @@ from mockquay.extension import emulator_of
 START = "2026-01-01T00:00:00Z"
 CLOCK = "/__mockquay__/clock"
 RUN = "/__mockquay__/worker/run"
+#: Marks an admin POST without a body as no cross-site request (see the admin guard).
+CLIENT = {"X-Mockquay-Client": "tests"}
 MIRROR = "/api/v1/repository/devtable/simple/mirror"
 TAGS = "/api/v1/repository/devtable/simple/tag/"
 LOGS = "/api/v1/repository/devtable/simple/logs?starttime=12/01/2025&endtime=12/31/2026"
@@ -362,7 +364,7 @@ def test_eligible_mirrors_run_oldest_start_first(make_client):
         {**MIRROR_ENTRY, "repository": "devtable/other", "sync_start_date": "2025-12-01T00:00:00Z"}
     )
     client = make_client(document)
-    response = client.post(RUN)
+    response = client.post(RUN, headers=CLIENT)
     assert response.json["claimed"] == ["devtable/other", "devtable/simple"]
     # One worker: the second mirror is claimed once the first run ended (7 s of copies).
     simple = client.get(LOGS, headers=DEVTABLE).json["logs"][-1]
@@ -593,7 +595,7 @@ def test_manual_worker_runs_only_on_request(sim):
     client = sim(worker="manual")
     advance(client, 3600)
     assert mirror(client)["sync_status"] == "NEVER_RUN"
-    response = client.post(RUN)
+    response = client.post(RUN, headers=CLIENT)
     assert response.status_code == 200
     assert response.json == {
         "claimed": ["devtable/simple"],
@@ -606,13 +608,13 @@ def test_manual_worker_runs_only_on_request(sim):
 
 def test_worker_run_with_nothing_due_claims_nothing(sim):
     client = sim(worker="manual", sync_start_date="2027-01-01T00:00:00Z")
-    assert client.post(RUN).json == {"claimed": [], "finished": []}
+    assert client.post(RUN, headers=CLIENT).json == {"claimed": [], "finished": []}
 
 
 def test_worker_off_never_runs(sim):
     client = sim(worker="off")
     advance(client, 3600)
-    response = client.post(RUN)
+    response = client.post(RUN, headers=CLIENT)
     assert response.status_code == 409
     assert response.json == {"error": "the worker is off (worker mode 'off')"}
     assert mirror(client)["sync_status"] == "NEVER_RUN"
@@ -620,7 +622,7 @@ def test_worker_off_never_runs(sim):
 
 def test_worker_run_in_auto_mode_polls_now(sim):
     client = sim()
-    response = client.post(RUN)
+    response = client.post(RUN, headers=CLIENT)
     assert response.json["finished"] == [
         {"repository": "devtable/simple", "sync_status": "SUCCESS"}
     ]
@@ -685,7 +687,7 @@ def test_real_clock_auto_worker_syncs_in_the_background():
 def test_reset_forgets_a_run_in_flight(sim):
     client = sim()
     advance(client, 2)
-    client.put("/__mockquay__/state", json=client.get("/__mockquay__/state").json)
+    client.put("/__mockquay__/state", json=client.get("/__mockquay__/state?secrets=true").json)
     assert client.get(CLOCK).json["now"] == START
     advance(client, 10)
     assert mirror(client)["sync_status"] == "SYNCING"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_smorest import Blueprint
 
 from mockquay.control import admin
 from mockquay.domain import audit
 from mockquay.domain.dates import format_mirror_date, load_date
+from mockquay.domain.keys import MIRRORS
+from mockquay.extension import current_emulator
 from mockquay.store import Transaction
 
 #: The audit log kinds Quay's mirror worker writes when a sync ends.
@@ -86,10 +88,10 @@ def mirrors() -> dict[str, Any]:
     ``last_sync`` is the newest ``repo_mirror_sync_success`` or ``repo_mirror_sync_failed``
     entry of the repository's audit log (``{"kind", "datetime", "message"}``), or null.
     """
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     rows = []
     with emulator.store.transaction() as tx:
-        for repository, mirror in sorted(tx.scan("mirrors")):
+        for repository, mirror in sorted(tx.scan(MIRRORS)):
             row = {"repository": repository, **{key: mirror.get(key) for key in MIRROR_FIELDS}}
             for key in ("sync_start_date", "sync_expiration_date"):
                 row[key] = format_mirror_date(load_date(row[key]))

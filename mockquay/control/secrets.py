@@ -29,12 +29,31 @@ def is_secret(key: object) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """``value`` with the value of every key naming a password or token replaced, at any depth."""
-    if isinstance(value, Mapping):
-        return {key: REDACTED if is_secret(key) else redact(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
+    """``value`` with the value of every key naming a password or token replaced, at any depth.
+
+    It walks with a stack of its own, so a free-form value nested as deeply as a request body
+    can be (``external_registry_config``) is redacted, not a RecursionError.
+    """
+    if not isinstance(value, (Mapping, list)):
+        return value
+    root: Any = {} if isinstance(value, Mapping) else []
+    pending = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        is_mapping = isinstance(source, Mapping)
+        for key, item in source.items() if is_mapping else enumerate(source):
+            if is_mapping and is_secret(key):
+                copied: Any = REDACTED
+            elif isinstance(item, (Mapping, list)):
+                copied = {} if isinstance(item, Mapping) else []
+                pending.append((item, copied))
+            else:
+                copied = item
+            if is_mapping:
+                target[key] = copied
+            else:
+                target.append(copied)
+    return root
 
 
 def names_secret(text: str) -> bool:

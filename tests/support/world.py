@@ -114,7 +114,11 @@ def build_app(document: dict[str, Any] | None = None, *, profile: str | None = N
 
 
 class Served:
-    """``mockquay serve --port 0`` in a subprocess, and the JSON ready line it printed."""
+    """``mockquay serve --port 0`` in a subprocess, and the JSON ready line it printed.
+
+    The sync worker is off unless ``env`` or ``arguments`` say otherwise: on the real clock it
+    would sync the bundled mirrors while a test looks at them.
+    """
 
     def __init__(self, *arguments: str, env: dict | None = None) -> None:
         self.process = subprocess.Popen(
@@ -122,7 +126,7 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "MOCKQUAY_WORKER": "off", **(env or {})},
         )
         line = self.process.stdout.readline()
         if not line:
