@@ -12,6 +12,7 @@ from mockquay import __version__
 from mockquay.control import admin, faults_api, journal_api, worker
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
+from mockquay.control.schemas import AdminErrorSchema
 from mockquay.emulator import Emulator
 from mockquay.quay_api import (
     discovery,
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
-    api = Api(app)
+    api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
     for blueprint in (
         mirror.blp,
@@ -79,6 +80,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+class _Api(Api):
+    """flask-smorest's Api documenting only the answers mockquay gives: no default error, and
+    the admin error body where a request's arguments are refused."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = AdminErrorSchema
+
+
 def _is_quay_api() -> bool:
     return request.path.startswith(QUAY_API_PREFIX)
 
@@ -86,6 +95,8 @@ def _is_quay_api() -> bool:
 def _http_error(error: HTTPException) -> Response:
     """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them."""
     if request.path.startswith(admin.PREFIX):
+        if error.response is not None:
+            return error.response
         return admin.error_response(error.code or 500, error.description or "")
     if _is_quay_api() and error.code != 404:
         headers = {}

@@ -1,4 +1,4 @@
-"""The ``mockquay`` command: ``serve`` and ``check-fixtures``."""
+"""The ``mockquay`` command: ``serve``, ``check-fixtures`` and ``schema``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from mockquay.control.schemas import fixture_json_schema
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile
 from mockquay.settings import Settings
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
+    commands.add_parser("schema", help="print the JSON Schema of fixture documents")
     return parser
 
 
@@ -54,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "check-fixtures":
         return check_fixtures(arguments.paths)
+    if arguments.command == "schema":
+        print(json.dumps(fixture_json_schema(), indent=2))
+        return 0
     return serve(arguments)
 
 

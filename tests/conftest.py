@@ -5,17 +5,20 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
-from flask import Flask
+from flask import Flask, request, request_finished
 from flask.testing import FlaskClient
 
 from mockquay.app import create_app
+from mockquay.control.schemas import json_schema
 from mockquay.settings import Settings
 
 #: Every profile, oldest first.
@@ -157,3 +160,53 @@ class Served:
         self.process.send_signal(signal.SIGTERM)
         _, self.stderr = self.process.communicate(timeout=10)
         return self.process.returncode
+
+
+@pytest.fixture(scope="session")
+def openapi_document() -> dict[str, Any]:
+    """mockquay's OpenAPI document, as ``/__mockquay__/openapi.json`` serves it."""
+    client = create_app(Settings(default_fixtures=False)).test_client()
+    return client.get("/__mockquay__/openapi.json").get_json()
+
+
+_FLASK_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_NOT_ADMIN_API = ("/__mockquay__/openapi.json", "/__mockquay__/swagger-ui", "/__mockquay__/ui")
+
+
+def openapi_problem(document: dict[str, Any], request: Any, response: Any) -> str | None:
+    """Why ``response`` is not an answer the OpenAPI document gives to ``request``, or None."""
+    path = _FLASK_RULE_ARGUMENT.sub(r"{\1}", request.url_rule.rule)
+    where = f"{request.method} {request.path} answered {response.status_code}"
+    operation = document["paths"].get(path, {}).get(request.method.lower())
+    if operation is None:
+        return f"{where}: {request.method} {path} is not in the OpenAPI document"
+    answer = operation["responses"].get(str(response.status_code))
+    if answer is None:
+        return f"{where}: the status is not in the OpenAPI document"
+    schema = answer.get("content", {}).get(response.mimetype, {}).get("schema")
+    if schema is None:
+        return f"{where}: no {response.mimetype} body is documented"
+    root = {"$ref": schema["$ref"].replace("#/components/schemas/", "#/$defs/")}
+    schema = {**json_schema(document["components"]["schemas"], "_"), **root}
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(response.json)]
+    return f"{where}: {'; '.join(errors)}" if errors else None
+
+
+@pytest.fixture(autouse=True)
+def admin_answers_follow_the_openapi_document(openapi_document):
+    """Every admin API answer a test produces must be one the OpenAPI document describes."""
+    problems: list[str] = []
+
+    def check(sender: Flask, response: Any, **extra: Any) -> None:
+        if (
+            request.path.startswith("/__mockquay__")
+            and not request.path.startswith(_NOT_ADMIN_API)
+            and request.url_rule is not None
+        ):
+            problem = openapi_problem(openapi_document, request, response)
+            if problem is not None:
+                problems.append(problem)
+
+    with request_finished.connected_to(check):
+        yield
+    assert problems == []

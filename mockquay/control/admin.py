@@ -2,29 +2,29 @@
 
 These are mock-only controls; they use the same emulator and store as the Quay API but never
 go through Quay's handlers. With ``--admin-token`` every request needs the header
-``X-Mockquay-Admin-Token``.
+``X-Mockquay-Admin-Token``. Requests and answers are described by the schemas of
+:mod:`mockquay.control.schemas`, from which flask-smorest builds ``/__mockquay__/openapi.json``.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import abort
 
 from mockquay import __version__
+from mockquay.control import schemas
 from mockquay.fixtures import FixtureError
 
 PREFIX = "/__mockquay__"
 TOKEN_HEADER = "X-Mockquay-Admin-Token"
-
-blp = Blueprint(
-    "mockquay_admin",
-    __name__,
-    url_prefix=PREFIX,
-    description="mockquay's own controls (not part of Quay)",
-)
 
 
 def error_response(status: int, message: str, **extra: object) -> Response:
@@ -32,6 +32,47 @@ def error_response(status: int, message: str, **extra: object) -> Response:
     response = jsonify({"error": message, **extra})
     response.status_code = status
     return response
+
+
+class _AdminParser(FlaskParser):
+    """webargs' parser, answering a bad request with the admin API's 400 and the schema's
+    ``usage`` instead of flask-smorest's 422."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req: Any, schema: Schema) -> Any:
+        data = super().load_json(req, schema)
+        return None if data is missing else data
+
+    def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any):
+        raise ValidationError("not JSON")
+
+    def handle_error(self, error: ValidationError, req: Any, schema: Schema, **kwargs: Any):
+        # webargs files the schema's messages under the request location: {"query": {...}}.
+        (messages,) = error.messages.values()
+        usage_for = getattr(schema, "usage_for", None)
+        abort(error_response(400, usage_for(messages) if usage_for else schema.usage))
+
+
+class AdminBlueprint(Blueprint):
+    """A blueprint of the admin API: its token check, its parser, its documented errors."""
+
+    ARGUMENTS_PARSER = _AdminParser()
+
+    def __init__(self, name: str, import_name: str, **kwargs: Any) -> None:
+        kwargs.setdefault("url_prefix", PREFIX)
+        super().__init__(name, import_name, **kwargs)
+        self.before_request(require_admin_token)
+
+    def errors(self, *statuses: int) -> Callable[[Callable], Callable]:
+        """Document the admin error body for ``statuses`` and for a missing admin token."""
+
+        def decorate(view: Callable) -> Callable:
+            for status in (*statuses, 401):
+                view = self.alt_response(status, schema=schemas.AdminErrorSchema)(view)
+            return view
+
+        return decorate
 
 
 def _emulator():
@@ -48,14 +89,13 @@ def require_admin_token() -> Response | None:
     return None
 
 
-blp.before_request(require_admin_token)
+blp = AdminBlueprint(
+    "mockquay_admin", __name__, description="mockquay's own controls (not part of Quay)"
+)
 
 
-def _apply_document(apply: Callable[[object], None], answer: dict) -> Response | dict:
+def _apply_document(apply: Callable[[object], None], document: Any, answer: dict) -> Any:
     """Apply the JSON fixture document of the request with ``apply``, all or nothing."""
-    document = request.get_json(silent=True)
-    if document is None:
-        return error_response(400, "the body must be a JSON fixture document")
     try:
         apply(document)
     except FixtureError as error:
@@ -64,6 +104,8 @@ def _apply_document(apply: Callable[[object], None], answer: dict) -> Response |
 
 
 @blp.route("/health", methods=["GET"])
+@blp.response(200, schemas.HealthSchema)
+@blp.errors()
 def health():
     """Whether mockquay is ready, and which Quay it emulates."""
     config = _emulator().quay_config()
@@ -71,28 +113,36 @@ def health():
 
 
 @blp.route("/reset", methods=["POST"])
-def reset():
+@blp.arguments(schemas.ResetQuerySchema, location="query")
+@blp.response(200, schemas.ResetSchema)
+@blp.errors(400)
+def reset(query: dict):
     """Back to the boot fixtures; ``?to=empty`` to an empty state."""
-    target = request.args.get("to", "fixtures")
-    if target not in ("fixtures", "empty"):
-        return error_response(400, "'to' must be 'fixtures' or 'empty'")
-    _emulator().reset(empty=target == "empty")
-    return {"reset": target}
+    _emulator().reset(empty=query["to"] == "empty")
+    return {"reset": query["to"]}
 
 
 @blp.route("/seed", methods=["POST"])
-def seed():
+@blp.arguments(schemas.FixtureBodySchema)
+@blp.response(200, schemas.SeededSchema)
+@blp.errors(400)
+def seed(document: Any):
     """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
-    return _apply_document(_emulator().seed, {"seeded": True})
+    return _apply_document(_emulator().seed, document, {"seeded": True})
 
 
 @blp.route("/state", methods=["GET"])
+@blp.response(200, schemas.FixtureDocumentSchema)
+@blp.errors()
 def get_state():
     """The whole state as a fixture document."""
     return _emulator().export()
 
 
 @blp.route("/state", methods=["PUT"])
-def put_state():
+@blp.arguments(schemas.FixtureBodySchema)
+@blp.response(200, schemas.ReplacedSchema)
+@blp.errors(400)
+def put_state(document: Any):
     """Replace the whole state by a fixture document, all or nothing."""
-    return _apply_document(_emulator().replace, {"replaced": True})
+    return _apply_document(_emulator().replace, document, {"replaced": True})

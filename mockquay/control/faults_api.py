@@ -7,19 +7,18 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from typing import Any
 
-from mockquay.control import admin
+from flask import Response, current_app
+
+from mockquay.control import admin, schemas
 from mockquay.control.faults import FaultRuleError
 
-blp = Blueprint(
-    "mockquay_faults",
-    __name__,
-    url_prefix=admin.PREFIX,
-    description="mockquay's fault rules (not part of Quay)",
+blp = admin.AdminBlueprint(
+    "mockquay_faults", __name__, description="mockquay's fault rules (not part of Quay)"
 )
-blp.before_request(admin.require_admin_token)
+
+_RULE = {"$ref": "#/components/schemas/FaultRule"}
 
 
 def _emulator():
@@ -27,6 +26,8 @@ def _emulator():
 
 
 @blp.route("/faults", methods=["GET"])
+@blp.response(200, schemas.FaultListSchema)
+@blp.errors()
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
     engine = _emulator().faults
@@ -34,15 +35,24 @@ def list_faults():
 
 
 @blp.route("/faults", methods=["POST"])
-def add_faults():
+@blp.arguments(schemas.FaultRulesBodySchema)
+@blp.doc(
+    requestBody={
+        "content": {
+            "application/json": {"schema": {"oneOf": [_RULE, {"type": "array", "items": _RULE}]}}
+        }
+    }
+)
+@blp.response(201, schemas.FaultsAddedSchema)
+@blp.errors(400)
+def add_faults(body: Any):
     """Install a rule (JSON object) or rules (JSON list) after the current ones."""
-    body = request.get_json(silent=True)
     if isinstance(body, dict):
         rules, single = [body], True
     elif isinstance(body, list):
         rules, single = body, False
     else:
-        return admin.error_response(400, "the body must be a fault rule or a list of them")
+        return admin.error_response(400, schemas.FaultRulesBodySchema.usage)
     try:
         installed = _emulator().add_faults(rules)
     except FaultRuleError as error:
@@ -55,16 +65,20 @@ def add_faults():
             field=problems[0][0],
             problems=[f"{where}: {problem}" for where, problem in problems],
         )
-    return {"rules": installed}, 201
+    return {"rules": installed}
 
 
 @blp.route("/faults", methods=["DELETE"])
+@blp.response(200, schemas.DeletedSchema)
+@blp.errors()
 def clear_faults():
     """Remove every rule."""
     return {"deleted": _emulator().remove_faults()}
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
+@blp.response(200, schemas.DeletedSchema)
+@blp.errors(404)
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""
     deleted = _emulator().remove_faults(rule_id)

@@ -472,7 +472,10 @@ class MirrorSchema(_Entry):
         "sync_interval", required=True, error_messages={"required": strict.MISSING}
     )
     sync_start_date = _Date(
-        "sync_start_date", required=True, error_messages={"required": strict.MISSING}
+        "sync_start_date",
+        required=True,
+        allow_none=True,
+        error_messages={"required": strict.MISSING},
     )
     root_rule = _OneNested(
         "root_rule must be {rule_kind: tag_glob_csv, rule_value: [...]}",
@@ -690,7 +693,7 @@ class JournalQuerySchema(_AdminRequest):
 
 class JournalEntrySchema(Schema):
     id = fields.Integer(required=True)
-    time = fields.Float(required=True)
+    time = fields.String(required=True, metadata={"format": "date-time"})
     method = fields.String(required=True)
     path = fields.String(required=True)
     query = fields.String(required=True)
@@ -719,3 +722,45 @@ class ClaimSchema(_AdminRequest):
     )
     repository = fields.String(required=True)
     at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+def json_schema(openapi: dict[str, Any], root: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the component ``root`` of an OpenAPI 3.0 document's
+    ``components.schemas``: refs point into ``$defs`` and ``nullable`` becomes a ``null`` type."""
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: convert(value) for key, value in node.items()}
+        if "$ref" in node:
+            node["$ref"] = node["$ref"].replace("#/components/schemas/", "#/$defs/")
+        if node.pop("nullable", False):
+            if "enum" in node and None not in node["enum"]:
+                node["enum"] = [*node["enum"], None]
+            if isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+            elif "type" not in node:
+                node = {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": f"#/$defs/{root}",
+        "$defs": convert(openapi),
+    }
+
+
+def fixture_json_schema() -> dict[str, Any]:
+    """The JSON Schema of fixture documents, for editors (``mockquay schema``)."""
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    from mockquay import __version__
+
+    spec = APISpec("mockquay fixture document", __version__, "3.0.3", [MarshmallowPlugin()])
+    spec.components.schema("FixtureDocument", schema=FixtureDocumentSchema)
+    document = json_schema(spec.to_dict()["components"]["schemas"], "FixtureDocument")
+    document["title"] = "mockquay fixture document"
+    return document
