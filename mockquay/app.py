@@ -15,6 +15,7 @@ from mockquay.control.journal import JournalLayer
 from mockquay.control.schemas import AdminErrorSchema
 from mockquay.emulator import Emulator
 from mockquay.quay_api import (
+    answers,
     discovery,
     entities,
     error,
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
+    for name, schema in answers.COMPONENTS.items():
+        api.spec.components.schema(name, schema=schema)
     for blueprint in (
         mirror.blp,
         repository.blp,

@@ -18,7 +18,7 @@ from flask import Flask, request, request_finished
 from flask.testing import FlaskClient
 
 from mockquay.app import create_app
-from mockquay.control.schemas import json_schema
+from mockquay.control.schemas import to_json_schema
 from mockquay.settings import Settings
 
 #: Every profile, oldest first.
@@ -169,8 +169,19 @@ def openapi_document() -> dict[str, Any]:
     return client.get("/__mockquay__/openapi.json").get_json()
 
 
+_DEFS: dict[int, Any] = {}
 _FLASK_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 _NOT_ADMIN_API = ("/__mockquay__/openapi.json", "/__mockquay__/swagger-ui", "/__mockquay__/ui")
+
+
+def _described(request: Any) -> bool:
+    """Whether the OpenAPI document describes the request's answers: admin API and Quay API
+    requests that reached a route (HEAD and OPTIONS are Flask's own)."""
+    if request.url_rule is None or request.method in ("HEAD", "OPTIONS"):
+        return False
+    if request.path.startswith("/__mockquay__"):
+        return not request.path.startswith(_NOT_ADMIN_API)
+    return request.path.startswith("/api/v1/")
 
 
 def openapi_problem(document: dict[str, Any], request: Any, response: Any) -> str | None:
@@ -183,26 +194,29 @@ def openapi_problem(document: dict[str, Any], request: Any, response: Any) -> st
     answer = operation["responses"].get(str(response.status_code))
     if answer is None:
         return f"{where}: the status is not in the OpenAPI document"
+    if "content" not in answer and not response.get_data():
+        return None
     schema = answer.get("content", {}).get(response.mimetype, {}).get("schema")
     if schema is None:
         return f"{where}: no {response.mimetype} body is documented"
-    root = {"$ref": schema["$ref"].replace("#/components/schemas/", "#/$defs/")}
-    schema = {**json_schema(document["components"]["schemas"], "_"), **root}
-    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(response.json)]
+    body = response.get_data(as_text=True) if response.mimetype == "text/html" else response.json
+    if id(document) not in _DEFS:
+        _DEFS[id(document)] = to_json_schema(document["components"]["schemas"])
+    validator = jsonschema.Draft202012Validator(
+        {**to_json_schema(schema), "$defs": _DEFS[id(document)]}
+    )
+    errors = [error.message for error in validator.iter_errors(body)]
     return f"{where}: {'; '.join(errors)}" if errors else None
 
 
 @pytest.fixture(autouse=True)
-def admin_answers_follow_the_openapi_document(openapi_document):
-    """Every admin API answer a test produces must be one the OpenAPI document describes."""
+def answers_follow_the_openapi_document(openapi_document):
+    """Every admin or Quay API answer a test produces must be one the OpenAPI document
+    describes (status, content type and body)."""
     problems: list[str] = []
 
     def check(sender: Flask, response: Any, **extra: Any) -> None:
-        if (
-            request.path.startswith("/__mockquay__")
-            and not request.path.startswith(_NOT_ADMIN_API)
-            and request.url_rule is not None
-        ):
+        if _described(request):
             problem = openapi_problem(openapi_document, request, response)
             if problem is not None:
                 problems.append(problem)
@@ -210,3 +224,9 @@ def admin_answers_follow_the_openapi_document(openapi_document):
     with request_finished.connected_to(check):
         yield
     assert problems == []
+
+
+@pytest.fixture
+def openapi_check(openapi_document) -> Callable[[Any, Any], str | None]:
+    """``check(request, response)``: why the answer is not one the OpenAPI document describes."""
+    return lambda request, response: openapi_problem(openapi_document, request, response)

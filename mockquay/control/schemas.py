@@ -724,32 +724,24 @@ class ClaimSchema(_AdminRequest):
     at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
-def json_schema(openapi: dict[str, Any], root: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the component ``root`` of an OpenAPI 3.0 document's
-    ``components.schemas``: refs point into ``$defs`` and ``nullable`` becomes a ``null`` type."""
-
-    def convert(node: Any) -> Any:
-        if isinstance(node, list):
-            return [convert(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        node = {key: convert(value) for key, value in node.items()}
-        if "$ref" in node:
-            node["$ref"] = node["$ref"].replace("#/components/schemas/", "#/$defs/")
-        if node.pop("nullable", False):
-            if "enum" in node and None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
-            if isinstance(node.get("type"), str):
-                node["type"] = [node["type"], "null"]
-            elif "type" not in node:
-                node = {"anyOf": [node, {"type": "null"}]}
+def to_json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema object as JSON Schema (draft 2020-12): refs to components point
+    into ``$defs`` and ``nullable`` becomes a ``null`` type."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
         return node
-
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$ref": f"#/$defs/{root}",
-        "$defs": convert(openapi),
-    }
+    node = {key: to_json_schema(value) for key, value in node.items()}
+    if isinstance(node.get("$ref"), str):
+        node["$ref"] = node["$ref"].replace("#/components/schemas/", "#/$defs/")
+    if node.pop("nullable", False):
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        elif "type" not in node:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
 
 
 def fixture_json_schema() -> dict[str, Any]:
@@ -761,6 +753,9 @@ def fixture_json_schema() -> dict[str, Any]:
 
     spec = APISpec("mockquay fixture document", __version__, "3.0.3", [MarshmallowPlugin()])
     spec.components.schema("FixtureDocument", schema=FixtureDocumentSchema)
-    document = json_schema(spec.to_dict()["components"]["schemas"], "FixtureDocument")
-    document["title"] = "mockquay fixture document"
-    return document
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mockquay fixture document",
+        "$ref": "#/$defs/FixtureDocument",
+        "$defs": to_json_schema(spec.to_dict()["components"]["schemas"]),
+    }

@@ -25,6 +25,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.quay_api import errors, routing
+from mockquay.quay_api.answers import responses
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
@@ -155,6 +156,8 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
                 return _run(spec, handler, tx, config, kwargs)
 
         view.operation = spec
+        # Read by flask-smorest: mockquay's OpenAPI document shows the answers Quay gives.
+        view._apidoc = {"manual_doc": {"operationId": spec.nickname, "responses": responses(spec)}}
         return view
 
     return decorate
