@@ -272,47 +272,33 @@ def _name(key: str, problem: Any) -> strict.Checked:
     return strict.Checked(check, json_type="string", required=True)
 
 
-_DATE_MESSAGE = "{} must be a date like 2026-01-01T00:00:00Z"
-
-
 def as_datetime(value: Any) -> datetime:
     """A naive UTC datetime from a YAML timestamp or a ``...Z`` / ISO 8601 string."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value
-    if not isinstance(value, str):
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.removesuffix("Z"))
+        except ValueError:
+            return datetime.strptime(value, MIRROR_DATE_INPUT)
+    if not isinstance(value, datetime):
         raise ValueError(f"not a date: {value!r}")
-    try:
-        return datetime.strptime(value, MIRROR_DATE_INPUT)
-    except ValueError:
-        parsed = datetime.fromisoformat(value.removesuffix("Z"))
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-        return parsed
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
 
 
-def _date_or_none(value: Any) -> str | None:
-    """The stored form of a fixture date, or None if it is not one."""
-    try:
-        return store_date(as_datetime(value))
-    except ValueError:
-        return None
-
-
-class _Date(strict.Checked):
+class _Date(fields.String):
     """A date as fixtures write it; loads to the stored form."""
 
     def __init__(self, key: str, **kwargs: Any) -> None:
-        super().__init__(
-            lambda value: None if _date_or_none(value) else _DATE_MESSAGE.format(key),
-            json_type="string",
-            metadata={"format": "date-time"},
-            **kwargs,
-        )
+        message = f"{key} must be a date like 2026-01-01T00:00:00Z"
+        kwargs["error_messages"] = strict.messages(message, **kwargs.get("error_messages", {}))
+        super().__init__(metadata={"format": "date-time"}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        return _date_or_none(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return store_date(as_datetime(value))
+        except ValueError:
+            raise self.make_error("invalid") from None
 
 
 class _Entry(Schema):
