@@ -435,10 +435,6 @@ class RootRuleSchema(Schema):
     rule_value = fields.List(fields.String(), required=True)
 
 
-class _OneNested(strict._OneMessage, fields.Nested):
-    pass
-
-
 class MirrorSchema(_Entry):
     """A repository's mirror; missing keys are reported together."""
 
@@ -463,7 +459,7 @@ class MirrorSchema(_Entry):
         allow_none=True,
         error_messages={"required": strict.MISSING},
     )
-    root_rule = _OneNested(
+    root_rule = strict.Nested(
         "root_rule must be {rule_kind: tag_glob_csv, rule_value: [...]}",
         RootRuleSchema,
         required=True,

@@ -64,6 +64,9 @@ class Number(_OneMessage, fields.Float):
             raise self.make_error("invalid")
         return value
 
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
 
 class Boolean(_OneMessage, fields.Boolean):
     def _checked(self, value: Any) -> bool:
@@ -78,6 +81,10 @@ class List(_OneMessage, fields.List):
 class Dict(_OneMessage, fields.Dict):
     def _checked(self, value: Any) -> bool:
         return isinstance(value, Mapping)
+
+
+class Nested(_OneMessage, fields.Nested):
+    pass
 
 
 class Raw(fields.Raw):
