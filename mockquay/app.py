@@ -10,9 +10,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
 from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control.api_schemas import AdminErrorSchema
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
-from mockquay.control.schemas import AdminErrorSchema
 from mockquay.emulator import Emulator
 from mockquay.quay_api import (
     answers,

@@ -20,7 +20,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import abort
 
 from mockquay import __version__
-from mockquay.control import schemas
+from mockquay.control import api_schemas
 from mockquay.fixtures import FixtureError
 
 PREFIX = "/__mockquay__"
@@ -69,7 +69,7 @@ class AdminBlueprint(Blueprint):
 
         def decorate(view: Callable) -> Callable:
             for status in (*statuses, 401):
-                view = self.alt_response(status, schema=schemas.AdminErrorSchema)(view)
+                view = self.alt_response(status, schema=api_schemas.AdminErrorSchema)(view)
             return view
 
         return decorate
@@ -104,7 +104,7 @@ def _apply_document(apply: Callable[[object], None], document: Any, answer: dict
 
 
 @blp.route("/health", methods=["GET"])
-@blp.response(200, schemas.HealthSchema)
+@blp.response(200, api_schemas.HealthSchema)
 @blp.errors()
 def health():
     """Whether mockquay is ready, and which Quay it emulates."""
@@ -113,8 +113,8 @@ def health():
 
 
 @blp.route("/reset", methods=["POST"])
-@blp.arguments(schemas.ResetQuerySchema, location="query")
-@blp.response(200, schemas.ResetSchema)
+@blp.arguments(api_schemas.ResetQuerySchema, location="query")
+@blp.response(200, api_schemas.ResetSchema)
 @blp.errors(400)
 def reset(query: dict):
     """Back to the boot fixtures; ``?to=empty`` to an empty state."""
@@ -123,8 +123,8 @@ def reset(query: dict):
 
 
 @blp.route("/seed", methods=["POST"])
-@blp.arguments(schemas.FixtureBodySchema)
-@blp.response(200, schemas.SeededSchema)
+@blp.arguments(api_schemas.FixtureBodySchema)
+@blp.response(200, api_schemas.SeededSchema)
 @blp.errors(400)
 def seed(document: Any):
     """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
@@ -132,7 +132,7 @@ def seed(document: Any):
 
 
 @blp.route("/state", methods=["GET"])
-@blp.response(200, schemas.FixtureDocumentSchema)
+@blp.response(200, api_schemas.FixtureDocumentSchema)
 @blp.errors()
 def get_state():
     """The whole state as a fixture document."""
@@ -140,8 +140,8 @@ def get_state():
 
 
 @blp.route("/state", methods=["PUT"])
-@blp.arguments(schemas.FixtureBodySchema)
-@blp.response(200, schemas.ReplacedSchema)
+@blp.arguments(api_schemas.FixtureBodySchema)
+@blp.response(200, api_schemas.ReplacedSchema)
 @blp.errors(400)
 def put_state(document: Any):
     """Replace the whole state by a fixture document, all or nothing."""

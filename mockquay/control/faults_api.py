@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from mockquay.control import admin, schemas
+from mockquay.control import admin, api_schemas
 from mockquay.control.faults import FaultRuleError
 
 blp = admin.AdminBlueprint(
@@ -26,7 +26,7 @@ def _emulator():
 
 
 @blp.route("/faults", methods=["GET"])
-@blp.response(200, schemas.FaultListSchema)
+@blp.response(200, api_schemas.FaultListSchema)
 @blp.errors()
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
@@ -35,7 +35,7 @@ def list_faults():
 
 
 @blp.route("/faults", methods=["POST"])
-@blp.arguments(schemas.FaultRulesBodySchema)
+@blp.arguments(api_schemas.FaultRulesBodySchema)
 @blp.doc(
     requestBody={
         "content": {
@@ -43,7 +43,7 @@ def list_faults():
         }
     }
 )
-@blp.response(201, schemas.FaultsAddedSchema)
+@blp.response(201, api_schemas.FaultsAddedSchema)
 @blp.errors(400)
 def add_faults(body: Any):
     """Install a rule (JSON object) or rules (JSON list) after the current ones."""
@@ -52,7 +52,7 @@ def add_faults(body: Any):
     elif isinstance(body, list):
         rules, single = body, False
     else:
-        return admin.error_response(400, schemas.FaultRulesBodySchema.usage)
+        return admin.error_response(400, api_schemas.FaultRulesBodySchema.usage)
     try:
         installed = _emulator().add_faults(rules)
     except FaultRuleError as error:
@@ -69,7 +69,7 @@ def add_faults(body: Any):
 
 
 @blp.route("/faults", methods=["DELETE"])
-@blp.response(200, schemas.DeletedSchema)
+@blp.response(200, api_schemas.DeletedSchema)
 @blp.errors()
 def clear_faults():
     """Remove every rule."""
@@ -77,7 +77,7 @@ def clear_faults():
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
-@blp.response(200, schemas.DeletedSchema)
+@blp.response(200, api_schemas.DeletedSchema)
 @blp.errors(404)
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import RAISE
 
-from mockquay.control import admin, schemas
+from mockquay.control import admin, api_schemas
 
 blp = admin.AdminBlueprint(
     "mockquay_journal", __name__, description="The journal of requests to Quay's API (mock-only)"
@@ -17,8 +17,8 @@ def _journal():
 
 
 @blp.route("/requests", methods=["GET"])
-@blp.arguments(schemas.JournalQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, schemas.JournalSchema)
+@blp.arguments(api_schemas.JournalQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, api_schemas.JournalSchema)
 @blp.errors(400)
 def get_requests(filters: dict):
     """The recorded requests, newest last, filtered by operation, repository, method, status.
@@ -40,7 +40,7 @@ def get_requests(filters: dict):
 
 
 @blp.route("/requests", methods=["DELETE"])
-@blp.response(200, schemas.ClearedSchema)
+@blp.response(200, api_schemas.ClearedSchema)
 @blp.errors()
 def delete_requests() -> dict:
     """Forget every recorded request."""

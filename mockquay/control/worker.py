@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from mockquay.control import admin, schemas
+from mockquay.control import admin, api_schemas
 from mockquay.domain import mirror
 from mockquay.domain.context import Context
 from mockquay.domain.dates import parse_mirror_date, utcnow
@@ -28,7 +28,7 @@ blp = admin.AdminBlueprint(
 
 
 @blp.route("/claim", methods=["POST"])
-@blp.arguments(schemas.ClaimSchema)
+@blp.arguments(api_schemas.ClaimSchema)
 @blp.response(200, MirrorConfigSchema)
 @blp.errors(400, 404, 409)
 def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
@@ -40,7 +40,7 @@ def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
     try:
         now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
-        return admin.error_response(400, schemas.ClaimSchema.usage)
+        return admin.error_response(400, api_schemas.ClaimSchema.usage)
     emulator = current_app.extensions["mockquay"]
     ctx = Context(config=emulator.quay_config(), now=now)
     namespace, name = parse_repository_name(body["repository"])
