@@ -89,6 +89,7 @@ COMPONENTS: dict[str, type[Schema]] = {
 
 _JSON = "application/json"
 _HTML = "text/html"
+#: A JSON object this document does not describe further.
 _OBJECT = {"type": "object"}
 
 
@@ -161,10 +162,12 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         add(400, _ABORT)
     if not operation.anon_allowed:
         add(401, _ABORT)
+    # Permission checks and domain rules of every operation can refuse or find nothing.
     add(401, API_ERROR)
     add(403, API_ERROR)
     add(404, API_ERROR)
     if operation.request_schema is not None:
+        # Werkzeug's errors for a bad, large or (in some profiles) non-JSON body; the schema's.
         for status in (400, 413, 415):
             add(status, MESSAGE)
         add(400, API_ERROR)
@@ -175,21 +178,15 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         add(404, _PAGE)
         add(405, MESSAGE)
     add(500, _PAGE)
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            **(
-                {
-                    "content": {
-                        content_type: {
-                            "schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-                        }
-                        for content_type, schemas in bodies.items()
-                    }
-                }
-                if bodies
-                else {}
-            ),
+    return {status: _response(status, bodies) for status, bodies in sorted(found.items())}
+
+
+def _response(status: int, bodies: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """An OpenAPI response object: the bodies of each content type, any of them."""
+    response: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+    if bodies:
+        response["content"] = {
+            content_type: {"schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}
+            for content_type, schemas in bodies.items()
         }
-        for status, bodies in sorted(found.items())
-    }
+    return response
