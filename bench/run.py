@@ -246,10 +246,11 @@ def bench_startup() -> None:
 
 def in_process_app(mirrors: int):
     from mockquay.app import create_app
+    from mockquay.extension import emulator_of
     from mockquay.settings import Settings
 
     app = create_app(Settings(default_fixtures=False))
-    app.extensions["mockquay"].replace(fixture_with_mirrors(mirrors))
+    emulator_of(app).replace(fixture_with_mirrors(mirrors))
     return app
 
 

@@ -9,27 +9,16 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockquay import __version__
-from mockquay.control import admin, faults_api, journal_api, worker
+from mockquay.control import admin, dashboard, faults_api, journal_api, worker
 from mockquay.control.api_schemas import AdminErrorSchema
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
-from mockquay.quay_api import (
-    answers,
-    discovery,
-    entities,
-    error,
-    errors,
-    logs,
-    mirror,
-    mirror_health,
-    organization,
-    repository,
-    robot,
-    user,
-)
+from mockquay.extension import EXTENSION, emulator_of
+from mockquay.quay_api import answer_docs, answers
 from mockquay.quay_api.pipeline import add_cors_headers
-from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter
+from mockquay.quay_api.resources import BLUEPRINTS
+from mockquay.quay_api.routing import QUAY_API_PREFIX, APIRepositoryPathConverter, RouteLayer
 from mockquay.settings import Settings
 
 logger = logging.getLogger("mockquay")
@@ -52,34 +41,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
-    for name, schema in answers.COMPONENTS.items():
+    for name, schema in answer_docs.COMPONENTS.items():
         api.spec.components.schema(name, schema=schema)
     for blueprint in (
-        mirror.blp,
-        repository.blp,
-        user.blp,
-        organization.blp,
-        robot.blp,
-        entities.blp,
-        logs.blp,
-        mirror_health.blp,
-        error.blp,
-        discovery.blp,
+        *BLUEPRINTS,
         admin.blp,
         journal_api.blp,
         worker.blp,
         faults_api.blp,
+        dashboard.blp,
     ):
         api.register_blueprint(blueprint)
-    app.extensions["mockquay"] = Emulator(settings)
+    app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.after_request(_after_request)
-    app.wsgi_app = FaultLayer(app, app.wsgi_app)
-    # Outermost, so the journal sees every request as sent and every answer as given: keep last.
-    app.wsgi_app = JournalLayer(
-        app, app.wsgi_app, app.extensions["mockquay"].journal, settings.max_body_bytes
-    )
+    emulator = emulator_of(app)
+    app.wsgi_app = FaultLayer(app.wsgi_app, emulator.faults, app.request_context)
+    # Outside the faults, so the journal sees every request as sent and every answer as given.
+    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
+    # Outermost: routes each request to Quay's API once, for the layers inside it.
+    app.wsgi_app = RouteLayer(app.wsgi_app, app)
     return app
 
 
@@ -105,7 +87,7 @@ def _http_error(error: HTTPException) -> Response:
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return errors.werkzeug_error(error.code, error.description, headers)
+        return answers.werkzeug_error(error.code, error.description, headers)
     return error.get_response()
 
 
@@ -113,7 +95,7 @@ def _internal_error(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
     logger.exception("mockquay internal error on %s %s", request.method, request.path)
-    return errors.internal_error(error)
+    return answers.internal_error(error)
 
 
 def _after_request(response: Response) -> Response:

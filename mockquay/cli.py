@@ -11,10 +11,15 @@ import threading
 from collections.abc import Sequence
 
 from mockquay.control.schemas import fixture_json_schema
+from mockquay.extension import emulator_of
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile
 from mockquay.settings import Settings
 from mockquay.store import Store
+
+
+def _repeatable(parser: argparse.ArgumentParser, flag: str, metavar: str, text: str) -> None:
+    parser.add_argument(flag, action="append", metavar=metavar, help=text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,11 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the mock server")
     serve.add_argument("--host", help="address to bind (MOCKQUAY_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port, 0 for a free one (MOCKQUAY_PORT; 8080)")
-    serve.add_argument(
+    _repeatable(
+        serve,
         "--fixtures",
-        action="append",
-        metavar="PATH",
-        help="fixture file or folder; repeatable (MOCKQUAY_FIXTURES; default: bundled)",
+        "PATH",
+        "fixture file or folder; repeatable (MOCKQUAY_FIXTURES; default: bundled)",
     )
     serve.add_argument("--data", metavar="FILE", help="keep state in this JSON file")
     serve.add_argument(
@@ -38,11 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         "latest; a fixture's settings.profile wins)",
     )
     serve.add_argument("--seed", type=int, help="seed for chance-based faults (MOCKQUAY_SEED)")
-    serve.add_argument(
+    _repeatable(
+        serve,
         "--faults",
-        action="append",
-        metavar="FILE",
-        help="fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
+        "FILE",
+        "fault rules (a YAML or JSON list) installed at boot and on reset; repeatable",
     )
     serve.add_argument("--admin-token", help="require this X-Mockquay-Admin-Token on /__mockquay__")
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
@@ -94,7 +99,7 @@ def serve(arguments: argparse.Namespace) -> int:
     except (UnknownProfile, FixtureError, ValueError) as error:
         print(f"mockquay: {error}", file=sys.stderr)
         return 2
-    emulator = app.extensions["mockquay"]
+    emulator = emulator_of(app)
     _log_faults()
     server = Server(app, settings.host, settings.port)
     try:

@@ -6,16 +6,16 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
 from mockquay.domain.config import QuayConfig
+from mockquay.domain.keys import SETTINGS
 from mockquay.fixtures import (
     apply_document,
     apply_documents,
     bundled_default,
     export_state,
-    fault_rules,
-    put_fault_rules,
     read_documents,
     read_fault_documents,
 )
@@ -51,7 +51,7 @@ class Emulator:
             return cached[1]
         with self._config_lock:
             with self.store.transaction() as tx:
-                settings = tx.get("settings", "quay") or {}
+                settings = tx.get(SETTINGS, "quay") or {}
             config = QuayConfig.from_settings(settings, self.settings.profile)
             self._config = (self.store.generation, config)
             return config
@@ -111,7 +111,7 @@ class Emulator:
         """Give the engine the rules and seed now in the store."""
         with self.store.transaction() as tx:
             rules = [parse_rule(rule) for rule in fault_rules(tx)]
-            seed = (tx.get("settings", "quay") or {}).get("seed", self.settings.seed)
+            seed = (tx.get(SETTINGS, "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
 
     def close(self) -> None:

@@ -20,14 +20,24 @@ import yaml
 from marshmallow import ValidationError
 
 from mockquay.control import strict
+from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
-from mockquay.control.schemas import SECTIONS, SETTINGS, SettingsSchema, entry_schema
+from mockquay.control.schemas import FIXTURE_SETTINGS, SECTIONS, SettingsSchema, entry_schema
 from mockquay.domain.dates import store_date, utcnow
+from mockquay.domain.keys import (
+    MIRRORS,
+    ORGANIZATIONS,
+    REPOSITORIES,
+    ROBOTS,
+    SETTINGS,
+    TOKENS,
+    USERS,
+    RepositoryRef,
+)
+from mockquay.domain.mirror import grant_write, mirror_record, save_mirror, set_mirror_state
+from mockquay.domain.repository import repository_record
+from mockquay.domain.robots import robot_record
 from mockquay.store import Transaction
-
-#: Where the fault rules are kept: one document, so that their order is kept.
-_FAULT_RULES = ("faults", "rules")
-
 
 #: libyaml's loader when PyYAML was built with it: several times faster on big fixtures.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -163,13 +173,13 @@ def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
     except ValidationError as error:
         for path, message in strict.problems(error.messages):
             if message == strict.UNKNOWN:
-                message = f"unknown setting (known: {', '.join(SETTINGS)})"
+                message = f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})"
             check.problem(".".join(("settings", *map(str, path))), message)
         return
-    current = tx.get("settings", "quay") or {}
+    current = tx.get(SETTINGS, "quay") or {}
     if "features" in loaded:
         loaded["features"] = {**current.get("features", {}), **loaded["features"]}
-    tx.put("settings", "quay", {**current, **loaded})
+    tx.put(SETTINGS, "quay", {**current, **loaded})
 
 
 def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
@@ -183,16 +193,6 @@ def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
             check.problem(f"faults{index}", f"{field}: {problem}")
         return
     put_fault_rules(tx, installed + [rule.to_dict() for rule in new])
-
-
-def fault_rules(tx: Transaction) -> list[dict[str, Any]]:
-    """The installed fault rules in order, in their normal form."""
-    return (tx.get(*_FAULT_RULES) or {"rules": []})["rules"]
-
-
-def put_fault_rules(tx: Transaction, rules: list[dict[str, Any]]) -> None:
-    """Replace the installed fault rules by ``rules`` (normal form, in order)."""
-    tx.put(*_FAULT_RULES, {"rules": rules})
 
 
 def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Any]]:
@@ -213,31 +213,39 @@ def read_fault_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[
 
 
 def _namespace_exists(tx: Transaction, namespace: str) -> bool:
-    return tx.get("users", namespace) is not None or tx.get("organizations", namespace) is not None
+    return tx.get(USERS, namespace) is not None or tx.get(ORGANIZATIONS, namespace) is not None
 
 
 def _apply_user(tx: Transaction, check: _Checker, where: str, user: dict[str, Any]) -> None:
     username = user["username"]
-    if tx.get("organizations", username) is not None:
+    if tx.get(ORGANIZATIONS, username) is not None:
         check.problem(where, f"{username!r} is already an organization")
         return
     email = user.get("email", f"{username}@example.com")
-    tx.put("users", username, {"username": username, "email": email})
+    tx.put(USERS, username, {"username": username, "email": email})
 
 
 def _apply_organization(
     tx: Transaction, check: _Checker, where: str, organization: dict[str, Any]
 ) -> None:
     name = organization["name"]
-    if tx.get("users", name) is not None:
+    if tx.get(USERS, name) is not None:
         check.problem(where, f"{name!r} is already a user")
         return
     for team_name, team in organization["teams"].items():
         for member in team["members"]:
-            if tx.get("users", member) is None:
+            if tx.get(USERS, member) is None:
                 check.problem(f"{where}.teams.{team_name}", f"unknown user {member!r}")
-    email = organization.get("email", f"{name}@example.com")
-    tx.put("organizations", name, {**organization, "email": email})
+    tx.put(
+        ORGANIZATIONS,
+        name,
+        {
+            "name": name,
+            "email": organization.get("email", f"{name}@example.com"),
+            "teams": organization["teams"],
+            "org_mirror": organization["org_mirror"],
+        },
+    )
 
 
 def _apply_robot(tx: Transaction, check: _Checker, where: str, robot: dict[str, Any]) -> None:
@@ -248,9 +256,17 @@ def _apply_robot(tx: Transaction, check: _Checker, where: str, robot: dict[str, 
             where, f"namespace {namespace!r} of robot {name!r} is not a user or organization"
         )
         return
-    robot["token"] = robot.get("token") or _robot_token(name)
-    robot["created"] = robot.get("created") or store_date(utcnow())
-    tx.put("robots", name, robot)
+    tx.put(
+        ROBOTS,
+        name,
+        robot_record(
+            name,
+            description=robot["description"],
+            token=robot.get("token") or _robot_token(name),
+            created=robot.get("created") or utcnow(),
+            unstructured_metadata=robot["unstructured_metadata"],
+        ),
+    )
 
 
 def _robot_token(name: str) -> str:
@@ -267,46 +283,68 @@ def _apply_repository(tx: Transaction, check: _Checker, where: str, repo: dict[s
     if "state" in repo:
         check.stated_repositories.add(full_name)
     for who in repo["permissions"]:
-        if tx.get("users", who) is None and tx.get("robots", who) is None:
+        if tx.get(USERS, who) is None and tx.get(ROBOTS, who) is None:
             check.problem(where, f"permission for unknown user or robot {who!r}")
-    existing = tx.get("repositories", full_name) or {}
-    description = repo.get("description", existing.get("description", ""))
-    repo.update(namespace=namespace, name=name, description=description)
-    tx.put("repositories", full_name, {"state": "NORMAL", **repo})
+    existing = tx.get(REPOSITORIES, full_name) or {}
+    tx.put(
+        REPOSITORIES,
+        full_name,
+        repository_record(
+            RepositoryRef(namespace, name),
+            visibility=repo["visibility"],
+            state=repo.get("state", "NORMAL"),
+            description=repo.get("description", existing.get("description", "")),
+            kind=repo["kind"],
+            permissions=repo["permissions"],
+        ),
+    )
 
 
 def _apply_token(tx: Transaction, check: _Checker, where: str, token: dict[str, Any]) -> None:
-    if tx.get("users", token["user"]) is None:
+    if tx.get(USERS, token["user"]) is None:
         check.problem(where, f"unknown user {token['user']!r}")
         return
-    tx.put("tokens", token["token"], token)
+    tx.put(
+        TOKENS,
+        token["token"],
+        {"token": token["token"], "user": token["user"], "scopes": token["scopes"]},
+    )
 
 
-def _apply_mirror(tx: Transaction, check: _Checker, where: str, mirror: dict[str, Any]) -> None:
-    repository = mirror.pop("repository")
-    repo = tx.get("repositories", repository)
-    if repo is None:
+def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: dict[str, Any]) -> None:
+    repository = entry["repository"]
+    if tx.get(REPOSITORIES, repository) is None:
         check.problem(where, f"unknown repository {repository!r}")
         return
-    robot = mirror.get("robot_username")
-    if robot is not None and tx.get("robots", robot) is None:
+    robot = entry.get("robot_username")
+    if robot is not None and tx.get(ROBOTS, robot) is None:
         check.problem(f"{where} ({repository})", f"unknown robot {robot!r}")
-    mirror["external_registry_config"] = dict(mirror.get("external_registry_config") or {})
-    mirror["architecture_filter"] = list(mirror.get("architecture_filter") or [])
-    defaults = dict.fromkeys(
-        ("external_registry_username", "external_registry_password", "robot_username")
+    dates = {
+        key: None if entry.get(key) is None else store_date(entry[key])
+        for key in ("sync_start_date", "sync_expiration_date")
+    }
+    ref = RepositoryRef.parse(repository)
+    mirror = mirror_record(
+        is_enabled=entry["is_enabled"],
+        external_reference=entry["external_reference"],
+        external_registry_username=entry.get("external_registry_username"),
+        external_registry_password=entry.get("external_registry_password"),
+        external_registry_config=entry.get("external_registry_config"),
+        sync_interval=entry["sync_interval"],
+        sync_start_date=dates["sync_start_date"],
+        sync_expiration_date=dates["sync_expiration_date"],
+        sync_retries_remaining=entry["sync_retries_remaining"],
+        sync_status=entry["sync_status"],
+        rule_value=entry["root_rule"]["rule_value"],
+        robot_username=robot,
+        skopeo_timeout_interval=entry["skopeo_timeout_interval"],
+        architecture_filter=entry.get("architecture_filter") or (),
     )
-    tx.put(
-        "mirrors",
-        repository,
-        {**defaults, "sync_expiration_date": None, **mirror, "sync_transaction_id": "fixture"},
-    )
-    if repository not in check.stated_repositories and repo.get("state") != "MIRROR":
-        repo["state"] = "MIRROR"
-        tx.put("repositories", repository, repo)
-    if robot is not None and repo.get("permissions", {}).get(robot) in (None, "read"):
-        repo.setdefault("permissions", {})[robot] = "write"
-        tx.put("repositories", repository, repo)
+    save_mirror(tx, ref, mirror, transaction_id="fixture")
+    if repository not in check.stated_repositories:
+        set_mirror_state(tx, ref)
+    if robot is not None:
+        grant_write(tx, ref, robot)
 
 
 _APPLY = {
@@ -328,29 +366,29 @@ def export_state(tx: Transaction) -> dict[str, Any]:
     def date(text: str | None) -> str | None:
         return None if text is None else text + "Z"
 
-    users = [{"username": u["username"], "email": u["email"]} for u in values("users")]
-    organizations = values("organizations")
-    robots = values("robots")
+    users = [{"username": u["username"], "email": u["email"]} for u in values(USERS)]
+    organizations = values(ORGANIZATIONS)
+    robots = values(ROBOTS)
     for robot in robots:
         robot["created"] = date(robot["created"])
     repositories = [
         {key: repo[key] for key in ("visibility", "state", "description", "kind", "permissions")}
-        | {"name": f"{repo['namespace']}/{repo['name']}"}
-        for repo in values("repositories")
+        | {"name": str(RepositoryRef(repo["namespace"], repo["name"]))}
+        for repo in values(REPOSITORIES)
     ]
     mirrors = []
-    for key, mirror in sorted(tx.scan("mirrors")):
+    for key, mirror in sorted(tx.scan(MIRRORS)):
         mirror.pop("sync_transaction_id", None)
         mirror["sync_start_date"] = date(mirror["sync_start_date"])
         mirror["sync_expiration_date"] = date(mirror["sync_expiration_date"])
         mirrors.append({"repository": key, **mirror})
     return {
-        "settings": tx.get("settings", "quay") or {},
+        "settings": tx.get(SETTINGS, "quay") or {},
         "users": users,
         "organizations": organizations,
         "robots": robots,
         "repositories": repositories,
-        "tokens": values("tokens"),
+        "tokens": values(TOKENS),
         "mirrors": mirrors,
         "faults": fault_rules(tx),
     }

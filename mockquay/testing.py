@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Union
 import requests
 
 from mockquay.control.admin import PREFIX, TOKEN_HEADER
+from mockquay.control.faults import MATCH_KEYS
+from mockquay.extension import emulator_of
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -33,9 +35,6 @@ Fixtures = Union[
 
 #: How long an HTTP call to the admin API may take, in seconds.
 ADMIN_TIMEOUT = 30
-
-#: The keys of a fault rule's ``match`` that :meth:`Controls.fault` also takes at the top level.
-MATCH_KEYS = ("operation", "method", "repository", "path")
 
 #: ``(method, path under /__mockquay__, json, params) -> (status, parsed JSON body or None)``.
 Transport = Callable[..., "tuple[int, Any]"]
@@ -478,7 +477,7 @@ class MockQuay(Controls):
             self._server.stop()
             self._server = None
         if self._app is not None:
-            self._app.extensions["mockquay"].close()
+            emulator_of(self._app).close()
             self._app = None
             self._own_transport = None
         if self._folder is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import api_world, bearer, client_on
-from test_conformance_support import JSON, NOT_ALLOWED, assert_answer, werkzeug
+from support.api import api_world, bearer, client_on
+from support.conformance import JSON, NOT_ALLOWED, assert_answer, werkzeug
 
+from mockquay.extension import emulator_of
 from mockquay.profiles import get_profile
 from mockquay.quay_api.pipeline import OPERATIONS
 from mockquay.quay_api.routing import operation_for
@@ -82,7 +83,7 @@ def listed(document: dict) -> dict[tuple[str, str], str]:
 def served(client, config_profile: str = "latest") -> dict[tuple[str, str], str]:
     """``(swagger path, METHOD) -> nickname`` of every Quay operation the app routes."""
     app = client.application
-    config = app.extensions["mockquay"].quay_config()
+    config = emulator_of(app).quay_config()
     found = {}
     for rule in app.url_map.iter_rules():
         view_class = getattr(app.view_functions[rule.endpoint], "view_class", None)

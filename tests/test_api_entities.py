@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import READ_ONLY_SCOPES, api_world, assert_json, avatar, bearer, client_on
-from test_api_support import with_token as add_token
+from support.api import READ_ONLY_SCOPES, api_world, assert_json, avatar, bearer, client_on
+from support.api import with_token as add_token
 
 ENTITIES = "/api/v1/entities"
 

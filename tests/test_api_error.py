@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import api_world, assert_json, client_on
-from test_conformance_support import HTML, JSON, api_error, assert_answer, http_abort
+from support.api import api_world, assert_json, client_on
+from support.conformance import HTML, JSON, api_error, assert_answer, http_abort
 
 #: Quay's ``ERROR_DESCRIPTION`` (``endpoints/exception.py``).
 DESCRIPTIONS = {

@@ -8,12 +8,13 @@ import re
 from datetime import datetime
 
 import pytest
-from test_api_support import avatar, bearer
-from test_conformance_support import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
+from support.api import avatar, bearer
+from support.conformance import BAD_REQUEST, JSON, api_error, assert_answer, werkzeug
 
 from mockquay.domain import audit
 from mockquay.domain.context import Context
 from mockquay.domain.identity import Caller
+from mockquay.extension import emulator_of
 
 LOGS = "/api/v1/repository/acme/app/logs"
 MIRROR = "/api/v1/repository/acme/app/mirror"
@@ -49,7 +50,7 @@ def logs_of(client, url: str = LOGS, token: str = "admin-token") -> dict:
 
 def write_entries(client, *moments: datetime) -> None:
     """Log one ``repo_mirror_config_changed`` entry for ``acme/app`` at each moment."""
-    quay = client.application.extensions["mockquay"]
+    quay = emulator_of(client.application)
     caller = Caller(username="admin", token="admin-token")
     with quay.store.transaction() as tx:
         for number, moment in enumerate(moments):
@@ -204,7 +205,7 @@ def test_global_readonly_superuser_reads_logs(default_client):
 
 def test_log_view_shows_the_performer_as_it_is_now(default_client):
     default_client.post(MIRROR, headers=headers(), json=CREATE)
-    quay = default_client.application.extensions["mockquay"]
+    quay = emulator_of(default_client.application)
     quay.seed({"users": [{"username": "admin", "email": "renamed@example.com"}]})
     [log] = logs_of(default_client)["logs"]
     assert log["performer"] == {

@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-from test_api_support import api_world, bearer, client_on, restful
-from test_conformance_support import JSON, api_error, assert_answer
+from support.api import api_world, bearer, client_on, restful
+from support.conformance import JSON, api_error, assert_answer
 
 from mockquay.quay_api.routing import operation_for
 

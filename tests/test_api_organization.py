@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_api_support import (
+from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,
@@ -12,7 +12,7 @@ from test_api_support import (
     client_on,
     with_token,
 )
-from test_conformance_support import HTML, JSON, api_error, assert_answer, http_abort
+from support.conformance import HTML, JSON, api_error, assert_answer, http_abort
 
 ACME = "/api/v1/organization/acme"
 

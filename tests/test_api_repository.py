@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_api_support import (
+from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,
@@ -16,7 +16,7 @@ from test_api_support import (
     restful,
     with_token,
 )
-from test_conformance_support import (
+from support.conformance import (
     BAD_REQUEST,
     CSRF_403,
     HTML,
@@ -31,13 +31,14 @@ from test_conformance_support import (
 )
 
 from mockquay.domain import audit
+from mockquay.extension import emulator_of
 
 REPOS = "/api/v1/repository"
 NEW = {"repository": "new", "namespace": "acme", "visibility": "private", "description": "d"}
 
 
 def log_kinds(client, repository: str) -> list[str]:
-    with client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(client.application).store.transaction() as tx:
         return [entry["kind"] for entry in audit.entries(tx, repository)]
 
 
@@ -331,7 +332,7 @@ def test_description_change_is_logged_as_set_repo_description(default_client):
     )
     assert_json(response, 200, {"success": True})
     assert stored(default_client, "repositories", "acme/app")["description"] == "new"
-    with default_client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(default_client.application).store.transaction() as tx:
         [entry] = list(audit.entries(tx, "acme/app"))
     assert (entry["kind"], list(entry["metadata"])) == (
         "set_repo_description",
@@ -384,7 +385,7 @@ def test_admin_changes_the_state_and_the_mirror_stays(default_client):
     assert_json(response, 200, {"success": True})
     assert stored(default_client, "repositories", "acme/etcd")["state"] == "NORMAL"
     assert stored(default_client, "mirrors", "acme/etcd") is not None
-    with default_client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(default_client.application).store.transaction() as tx:
         [entry] = list(audit.entries(tx, "acme/etcd"))
     assert (entry["kind"], entry["metadata"]["state_changed"]) == ("change_repo_state", "NORMAL")
 

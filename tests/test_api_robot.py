@@ -6,8 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import FULL_SCOPES
-from test_api_support import (
+from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,
@@ -16,7 +15,7 @@ from test_api_support import (
     restful,
     with_token,
 )
-from test_conformance_support import (
+from support.conformance import (
     CSRF_403,
     HTML,
     JSON,
@@ -26,6 +25,7 @@ from test_conformance_support import (
     dme,
     stored,
 )
+from support.world import FULL_SCOPES
 
 ORG_ROBOTS = "/api/v1/organization/buynlarge/robots"
 USER_ROBOTS = "/api/v1/user/robots"

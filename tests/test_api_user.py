@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import (
+from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,

@@ -8,6 +8,7 @@ import requests
 
 from mockquay.app import create_app
 from mockquay.domain import audit
+from mockquay.extension import emulator_of
 from mockquay.server import Server
 from mockquay.settings import Settings
 
@@ -40,7 +41,7 @@ def test_hammering_one_repository_loses_no_update():
     finally:
         server.stop()
     assert set(results) == {200, 201, 204}
-    with app.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(app).store.transaction() as tx:
         entries = list(audit.entries(tx, "acme/etcd"))
         final = tx.get("mirrors", "acme/etcd")
     intervals = [

@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_REQUEST,
     CREATED,
     CSRF_403,
@@ -30,6 +29,9 @@ from test_conformance_support import (
     view,
     werkzeug,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
+
+from mockquay.extension import emulator_of
 
 TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 
@@ -355,7 +357,7 @@ def test_token_of_a_removed_user_is_anonymous():
     document = quay_test_world()
     document["tokens"].append({"token": "ghost-token", "user": "freshuser"})
     client = client_for(document)
-    with client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(client.application).store.transaction() as tx:
         tx.delete("users", "freshuser")
     response = client.get(mirror_path(SIMPLE), headers={"Authorization": "Bearer ghost-token"})
     assert_answer(response, 401, api_error(401), JSON)

@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_DATE,
     CREATED,
     DELETE_USERNAME,
@@ -41,6 +40,7 @@ from test_conformance_support import (
     stored,
     view,
 )
+from support.world import ALL_PROFILES, auth, quay_test_world
 
 EMPTY_RULE_VALUE = {"rule_kind": "tag_glob_csv", "rule_value": []}
 

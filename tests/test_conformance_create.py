@@ -11,8 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_DATE,
     CREATED,
     EMPTY_RULE,
@@ -39,6 +38,7 @@ from test_conformance_support import (
     stored,
     view,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
 
 BOT = "devtable+newmirrorbot"
 

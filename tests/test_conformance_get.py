@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     JSON,
     SIMPLE,
     api_error,
@@ -22,6 +21,9 @@ from test_conformance_support import (
     state,
     stored,
 )
+from support.world import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
+
+from mockquay.extension import emulator_of
 
 KEYS = [
     "is_enabled",
@@ -57,7 +59,7 @@ def test_repository_marked_for_deletion_is_404_even_with_a_mirror(profile):
     client = client_for(quay_test_world(), profile)
     # A fixture's mirror puts its repository in MIRROR, so the state is set by a second seed.
     deleted = {"name": SIMPLE, "state": "MARKED_FOR_DELETION"}
-    client.application.extensions["mockquay"].seed({"repositories": [deleted]})
+    emulator_of(client.application).seed({"repositories": [deleted]})
     assert stored(client, "mirrors", SIMPLE) is not None
     assert_answer(get(client), 404, api_error(404), JSON)
 

@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_REQUEST,
     CORS,
     CREATED,
@@ -32,6 +31,7 @@ from test_conformance_support import (
     stored,
     werkzeug,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, quay_test_world
 
 #: What ``GET .../devtable/simple/mirror`` answers in Quay's test world (spec section 2.1).
 SETUP_VIEW = {

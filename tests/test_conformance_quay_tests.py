@@ -12,8 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     BAD_DATE,
     BAD_REQUEST,
     CREATED,
@@ -42,6 +41,7 @@ from test_conformance_support import (
     view,
     werkzeug,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, quay_test_world
 
 SPARSE_ON = {"features": {"SUPERUSERS_FULL_ACCESS": True, "SPARSE_INDEX": True}}
 

@@ -9,8 +9,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     CSRF_403,
     HTML,
     JSON,
@@ -25,6 +24,9 @@ from test_conformance_support import (
     state,
     stored,
 )
+from support.world import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
+
+from mockquay.extension import emulator_of
 
 ACTIONS = ("sync-now", "sync-cancel")
 
@@ -76,7 +78,7 @@ def test_repository_marked_for_deletion_is_404(profile, action):
     client = client_for(world_with(sync_status="SYNC_NOW"), profile)
     # A fixture's mirror puts its repository in MIRROR, so the state is set by a second seed.
     deleted = {"name": SIMPLE, "state": "MARKED_FOR_DELETION"}
-    client.application.extensions["mockquay"].seed({"repositories": [deleted]})
+    emulator_of(client.application).seed({"repositories": [deleted]})
     before = state(client)
     assert_answer(sync(client, action), 404, api_error(404), JSON)
     assert state(client) == before

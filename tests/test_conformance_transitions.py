@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
-from test_conformance_support import (
+from support.conformance import (
     CREATED,
     JSON,
     SIMPLE,
@@ -22,6 +21,7 @@ from test_conformance_support import (
     stored,
     view,
 )
+from support.world import ALL_PROFILES, CREATE_BODY, auth, quay_test_world
 
 START = "2020-01-02T06:30:00"
 EXPIRATION = "2030-05-06T07:08:09"

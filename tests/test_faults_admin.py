@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 import yaml
-from conftest import Served
+from support.world import Served
 
 from mockquay.app import create_app
 from mockquay.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from mockquay.domain import audit, mirror
-from mockquay.quay_api.errors import EMULATED_HEADER, INTERNAL_ERROR_HEADER
+from mockquay.quay_api.answers import EMULATED_HEADER, INTERNAL_ERROR_HEADER
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 CREATE = {

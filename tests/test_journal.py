@@ -8,10 +8,11 @@ import threading
 
 import pytest
 import requests
-from conftest import CREATE_BODY, auth, quay_test_world
+from support.world import CREATE_BODY, auth, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.control.journal import Journal, JournalLayer, recorded_body, redact
+from mockquay.quay_api.routing import RouteLayer
 from mockquay.server import Server
 from mockquay.settings import Settings
 
@@ -272,7 +273,8 @@ def test_the_journal_api_needs_the_admin_token_when_one_is_set():
 def _layer_around(inner) -> tuple[JournalLayer, Journal]:
     app = create_app(Settings())
     journal = Journal()
-    return JournalLayer(app, inner, journal, 1024), journal
+    layer = JournalLayer(inner, journal, 1024)
+    return RouteLayer(layer, app), journal
 
 
 def _environ(path: str = ETCD_MIRROR + "/sync-now", method: str = "POST") -> dict:

@@ -15,6 +15,7 @@ pytest_plugins = ["pytester"]
 EXAMPLE_SUITE = """
 import pytest
 import requests
+from mockquay.extension import emulator_of
 
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 
@@ -60,7 +61,7 @@ def test_assert_called(mockquay):
 
 
 def test_app_and_client_in_process(mockquay_app, mockquay_client):
-    assert mockquay_app.extensions["mockquay"].quay_config().profile.name == "latest"
+    assert emulator_of(mockquay_app).quay_config().profile.name == "latest"
     response = mockquay_client.get(MIRROR, headers={"Authorization": "Bearer admin-token"})
     assert response.status_code == 200
 
@@ -372,7 +373,7 @@ def test_remote_marker_profile(mockquay):
 
 @pytest.fixture
 def remote_server():
-    from conftest import Served
+    from support.world import Served
 
     server = Served("--admin-token", "sesame")
     yield server

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
 
 import mockquay
 from mockquay import cli

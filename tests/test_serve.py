@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import requests
-from conftest import Served
+from support.world import Served
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 CREATE = {

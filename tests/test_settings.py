@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from conftest import CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.fixtures import FixtureError, apply_document

@@ -8,7 +8,7 @@ import unittest
 
 import pytest
 import requests
-from conftest import quay_test_world
+from support.world import quay_test_world
 
 import mockquay
 from mockquay.app import create_app

@@ -6,7 +6,7 @@ import copy
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import SETUP_MIRROR, auth, build_app, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.domain.dates import utcnow

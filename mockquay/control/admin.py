@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
 from webargs.core import missing
@@ -21,6 +21,7 @@ from werkzeug.exceptions import abort
 
 from mockquay import __version__
 from mockquay.control import api_schemas
+from mockquay.extension import current_emulator
 from mockquay.fixtures import FixtureError
 
 PREFIX = "/__mockquay__"
@@ -55,14 +56,31 @@ class _AdminParser(FlaskParser):
 
 
 class AdminBlueprint(Blueprint):
-    """A blueprint of the admin API: its token check, its parser, its documented errors."""
+    """A blueprint of the admin API under ``PREFIX + prefix``: its token check, its parser,
+    its documented errors. Every control blueprint is one."""
 
     ARGUMENTS_PARSER = _AdminParser()
 
-    def __init__(self, name: str, import_name: str, **kwargs: Any) -> None:
-        kwargs.setdefault("url_prefix", PREFIX)
-        super().__init__(name, import_name, **kwargs)
-        self.before_request(require_admin_token)
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        description: str,
+        prefix: str = "",
+        *,
+        public: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        """``public`` names the views served without the admin token; ``kwargs`` go to
+        Flask's Blueprint (``template_folder``, ``static_folder``)."""
+        super().__init__(
+            name, import_name, url_prefix=PREFIX + prefix, description=description, **kwargs
+        )
+        self._public = frozenset(f"{name}.{view}" for view in public)
+        self.before_request(self._check_token)
+
+    def _check_token(self) -> Response | None:
+        return None if request.endpoint in self._public else require_admin_token()
 
     def errors(self, *statuses: int) -> Callable[[Callable], Callable]:
         """Document the admin error body for ``statuses`` and for a missing admin token."""
@@ -75,13 +93,9 @@ class AdminBlueprint(Blueprint):
         return decorate
 
 
-def _emulator():
-    return current_app.extensions["mockquay"]
-
-
 def require_admin_token() -> Response | None:
     """``before_request`` hook of every admin blueprint: check ``X-Mockquay-Admin-Token``."""
-    expected = _emulator().settings.admin_token
+    expected = current_emulator().settings.admin_token
     if expected and not hmac.compare_digest(
         request.headers.get(TOKEN_HEADER, "").encode(), expected.encode()
     ):
@@ -89,9 +103,7 @@ def require_admin_token() -> Response | None:
     return None
 
 
-blp = AdminBlueprint(
-    "mockquay_admin", __name__, description="mockquay's own controls (not part of Quay)"
-)
+blp = AdminBlueprint("mockquay_admin", __name__, "mockquay's own controls (not part of Quay)")
 
 
 def _apply_document(apply: Callable[[object], None], document: Any, answer: dict) -> Any:
@@ -108,7 +120,7 @@ def _apply_document(apply: Callable[[object], None], document: Any, answer: dict
 @blp.errors()
 def health():
     """Whether mockquay is ready, and which Quay it emulates."""
-    config = _emulator().quay_config()
+    config = current_emulator().quay_config()
     return {"ready": True, "profile": config.profile.name, "version": __version__}
 
 
@@ -118,7 +130,7 @@ def health():
 @blp.errors(400)
 def reset(query: dict):
     """Back to the boot fixtures; ``?to=empty`` to an empty state."""
-    _emulator().reset(empty=query["to"] == "empty")
+    current_emulator().reset(empty=query["to"] == "empty")
     return {"reset": query["to"]}
 
 
@@ -128,7 +140,7 @@ def reset(query: dict):
 @blp.errors(400)
 def seed(document: Any):
     """Apply a fixture document (JSON body) on top of the current state, all or nothing."""
-    return _apply_document(_emulator().seed, document, {"seeded": True})
+    return _apply_document(current_emulator().seed, document, {"seeded": True})
 
 
 @blp.route("/state", methods=["GET"])
@@ -136,7 +148,7 @@ def seed(document: Any):
 @blp.errors()
 def get_state():
     """The whole state as a fixture document."""
-    return _emulator().export()
+    return current_emulator().export()
 
 
 @blp.route("/state", methods=["PUT"])
@@ -145,4 +157,4 @@ def get_state():
 @blp.errors(400)
 def put_state(document: Any):
     """Replace the whole state by a fixture document, all or nothing."""
-    return _apply_document(_emulator().replace, document, {"replaced": True})
+    return _apply_document(current_emulator().replace, document, {"replaced": True})

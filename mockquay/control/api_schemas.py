@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from mockquay.control import strict
 from mockquay.control.schemas import FaultRuleSchema, FixtureDocumentSchema
 from mockquay.domain.dates import MIRROR_DATE_INPUT
+from mockquay.quay_api.answer_docs import MirrorConfigSchema
 
 
 class AdminErrorSchema(Schema):
@@ -139,3 +140,37 @@ class ClaimSchema(_AdminRequest):
     )
     repository = fields.String(required=True)
     at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class LastSyncSchema(Schema):
+    """The newest ``repo_mirror_sync_success`` or ``repo_mirror_sync_failed`` log entry."""
+
+    kind = fields.String(required=True)
+    datetime = fields.String(required=True)
+    message = fields.String(required=True, allow_none=True)
+
+
+#: The mirror fields the dashboard shows, as GET mirror names them.
+DASHBOARD_MIRROR_FIELDS = (
+    "is_enabled",
+    "external_reference",
+    "sync_interval",
+    "sync_status",
+    "sync_retries_remaining",
+    "sync_start_date",
+    "sync_expiration_date",
+)
+
+#: One mirror as the dashboard shows it: GET mirror's schedule and status, and its last sync.
+DashboardMirrorSchema = Schema.from_dict(
+    {
+        "repository": fields.String(required=True),
+        **{key: MirrorConfigSchema._declared_fields[key] for key in DASHBOARD_MIRROR_FIELDS},
+        "last_sync": fields.Nested(LastSyncSchema, required=True, allow_none=True),
+    },
+    name="DashboardMirror",
+)
+
+
+class DashboardMirrorsSchema(Schema):
+    mirrors = fields.List(fields.Nested(DashboardMirrorSchema), required=True)

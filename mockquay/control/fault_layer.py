@@ -22,9 +22,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
-from flask import Flask, Response
+from flask import Response
 from werkzeug.exceptions import default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -37,8 +38,8 @@ from mockquay.control.faults import (
     RequestFacts,
     parse_header,
 )
-from mockquay.quay_api import errors
-from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
+from mockquay.quay_api import answers
+from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON
 
 logger = logging.getLogger("mockquay.faults")
 
@@ -79,17 +80,17 @@ def default_answer(status: int) -> Response:
     Needs a request context (ApiError bodies name the host).
     """
     if status in (401, 403, 404):
-        return errors.api_error(status)
+        return answers.api_error(status)
     if status == 400:
-        return errors.api_error(status, "Invalid request")
+        return answers.api_error(status, "Invalid request")
     if status >= 500:
-        response = errors.emulated_crash(EMULATED_REASON)
+        response = answers.emulated_crash(EMULATED_REASON)
         response.status_code = status
         return response
     if status >= 400:
         known = default_exceptions.get(status)
         description = known.description if known else HTTP_STATUS_CODES.get(status, "Error")
-        return errors.werkzeug_error(status, description)
+        return answers.werkzeug_error(status, description)
     return Response(b"", status, content_type="application/json")
 
 
@@ -99,7 +100,7 @@ def _answer(rule: FaultRule) -> Response:
     elif isinstance(rule.body, str):
         response = Response(rule.body, rule.status, content_type="text/plain; charset=utf-8")
     else:
-        response = errors.restful_json(rule.body, rule.status)
+        response = answers.restful_json(rule.body, rule.status)
     for name, value in rule.headers:
         response.headers[name] = value
     return response
@@ -120,13 +121,31 @@ class _Broken:
         return iter(())
 
 
-class FaultLayer:
-    """WSGI middleware applying the engine's rules and one-off header faults to ``wsgi_app``."""
+def _router(environ: dict) -> Callable[[], tuple[str | None, str | None]]:
+    def route() -> tuple[str | None, str | None]:
+        route = environ[ROUTE_ENVIRON]
+        return route.operation, route.repository
 
-    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
+    return route
+
+
+class FaultLayer:
+    """WSGI middleware applying the engine's rules and one-off header faults to ``wsgi_app``.
+
+    ``request_context`` (the app's ``request_context``) gives the context the fault answers
+    are built in. Rules match the :class:`~mockquay.quay_api.routing.Route` a ``RouteLayer``
+    around it put in the environ.
+    """
+
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        engine: FaultEngine,
+        request_context: Callable[[dict], AbstractContextManager[Any]],
+    ) -> None:
         self.wsgi_app = wsgi_app
-        self.engine: FaultEngine = app.extensions["mockquay"].faults
+        self.engine = engine
+        self.request_context = request_context
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         header = environ.get(_HEADER_ENVIRON)
@@ -141,7 +160,7 @@ class FaultLayer:
             except FaultRuleError as error:
                 return self._refuse_header(error, environ, start_response)
         else:
-            facts = RequestFacts(environ.get("REQUEST_METHOD", "GET"), path, self._router(environ))
+            facts = RequestFacts(environ.get("REQUEST_METHOD", "GET"), path, _router(environ))
             decision = self.engine.decide(facts)
             if decision is None:
                 return self.wsgi_app(environ, start_response)
@@ -154,13 +173,6 @@ class FaultLayer:
             "; ".join(rule.describe() for rule in decision.fired),
         )
         return self._apply(decision, environ, start_response)
-
-    def _router(self, environ: dict) -> Callable[[], tuple[str | None, str | None]]:
-        def route() -> tuple[str | None, str | None]:
-            operation, repository = operation_for(self.app, environ)
-            return (None if operation is None else operation.nickname), repository
-
-        return route
 
     def _apply(
         self, decision: Decision, environ: dict, start_response: StartResponse
@@ -179,7 +191,7 @@ class FaultLayer:
             return [body]
         if rule.transport is not None:
             return self._break(rule.transport, decision.rule_id, environ)
-        with self.app.request_context(environ):
+        with self.request_context(environ):
             response = _answer(rule)
         response.headers[FAULT_HEADER] = decision.rule_id
         return response(environ, start_response)
@@ -216,7 +228,7 @@ class FaultLayer:
     def _refuse_header(
         self, error: FaultRuleError, environ: dict, start_response: StartResponse
     ) -> Iterable[bytes]:
-        with self.app.request_context(environ):
+        with self.request_context(environ):
             response = error_response(
                 400, f"invalid {FAULT_HEADER} header: {error}", field=error.field
             )

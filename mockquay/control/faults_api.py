@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
 from mockquay.control import admin, api_schemas
 from mockquay.control.faults import FaultRuleError
+from mockquay.extension import current_emulator
 
-blp = admin.AdminBlueprint(
-    "mockquay_faults", __name__, description="mockquay's fault rules (not part of Quay)"
-)
+blp = admin.AdminBlueprint("mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)")
 
 _RULE = {"$ref": "#/components/schemas/FaultRule"}
-
-
-def _emulator():
-    return current_app.extensions["mockquay"]
 
 
 @blp.route("/faults", methods=["GET"])
@@ -30,7 +25,7 @@ def _emulator():
 @blp.errors()
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
-    engine = _emulator().faults
+    engine = current_emulator().faults
     return {"seed": engine.seed, "rules": engine.view()}
 
 
@@ -54,7 +49,7 @@ def add_faults(body: Any):
     else:
         return admin.error_response(400, api_schemas.FaultRulesBodySchema.usage)
     try:
-        installed = _emulator().add_faults(rules)
+        installed = current_emulator().add_faults(rules)
     except FaultRuleError as error:
         problems = error.problems
         if single:
@@ -73,7 +68,7 @@ def add_faults(body: Any):
 @blp.errors()
 def clear_faults():
     """Remove every rule."""
-    return {"deleted": _emulator().remove_faults()}
+    return {"deleted": current_emulator().remove_faults()}
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
@@ -81,7 +76,7 @@ def clear_faults():
 @blp.errors(404)
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""
-    deleted = _emulator().remove_faults(rule_id)
+    deleted = current_emulator().remove_faults(rule_id)
     if not deleted:
         return admin.error_response(404, f"no fault rule {rule_id!r}")
     return {"deleted": deleted}

@@ -1,7 +1,7 @@
 """The request journal: every request to Quay's API, as the client sent it and mockquay answered.
 
 A :class:`Journal` is a bounded, thread-safe list of entries, newest last. The
-:class:`JournalLayer` WSGI middleware, wrapped outermost around the app, records one entry per
+:class:`JournalLayer` WSGI middleware, wrapped around the fault layer, records one entry per
 request under ``/api/``: when it arrived, its method, path and query, the Quay operation and
 repository it names, the status answered (``None`` when a transport fault ended it without an
 answer), the fault rule that changed it, and the request body with every password and token
@@ -20,19 +20,14 @@ from datetime import datetime, timezone
 from itertools import count
 from typing import Any
 
-from flask import Flask
-
 from mockquay.control.fault_layer import FAULT_ENVIRON
-from mockquay.quay_api.routing import QUAY_API_PREFIX, operation_for
+from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON, Route
 
 #: What a secret in a recorded body becomes.
 REDACTED = "<redacted>"
 
 #: The words that make a body key a secret, anywhere in the key and in any case.
 SECRET_WORDS = ("password", "token")
-
-#: How many ``(method, path)`` names the layer remembers; it forgets them all when full.
-NAME_CACHE_SIZE = 4096
 
 Entry = dict[str, Any]
 
@@ -146,23 +141,21 @@ def recorded_body(data: bytes) -> Any:
 class JournalLayer:
     """WSGI middleware that records each request to Quay's API in ``journal``.
 
+    It names each request by the :class:`~mockquay.quay_api.routing.Route` a ``RouteLayer``
+    around it put in the environ.
     ``max_body_bytes`` bounds the bodies read for the record; a larger one is passed on unread
     and recorded as ``None``, so the app still answers it (413) as it would without the journal.
     """
 
     def __init__(
         self,
-        app: Flask,
         wsgi_app: Callable[..., Iterable[bytes]],
         journal: Journal,
         max_body_bytes: int,
     ) -> None:
-        self.app = app
         self.wsgi_app = wsgi_app
         self.journal = journal
         self.max_body_bytes = max_body_bytes
-        # Routing is a pure function of method and path, and clients repeat their requests.
-        self._names: dict[tuple[str, str], tuple[str | None, str | None, bool]] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -181,35 +174,21 @@ class JournalLayer:
             entry["fault"] = environ.get(FAULT_ENVIRON)
 
     def _entry_for(self, environ: dict, path: str) -> Entry:
-        method = environ.get("REQUEST_METHOD", "GET")
-        named = self._names.get((method, path))
-        if named is None:
-            named = self._name(environ)
-            if len(self._names) >= NAME_CACHE_SIZE:
-                self._names.clear()
-            self._names[(method, path)] = named
-        operation, repository, served = named
+        route: Route = environ[ROUTE_ENVIRON]
         return {
             "id": None,
             "time": time.time(),
-            "method": method,
+            "method": environ.get("REQUEST_METHOD", "GET"),
             # WSGI hands the path over as Latin-1; clients sent UTF-8.
             "path": path.encode("latin-1").decode("utf-8", "replace"),
             "query": environ.get("QUERY_STRING", ""),
-            "operation": operation,
-            "repository": repository,
-            "served": served,
+            "operation": route.operation,
+            "repository": route.repository,
+            "served": route.served,
             "status": None,
             "fault": None,
             "body": self._body_of(environ),
         }
-
-    def _name(self, environ: dict) -> tuple[str | None, str | None, bool]:
-        """The request's operation nickname, repository, and whether its path is served."""
-        operation, repository = operation_for(self.app, environ)
-        if operation is not None:
-            return operation.nickname, repository, True
-        return None, repository, _path_is_routed(self.app, environ)
 
     def _body_of(self, environ: dict) -> Any:
         """The recorded body; the input stream is replaced so the app reads the same bytes."""
@@ -223,9 +202,3 @@ class JournalLayer:
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))
         return recorded_body(data)
-
-
-def _path_is_routed(app: Flask, environ: dict) -> bool:
-    """Whether some route serves the request's path with another method (a 405, not a 404)."""
-    adapter = app.url_map.bind_to_environ(environ)
-    return bool(adapter.allowed_methods())

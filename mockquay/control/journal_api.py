@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import RAISE
 
 from mockquay.control import admin, api_schemas
+from mockquay.extension import current_emulator
 
 blp = admin.AdminBlueprint(
-    "mockquay_journal", __name__, description="The journal of requests to Quay's API (mock-only)"
+    "mockquay_journal", __name__, "The journal of requests to Quay's API (mock-only)"
 )
 
 
 def _journal():
-    return current_app.extensions["mockquay"].journal
+    return current_emulator().journal
 
 
 @blp.route("/requests", methods=["GET"])

@@ -20,11 +20,12 @@ from marshmallow import validates_schema as _validates_schema
 
 from mockquay.control import strict
 from mockquay.domain.config import DEFAULT_FEATURES
-from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date
+from mockquay.domain.dates import MIRROR_DATE_INPUT
 from mockquay.domain.identity import ROLES
 from mockquay.domain.mirror import MAX_SYNC_RETRIES, REPOSITORY_STATES, SYNC_STATUSES
 from mockquay.profiles import UnknownProfile, get_profile
-from mockquay.quay_api.pipeline import OPERATIONS, Operation
+from mockquay.quay_api.pipeline import Operation
+from mockquay.quay_api.resources import OPERATIONS
 
 TRANSPORTS = ("reset", "close", "malformed", "hang")
 PHASES = ("before", "after")
@@ -49,9 +50,6 @@ def validates_schema(function: Any) -> Any:
 
 def known_operations() -> Mapping[str, Operation]:
     """Quay's operations by nickname, as the Quay resources mockquay serves declare them."""
-    # Each resource module registers its operations when imported; the app imports them all.
-    import mockquay.app  # noqa: F401
-
     return OPERATIONS
 
 
@@ -280,7 +278,7 @@ def as_datetime(value: Any) -> datetime:
 
 
 class _Date(fields.String):
-    """A date as fixtures write it; loads to the stored form."""
+    """A date as fixtures write it; loads to a naive UTC datetime."""
 
     def __init__(self, key: str, **kwargs: Any) -> None:
         message = f"{key} must be a date like 2026-01-01T00:00:00Z"
@@ -289,7 +287,7 @@ class _Date(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
-            return store_date(as_datetime(value))
+            return as_datetime(value)
         except ValueError:
             raise self.make_error("invalid") from None
 
@@ -573,7 +571,7 @@ class FixtureDocumentSchema(Schema):
 
 
 SECTIONS = tuple(FixtureDocumentSchema._declared_fields)
-SETTINGS = tuple(SettingsSchema._declared_fields)
+FIXTURE_SETTINGS = tuple(SettingsSchema._declared_fields)
 
 
 def entry_schema(section: str) -> Schema:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
 from mockquay.control import admin, api_schemas
 from mockquay.domain import mirror
 from mockquay.domain.context import Context
 from mockquay.domain.dates import parse_mirror_date, utcnow
 from mockquay.domain.errors import NotFound
-from mockquay.quay_api.answers import MirrorConfigSchema
+from mockquay.extension import current_emulator
+from mockquay.quay_api.answer_docs import MirrorConfigSchema
 from mockquay.quay_api.routing import parse_repository_name
 
 blp = admin.AdminBlueprint(
     "mockquay_worker",
     __name__,
-    url_prefix=f"{admin.PREFIX}/worker",
-    description="The repository-mirror worker's claim, simulated (mock-only)",
+    "The repository-mirror worker's claim, simulated (mock-only)",
+    prefix="/worker",
 )
 
 
@@ -41,13 +42,13 @@ def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
         now = utcnow() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
         return admin.error_response(400, api_schemas.ClaimSchema.usage)
-    emulator = current_app.extensions["mockquay"]
+    emulator = current_emulator()
     ctx = Context(config=emulator.quay_config(), now=now)
-    namespace, name = parse_repository_name(body["repository"])
+    repository = parse_repository_name(body["repository"])
     try:
         with emulator.store.transaction() as tx:
-            mirror.claim_mirror(tx, ctx, namespace, name)
-            return mirror.view_mirror_config(tx, ctx, namespace, name)
+            mirror.claim_mirror(tx, ctx, repository)
+            return mirror.view_mirror_config(tx, ctx, repository)
     except NotFound:
         return admin.error_response(404, f"no mirror for repository {body['repository']!r}")
     except mirror.NotEligible as refused:

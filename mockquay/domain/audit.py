@@ -22,6 +22,7 @@ from typing import Any
 from mockquay.domain.context import Context
 from mockquay.domain.dates import store_date
 from mockquay.domain.identity import Caller
+from mockquay.domain.keys import LOG_COUNTERS, LOGS
 from mockquay.store import Transaction
 
 #: The OAuth application mockquay's fixture tokens stand for (Quay's ``OAuthApplication``).
@@ -57,9 +58,9 @@ def log_action(
 
 def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
     """The log entries of ``repository``, oldest first."""
-    counter = tx.get("log_counters", repository) or {"count": 0}
+    counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     for number in range(counter["count"]):
-        entry = tx.get("logs", _key(repository, number))
+        entry = tx.get(LOGS, _key(repository, number))
         if entry is not None:
             yield entry
 
@@ -67,16 +68,16 @@ def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
 def forget(tx: Transaction, repository: str) -> None:
     """Drop the log of a deleted repository: Quay keeps it with the old repository row, so a
     new repository of the same name starts with an empty log."""
-    counter = tx.get("log_counters", repository) or {"count": 0}
+    counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     for number in range(counter["count"]):
-        tx.delete("logs", _key(repository, number))
-    tx.delete("log_counters", repository)
+        tx.delete(LOGS, _key(repository, number))
+    tx.delete(LOG_COUNTERS, repository)
 
 
 def _append(
     tx: Transaction, ctx: Context, repository: str, kind: str, metadata: dict[str, Any]
 ) -> None:
-    counter = tx.get("log_counters", repository) or {"count": 0}
+    counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     entry = {
         "kind": kind,
         "metadata": metadata,
@@ -84,8 +85,8 @@ def _append(
         "datetime": store_date(ctx.now),
         "performer": ctx.caller.username,
     }
-    tx.put("logs", _key(repository, counter["count"]), entry)
-    tx.put("log_counters", repository, {"count": counter["count"] + 1})
+    tx.put(LOGS, _key(repository, counter["count"]), entry)
+    tx.put(LOG_COUNTERS, repository, {"count": counter["count"] + 1})
 
 
 def _key(repository: str, number: int) -> str:

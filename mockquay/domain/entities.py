@@ -8,6 +8,7 @@ from unidecode import unidecode
 
 from mockquay.domain import avatars, namespace_roles
 from mockquay.domain.context import Context
+from mockquay.domain.keys import ORGANIZATIONS, ROBOTS, USERS
 from mockquay.store import Transaction
 
 #: ``get_matching_users(..., limit=10)`` and ``get_matching_teams`` (10).
@@ -32,7 +33,7 @@ def matching_entities(
     """
     caller = ctx.caller
     prefix = unidecode(prefix).replace(" ", "").lower()
-    organization = tx.get("organizations", namespace) if namespace else None
+    organization = tx.get(ORGANIZATIONS, namespace) if namespace else None
     robot_namespace = None
     teams: list[str] = []
     orgs: list[dict[str, Any]] = []
@@ -77,14 +78,14 @@ def _matching_users(
     """
     users = sorted(
         (user["username"], False, avatars.for_user(user))
-        for _, user in tx.scan("users")
+        for _, user in tx.scan(USERS)
         if user["username"].startswith(prefix)
     )
     robots = []
     if robot_namespace is not None:
         robots = sorted(
             (robot["name"], True, avatars.for_robot(robot["name"]))
-            for _, robot in tx.scan("robots")
+            for _, robot in tx.scan(ROBOTS)
             if robot["name"].startswith(f"{robot_namespace}+{prefix}")
         )
     ordered = robots + users if organization is not None else users + robots

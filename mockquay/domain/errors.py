@@ -1,7 +1,7 @@
 """The answers Quay gives when a request cannot be done, as exceptions of Quay's own kinds.
 
 Domain rules raise these; the HTTP surface turns each kind into Quay's body for it
-(``mockquay.quay_api.errors``). They keep what the request changed before them, as Quay does:
+(``mockquay.quay_api.answers``). They keep what the request changed before them, as Quay does:
 Quay has no transaction around a handler.
 """
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.errors import Unauthorized
+from mockquay.domain.keys import ORGANIZATIONS, REPOSITORIES, TOKENS, USERS, RepositoryRef
 from mockquay.store import Transaction
 
 ROLES = ("read", "write", "admin")
@@ -34,8 +35,8 @@ def caller_for_token(tx: Transaction, token: str | None) -> Caller:
     """The caller a bearer token stands for; an unknown token is anonymous, as in Quay."""
     if not token:
         return ANONYMOUS
-    record = tx.get("tokens", token)
-    if record is None or tx.get("users", record["user"]) is None:
+    record = tx.get(TOKENS, token)
+    if record is None or tx.get(USERS, record["user"]) is None:
         return ANONYMOUS
     return Caller(username=record["user"], scopes=frozenset(record.get("scopes", ())), token=token)
 
@@ -61,7 +62,7 @@ def is_global_readonly_superuser(config: QuayConfig, caller: Caller) -> bool:
 
 def org_role(tx: Transaction, caller: Caller, namespace: str) -> str | None:
     """``admin`` when the caller is in an admin team of organization ``namespace``."""
-    org = tx.get("organizations", namespace)
+    org = tx.get(ORGANIZATIONS, namespace)
     if org is None or caller.username is None:
         return None
     role = None
@@ -71,15 +72,15 @@ def org_role(tx: Transaction, caller: Caller, namespace: str) -> str | None:
     return role
 
 
-def repository_role(tx: Transaction, caller: Caller, namespace: str, repository: str) -> str | None:
-    """The caller's role on ``namespace/repository``, capped by the token's scopes."""
+def repository_role(tx: Transaction, caller: Caller, repository: RepositoryRef) -> str | None:
+    """The caller's role on ``repository``, capped by the token's scopes."""
     if caller.username is None:
         return None
-    if caller.username == namespace:
+    if caller.username == repository.namespace:
         role = "admin"
     else:
-        role = "admin" if org_role(tx, caller, namespace) == "admin" else None
-        repo = tx.get("repositories", f"{namespace}/{repository}")
+        role = "admin" if org_role(tx, caller, repository.namespace) == "admin" else None
+        repo = tx.get(REPOSITORIES, str(repository))
         if repo is not None:
             role = _higher(role, repo.get("permissions", {}).get(caller.username))
     if "direct_user_login" in caller.scopes:
@@ -96,8 +97,7 @@ def require_repo_permission(
     tx: Transaction,
     config: QuayConfig,
     caller: Caller,
-    namespace: str,
-    repository: str,
+    repository: RepositoryRef,
     role: str,
     *,
     read_only: bool,
@@ -110,11 +110,11 @@ def require_repo_permission(
     the operation allows it (on releases that have that rule). ``read`` also passes for anyone
     on a public repository.
     """
-    have = repository_role(tx, caller, namespace, repository)
+    have = repository_role(tx, caller, repository)
     if have is not None and ROLES.index(have) >= ROLES.index(role):
         return
     if role == "read":
-        repo = tx.get("repositories", f"{namespace}/{repository}")
+        repo = tx.get(REPOSITORIES, str(repository))
         if repo is not None and repo.get("visibility") == "public":
             return
     superuser = is_superuser(config, caller)

@@ -15,7 +15,8 @@ from mockquay.domain import audit, avatars
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date
 from mockquay.domain.errors import Abort
-from mockquay.domain.mirror import get_repository
+from mockquay.domain.keys import USERS, RepositoryRef
+from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
 
 LOGS_PER_PAGE = 20
@@ -50,15 +51,14 @@ def log_window(
 def list_repo_logs(
     tx: Transaction,
     ctx: Context,
-    namespace: str,
-    name: str,
+    repository: RepositoryRef,
     *,
     starttime: str | None,
     endtime: str | None,
     page: dict[str, Any] | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """``listRepoLogs``: one page of the repository's log and the token of the next, if any."""
-    get_repository(tx, namespace, name)
+    get_repository(tx, repository)
     start, end = log_window(ctx.now, starttime, endtime)
     logs: list[dict[str, Any]] = []
     next_page = None
@@ -66,7 +66,7 @@ def list_repo_logs(
         offset = int((page or {}).get("offset", 0))
         newest_first = [
             entry
-            for entry in reversed(list(audit.entries(tx, f"{namespace}/{name}")))
+            for entry in reversed(list(audit.entries(tx, str(repository))))
             if start <= load_date(entry["datetime"]) < end
         ]
         logs = newest_first[offset : offset + LOGS_PER_PAGE]
@@ -92,7 +92,7 @@ def _log_view(tx: Transaction, entry: dict[str, Any]) -> dict[str, Any]:
         "ip": entry["ip"],
         "datetime": format_rfc2822(load_date(entry["datetime"])),
     }
-    performer = tx.get("users", entry["performer"]) if entry.get("performer") else None
+    performer = tx.get(USERS, entry["performer"]) if entry.get("performer") else None
     if performer is not None:
         view["performer"] = {
             "kind": "user",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from calendar import timegm
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,9 @@ from mockquay.domain.errors import (
     InvalidRequest,
     NotFound,
 )
+from mockquay.domain.keys import MIRRORS, ORGANIZATIONS, REPOSITORIES, ROBOTS, RepositoryRef
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
+from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
 
 VALID_ARCHITECTURES = frozenset({"amd64", "arm64", "ppc64le", "s390x"})
@@ -38,30 +40,65 @@ ORG_MIRROR_CONFLICT = (
 )
 
 
-def get_repository(tx: Transaction, namespace: str, name: str) -> dict[str, Any]:
-    """Quay's ``get_repository``; repositories marked for deletion are not found."""
-    repo = tx.get("repositories", f"{namespace}/{name}")
-    if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
-        raise NotFound()
-    return repo
-
-
-def _get_mirror(tx: Transaction, namespace: str, name: str) -> dict[str, Any]:
-    mirror = tx.get("mirrors", f"{namespace}/{name}")
+def _get_mirror(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]:
+    mirror = tx.get(MIRRORS, str(repository))
     if mirror is None:
         raise NotFound()
     return mirror
 
 
-def _save(tx: Transaction, namespace: str, name: str, mirror: dict[str, Any]) -> None:
-    mirror["sync_transaction_id"] = uuid.uuid4().hex
-    tx.put("mirrors", f"{namespace}/{name}", mirror)
+def mirror_record(
+    *,
+    external_reference: str,
+    sync_interval: int,
+    sync_start_date: str | None,
+    rule_value: Iterable[str],
+    robot_username: str | None,
+    is_enabled: bool = True,
+    external_registry_username: str | None = None,
+    external_registry_password: str | None = None,
+    external_registry_config: Mapping[str, Any] | None = None,
+    sync_expiration_date: str | None = None,
+    sync_retries_remaining: int = MAX_SYNC_RETRIES,
+    sync_status: str = "NEVER_RUN",
+    skopeo_timeout_interval: int = 300,
+    architecture_filter: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A mirror as the store keeps it, keys in its order; dates as ``store_date`` gives them."""
+    return {
+        "is_enabled": is_enabled,
+        "external_reference": external_reference,
+        "external_registry_username": external_registry_username,
+        "external_registry_password": external_registry_password,
+        "external_registry_config": dict(external_registry_config or {}),
+        "sync_interval": sync_interval,
+        "sync_start_date": sync_start_date,
+        "sync_expiration_date": sync_expiration_date,
+        "sync_retries_remaining": sync_retries_remaining,
+        "sync_status": sync_status,
+        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": list(rule_value)},
+        "robot_username": robot_username,
+        "skopeo_timeout_interval": skopeo_timeout_interval,
+        "architecture_filter": list(architecture_filter),
+    }
+
+
+def save_mirror(
+    tx: Transaction,
+    repository: RepositoryRef,
+    mirror: dict[str, Any],
+    *,
+    transaction_id: str | None = None,
+) -> None:
+    """Store ``mirror`` with a new ``sync_transaction_id`` (random unless given)."""
+    mirror["sync_transaction_id"] = transaction_id or uuid.uuid4().hex
+    tx.put(MIRRORS, str(repository), mirror)
 
 
 def _reject_if_org_mirror_configured(tx: Transaction, ctx: Context, namespace: str) -> None:
     if not ctx.config.profile.org_mirror_conflict:
         return
-    org = tx.get("organizations", namespace)
+    org = tx.get(ORGANIZATIONS, namespace)
     if org is not None and org.get("org_mirror"):
         raise InvalidRequest(ORG_MIRROR_CONFLICT)
 
@@ -109,20 +146,20 @@ def _check_rule(rule: Mapping[str, Any]) -> list[str]:
 
 def _lookup_robot(tx: Transaction, namespace: str, robot_username: str) -> str:
     """Quay's ``_setup_robot_for_mirroring`` checks: the robot exists and is of ``namespace``."""
-    if tx.get("robots", robot_username) is None:
+    if tx.get(ROBOTS, robot_username) is None:
         raise DataModelException("Could not find robot with specified username")
     if robot_username.partition("+")[0] != namespace or "+" not in robot_username:
         raise DataModelException("Invalid robot")
     return robot_username
 
 
-def _grant_write(tx: Transaction, namespace: str, name: str, robot_username: str) -> None:
+def grant_write(tx: Transaction, repository: RepositoryRef, robot_username: str) -> None:
     """A mirror robot gets ``write`` on the repository unless it has ``write`` or ``admin``."""
-    repo = tx.get("repositories", f"{namespace}/{name}")
+    repo = tx.get(REPOSITORIES, str(repository))
     permissions = repo.setdefault("permissions", {})
     if permissions.get(robot_username) in (None, "read"):
         permissions[robot_username] = "write"
-        tx.put("repositories", f"{namespace}/{name}", repo)
+        tx.put(REPOSITORIES, str(repository), repo)
 
 
 def _create_keys(ctx: Context) -> frozenset[str]:
@@ -145,10 +182,10 @@ def _create_keys(ctx: Context) -> frozenset[str]:
     return frozenset(keys)
 
 
-def view_mirror_config(tx: Transaction, ctx: Context, namespace: str, name: str) -> dict[str, Any]:
+def view_mirror_config(tx: Transaction, ctx: Context, repository: RepositoryRef) -> dict[str, Any]:
     """``getRepoMirrorConfig``: the mirror's configuration, keys in Quay's order."""
-    get_repository(tx, namespace, name)
-    mirror = _get_mirror(tx, namespace, name)
+    get_repository(tx, repository)
+    mirror = _get_mirror(tx, repository)
     values = {
         "is_enabled": mirror["is_enabled"],
         "mirror_type": "PULL",
@@ -169,16 +206,14 @@ def view_mirror_config(tx: Transaction, ctx: Context, namespace: str, name: str)
 
 
 def create_mirror_config(
-    tx: Transaction, ctx: Context, namespace: str, name: str, body: Mapping[str, Any]
+    tx: Transaction, ctx: Context, repository: RepositoryRef, body: Mapping[str, Any]
 ) -> None:
     """``createRepoMirrorConfig`` on a body that passed the schema (spec section 2.2)."""
     profile = ctx.config.profile
-    repo = get_repository(tx, namespace, name)
-    _reject_if_org_mirror_configured(tx, ctx, namespace)
-    if tx.get("mirrors", f"{namespace}/{name}") is not None:
-        raise DetailAnswer(
-            409, f"Mirror configuration already exits for repository {namespace}/{name}"
-        )
+    get_repository(tx, repository)
+    _reject_if_org_mirror_configured(tx, ctx, repository.namespace)
+    if tx.get(MIRRORS, str(repository)) is not None:
+        raise DetailAnswer(409, f"Mirror configuration already exits for repository {repository}")
     if profile.reference_checks:
         _check_reference(ctx, body["external_reference"])
     architectures = body.get("architecture_filter") if profile.architecture_filter else None
@@ -190,50 +225,47 @@ def create_mirror_config(
     rule_value = _check_rule(body["root_rule"])
     if "robot_username" not in body:
         raise EmulatedCrash("KeyError: 'robot_username' is read but not required by the schema")
-    robot = _lookup_robot(tx, namespace, body["robot_username"])
-    _grant_write(tx, namespace, name, robot)
+    robot = _lookup_robot(tx, repository.namespace, body["robot_username"])
+    grant_write(tx, repository, robot)
     unknown = sorted(set(body) - _create_keys(ctx))
     if unknown:
         raise EmulatedCrash(f"TypeError: unexpected keyword argument {unknown[0]!r}")
-    mirror = {
-        "is_enabled": body.get("is_enabled", True),
-        "external_reference": body["external_reference"],
-        "external_registry_username": body.get("external_registry_username") or None,
-        "external_registry_password": body.get("external_registry_password") or None,
-        "external_registry_config": body.get("external_registry_config", {}),
-        "sync_interval": body["sync_interval"],
-        "sync_start_date": store_date(start),
-        "sync_expiration_date": None,
-        "sync_retries_remaining": MAX_SYNC_RETRIES,
-        "sync_status": "NEVER_RUN",
-        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": rule_value},
-        "robot_username": robot,
-        "skopeo_timeout_interval": body.get("skopeo_timeout_interval", 300),
-        "architecture_filter": [],
-    }
+    mirror = mirror_record(
+        is_enabled=body.get("is_enabled", True),
+        external_reference=body["external_reference"],
+        external_registry_username=body.get("external_registry_username") or None,
+        external_registry_password=body.get("external_registry_password") or None,
+        external_registry_config=body.get("external_registry_config"),
+        sync_interval=body["sync_interval"],
+        sync_start_date=store_date(start),
+        rule_value=rule_value,
+        robot_username=robot,
+        skopeo_timeout_interval=body.get("skopeo_timeout_interval", 300),
+    )
     if profile.architecture_filter_checked_after_create:
-        _save(tx, namespace, name, mirror)
-        _set_mirror_state(tx, namespace, name, repo)
+        save_mirror(tx, repository, mirror)
+        set_mirror_state(tx, repository)
         _check_architectures(ctx, architectures)
     if architectures is not None:
         mirror["architecture_filter"] = list(architectures)
-    _save(tx, namespace, name, mirror)
-    _set_mirror_state(tx, namespace, name, repo)
+    save_mirror(tx, repository, mirror)
+    set_mirror_state(tx, repository)
     audit.record(
         tx,
         ctx,
-        f"{namespace}/{name}",
+        str(repository),
         CHANGED,
         changed="external_reference",
         to=body["external_reference"],
     )
 
 
-def _set_mirror_state(tx: Transaction, namespace: str, name: str, repo: dict[str, Any]) -> None:
-    repo = tx.get("repositories", f"{namespace}/{name}") or repo
+def set_mirror_state(tx: Transaction, repository: RepositoryRef) -> None:
+    """A mirror puts its repository in the MIRROR state."""
+    repo = tx.get(REPOSITORIES, str(repository))
     if repo.get("state") != "MIRROR":
         repo["state"] = "MIRROR"
-        tx.put("repositories", f"{namespace}/{name}", repo)
+        tx.put(REPOSITORIES, str(repository), repo)
 
 
 @dataclass(frozen=True)
@@ -402,7 +434,7 @@ _VALIDATION_ORDER = (
 
 
 def change_mirror_config(
-    tx: Transaction, ctx: Context, namespace: str, name: str, values: Mapping[str, Any]
+    tx: Transaction, ctx: Context, repository: RepositoryRef, values: Mapping[str, Any]
 ) -> None:
     """``changeRepoMirrorConfig`` on a body that passed the schema (spec section 2.3).
 
@@ -410,9 +442,9 @@ def change_mirror_config(
     just before applying it, so an invalid field leaves the earlier ones applied.
     """
     profile = ctx.config.profile
-    get_repository(tx, namespace, name)
-    _reject_if_org_mirror_configured(tx, ctx, namespace)
-    mirror = _get_mirror(tx, namespace, name)
+    get_repository(tx, repository)
+    _reject_if_org_mirror_configured(tx, ctx, repository.namespace)
+    mirror = _get_mirror(tx, repository)
     changes = [
         change
         for change in _CHANGES
@@ -423,22 +455,23 @@ def change_mirror_config(
         by_name = {change.name: change for change in changes}
         for field_name in _VALIDATION_ORDER:
             if field_name in by_name:
-                checked[field_name] = by_name[field_name].check(tx, ctx, namespace, values)
-    repository = f"{namespace}/{name}"
+                checked[field_name] = by_name[field_name].check(
+                    tx, ctx, repository.namespace, values
+                )
     for change in changes:
         if change.name not in checked:
-            checked[change.name] = change.check(tx, ctx, namespace, values)
+            checked[change.name] = change.check(tx, ctx, repository.namespace, values)
         if change.name == "robot_username":
-            _grant_write(tx, namespace, name, checked[change.name])
+            grant_write(tx, repository, checked[change.name])
         for changed, to in change.apply(mirror, values, checked[change.name]):
-            audit.record(tx, ctx, repository, CHANGED, changed=changed, to=to)
-        _save(tx, namespace, name, mirror)
+            audit.record(tx, ctx, str(repository), CHANGED, changed=changed, to=to)
+        save_mirror(tx, repository, mirror)
 
 
-def sync_now(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+def sync_now(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """``syncNow``: ask for a sync at once; 404 while the mirror is SYNCING (spec section 2.4)."""
-    get_repository(tx, namespace, name)
-    mirror = _get_mirror(tx, namespace, name)
+    get_repository(tx, repository)
+    mirror = _get_mirror(tx, repository)
     if mirror["sync_status"] == "SYNCING":
         raise NotFound()
     mirror.update(
@@ -446,22 +479,22 @@ def sync_now(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
         sync_expiration_date=None,
         sync_retries_remaining=max(mirror["sync_retries_remaining"], 1),
     )
-    _save(tx, namespace, name, mirror)
-    audit.record(tx, ctx, f"{namespace}/{name}", CHANGED, changed="sync_status", to="SYNC_NOW")
+    save_mirror(tx, repository, mirror)
+    audit.record(tx, ctx, str(repository), CHANGED, changed="sync_status", to="SYNC_NOW")
 
 
-def sync_cancel(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+def sync_cancel(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """``syncCancel``: stop a running or requested sync; 404 otherwise (spec section 2.5)."""
     profile = ctx.config.profile
-    get_repository(tx, namespace, name)
-    mirror = _get_mirror(tx, namespace, name)
+    get_repository(tx, repository)
+    mirror = _get_mirror(tx, repository)
     if mirror["sync_status"] not in ("SYNCING", "SYNC_NOW"):
         raise NotFound()
     mirror.update(sync_status=profile.cancel_status, sync_expiration_date=None)
     if profile.cancel_zeroes_retries:
         mirror["sync_retries_remaining"] = 0
-    _save(tx, namespace, name, mirror)
-    audit.record(tx, ctx, f"{namespace}/{name}", CHANGED, changed="sync_status", to="SYNC_CANCEL")
+    save_mirror(tx, repository, mirror)
+    audit.record(tx, ctx, str(repository), CHANGED, changed="sync_status", to="SYNC_CANCEL")
 
 
 class NotEligible(Exception):
@@ -490,15 +523,15 @@ def _why_not_eligible(repo: Mapping[str, Any], mirror: Mapping[str, Any], now) -
     return None
 
 
-def claim_mirror(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+def claim_mirror(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """The repository-mirror worker's claim at ``ctx.now`` (spec section 3.3).
 
     The mirror becomes SYNCING until ``ctx.now`` plus the profile's ``MAX_SYNC_DURATION``.
     Raises NotFound without the repository or its mirror, and NotEligible when the worker
     would not pick the mirror.
     """
-    repo = get_repository(tx, namespace, name)
-    mirror = _get_mirror(tx, namespace, name)
+    repo = get_repository(tx, repository)
+    mirror = _get_mirror(tx, repository)
     reason = _why_not_eligible(repo, mirror, ctx.now)
     if reason is not None:
         raise NotEligible(reason)
@@ -506,4 +539,4 @@ def claim_mirror(tx: Transaction, ctx: Context, namespace: str, name: str) -> No
         sync_status="SYNCING",
         sync_expiration_date=store_date(ctx.now + ctx.config.profile.max_sync_duration),
     )
-    _save(tx, namespace, name, mirror)
+    save_mirror(tx, repository, mirror)

@@ -16,6 +16,7 @@ from typing import Any
 from mockquay.domain import namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.errors import NotFound, Unauthorized
+from mockquay.domain.keys import MIRRORS, ORGANIZATIONS, REPOSITORIES, USERS
 from mockquay.store import Transaction
 
 CRITICAL_FAILURE_RATE = 0.2
@@ -40,8 +41,8 @@ def check_access(tx: Transaction, ctx: Context, namespace: str | None) -> None:
         if not superuser:
             raise Unauthorized()
         return
-    is_org = tx.get("organizations", namespace) is not None
-    if not is_org and tx.get("users", namespace) is None:
+    is_org = tx.get(ORGANIZATIONS, namespace) is not None
+    if not is_org and tx.get(USERS, namespace) is None:
         raise NotFound()
     if superuser:
         return
@@ -127,10 +128,10 @@ def mirror_health(
 def _enabled_mirror_rows(tx: Transaction, namespace: str | None) -> list[tuple[str, dict]]:
     """``(namespace/name, mirror)`` of the enabled mirrors of MIRROR repositories, sorted."""
     rows = []
-    for key, mirror in tx.scan("mirrors"):
+    for key, mirror in tx.scan(MIRRORS):
         if namespace is not None and key.partition("/")[0] != namespace:
             continue
-        repo = tx.get("repositories", key)
+        repo = tx.get(REPOSITORIES, key)
         if repo is not None and repo.get("state") == "MIRROR" and mirror.get("is_enabled"):
             rows.append((key, mirror))
     return sorted(rows, key=lambda row: row[0])

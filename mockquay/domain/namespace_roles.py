@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from mockquay.domain import identity
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.identity import Caller
+from mockquay.domain.keys import ORGANIZATIONS
 from mockquay.store import Transaction
 
 TEAM_ROLES = (None, "member", "creator", "admin")
@@ -49,7 +50,7 @@ def user_role(caller: Caller, username: str) -> str | None:
 
 def team_role(tx: Transaction, caller: Caller, org_name: str, team_name: str) -> str | None:
     """The caller's ``_TeamNeed`` role on one team of an organization (None if not a member)."""
-    org = tx.get("organizations", org_name)
+    org = tx.get(ORGANIZATIONS, org_name)
     team = (org or {}).get("teams", {}).get(team_name)
     if team is None or caller.username not in team.get("members", ()):
         return None
@@ -67,7 +68,7 @@ def namespace_role(tx: Transaction, caller: Caller, namespace: str) -> str | Non
     role = None
     if caller.username == namespace:
         role = _for_scopes(caller, "admin", TEAM_ROLES, SCOPE_MAX_TEAM_ROLES)
-    org = tx.get("organizations", namespace)
+    org = tx.get(ORGANIZATIONS, namespace)
     for team_name in (org or {}).get("teams", {}):
         role = _higher(role, team_role(tx, caller, namespace, team_name))
     return role

@@ -7,13 +7,14 @@ from typing import Any
 from mockquay.domain import avatars, namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.errors import DataModelException, NotFound
+from mockquay.domain.keys import ORGANIZATIONS
 from mockquay.domain.users import TAG_EXPIRATION_S
 from mockquay.store import Transaction
 
 
 def get_organization(tx: Transaction, name: str) -> dict[str, Any]:
     """Quay's ``model.organization.get_organization``: a missing one is a 400 DME."""
-    org = tx.get("organizations", name)
+    org = tx.get(ORGANIZATIONS, name)
     if org is None:
         raise DataModelException(f"Organization does not exist: {name}")
     return org
@@ -21,7 +22,7 @@ def get_organization(tx: Transaction, name: str) -> dict[str, Any]:
 
 def view_organization(tx: Transaction, ctx: Context, name: str) -> dict[str, Any]:
     """``getOrganization``: everyone sees the name; members see the teams, admins the rest."""
-    org = tx.get("organizations", name)
+    org = tx.get(ORGANIZATIONS, name)
     if org is None:
         raise NotFound()
     caller = ctx.caller

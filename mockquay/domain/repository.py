@@ -14,9 +14,16 @@ from typing import Any
 
 from mockquay.domain import audit, namespace_roles
 from mockquay.domain.context import Context
-from mockquay.domain.errors import Abort, DetailAnswer, EmulatedCrash, InvalidRequest, Unauthorized
+from mockquay.domain.errors import (
+    Abort,
+    DetailAnswer,
+    EmulatedCrash,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+)
 from mockquay.domain.identity import ROLES, repository_role
-from mockquay.domain.mirror import get_repository
+from mockquay.domain.keys import MIRRORS, ORGANIZATIONS, REPOSITORIES, USERS, RepositoryRef
 from mockquay.domain.users import TAG_EXPIRATION_S
 from mockquay.store import Transaction
 
@@ -40,16 +47,64 @@ ORG_MIRROR_STATE_CHANGE = (
 )
 
 
-def _can(tx: Transaction, ctx: Context, namespace: str, name: str, role: str) -> bool:
+def get_repository(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]:
+    """Quay's ``get_repository``; repositories marked for deletion are not found."""
+    repo = tx.get(REPOSITORIES, str(repository))
+    if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
+        raise NotFound()
+    return repo
+
+
+def repository_record(
+    repository: RepositoryRef,
+    *,
+    visibility: str,
+    permissions: Mapping[str, str],
+    state: str = "NORMAL",
+    description: str = "",
+    kind: str = "image",
+) -> dict[str, Any]:
+    """A repository as the store keeps it, keys in its order."""
+    return {
+        "namespace": repository.namespace,
+        "name": repository.name,
+        "visibility": visibility,
+        "state": state,
+        "description": description,
+        "kind": kind,
+        "permissions": dict(permissions),
+    }
+
+
+def _save_and_log(
+    tx: Transaction,
+    ctx: Context,
+    repository: RepositoryRef,
+    repo: dict[str, Any],
+    kind: str,
+    **metadata: Any,
+) -> None:
+    """Store ``repo`` and log the action ``kind`` on it, as Quay's ``log_action`` does."""
+    tx.put(REPOSITORIES, str(repository), repo)
+    audit.log_action(
+        tx,
+        ctx,
+        str(repository),
+        kind,
+        {"repo": repository.name, "namespace": repository.namespace, **metadata},
+    )
+
+
+def _can(tx: Transaction, ctx: Context, repository: RepositoryRef, role: str) -> bool:
     """A repository ``Permission.can()``: the role, or a superuser with full access."""
-    have = repository_role(tx, ctx.caller, namespace, name)
+    have = repository_role(tx, ctx.caller, repository)
     if have is not None and ROLES.index(have) >= ROLES.index(role):
         return True
     return namespace_roles.is_full_access_superuser(ctx.config, ctx.caller)
 
 
 def _org_mirror_managed(tx: Transaction, ctx: Context, namespace: str) -> bool:
-    org = tx.get("organizations", namespace)
+    org = tx.get(ORGANIZATIONS, namespace)
     return ctx.config.profile.org_mirror_conflict and bool(org and org.get("org_mirror"))
 
 
@@ -62,6 +117,7 @@ def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) ->
     caller = ctx.caller
     namespace = body.get("namespace", caller.username)
     name = body["repository"]
+    repository = RepositoryRef(namespace, name)
     if not (
         namespace_roles.can_create_repo(tx, caller, namespace)
         or namespace_roles.is_full_access_superuser(ctx.config, caller)
@@ -69,31 +125,23 @@ def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) ->
         raise Unauthorized()
     if _org_mirror_managed(tx, ctx, namespace):
         raise InvalidRequest(ORG_MIRROR_CREATE)
-    existing = tx.get("repositories", f"{namespace}/{name}")
+    existing = tx.get(REPOSITORIES, str(repository))
     if existing is not None and existing.get("state") != "MARKED_FOR_DELETION":
         raise InvalidRequest("Repository already exists")
     if not REPOSITORY_NAME.match(name):
         raise InvalidRequest("Invalid repository name")
-    if tx.get("users", namespace) is None and tx.get("organizations", namespace) is None:
+    if tx.get(USERS, namespace) is None and tx.get(ORGANIZATIONS, namespace) is None:
         # Only a full-access superuser gets here; Quay's User.get raises DoesNotExist.
         raise EmulatedCrash(f"User.DoesNotExist: namespace {namespace!r} does not exist")
     kind = body.get("repo_kind") or "image"
-    tx.put(
-        "repositories",
-        f"{namespace}/{name}",
-        {
-            "namespace": namespace,
-            "name": name,
-            "visibility": body["visibility"],
-            "state": "NORMAL",
-            "description": body["description"],
-            "kind": kind,
-            "permissions": {caller.username: "admin"},
-        },
+    record = repository_record(
+        repository,
+        visibility=body["visibility"],
+        description=body["description"],
+        kind=kind,
+        permissions={caller.username: "admin"},
     )
-    audit.log_action(
-        tx, ctx, f"{namespace}/{name}", "create_repo", {"repo": name, "namespace": namespace}
-    )
+    _save_and_log(tx, ctx, repository, record, "create_repo")
     return {"namespace": namespace, "name": name, "kind": kind}
 
 
@@ -106,7 +154,7 @@ def _visible(tx: Transaction, ctx: Context, repo: Mapping[str, Any], public: boo
     username = ctx.caller.username
     if username is None:
         return False
-    org = tx.get("organizations", repo["namespace"]) or {}
+    org = tx.get(ORGANIZATIONS, repo["namespace"]) or {}
     return (
         username in repo.get("permissions", {})
         or username == repo["namespace"]
@@ -131,7 +179,7 @@ def list_repositories(
         raise Abort(400)
     found = []
     if not args["starred"]:
-        for key, repo in sorted(tx.scan("repositories"), key=lambda item: item[0]):
+        for key, repo in sorted(tx.scan(REPOSITORIES), key=lambda item: item[0]):
             if (
                 repo.get("state") == "MARKED_FOR_DELETION"
                 or repo.get("kind", "image") != (args["repo_kind"])
@@ -169,21 +217,21 @@ def list_repositories(
 
 
 def view_repository(
-    tx: Transaction, ctx: Context, namespace: str, name: str, args: Mapping[str, Any]
+    tx: Transaction, ctx: Context, repository: RepositoryRef, args: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``getRepo``: the repository as Quay describes it, with ``can_write`` and ``can_admin``."""
-    repo = get_repository(tx, namespace, name)
+    repo = get_repository(tx, repository)
     is_public = repo.get("visibility") == "public"
     state = repo.get("state", "NORMAL")
     view: dict[str, Any] = {
-        "namespace": namespace,
-        "name": name,
+        "namespace": repository.namespace,
+        "name": repository.name,
         "kind": repo.get("kind", "image"),
         "description": repo.get("description", ""),
         "is_public": is_public,
-        "is_organization": tx.get("organizations", namespace) is not None,
+        "is_organization": tx.get(ORGANIZATIONS, repository.namespace) is not None,
         "is_starred": False,
-        "status_token": "" if is_public else _badge_token(namespace, name),
+        "status_token": "" if is_public else _badge_token(repository),
         "trust_enabled": False,
         "tag_expiration_s": TAG_EXPIRATION_S,
         "is_free_account": True,
@@ -191,8 +239,8 @@ def view_repository(
     }
     if args["includeTags"]:
         view["tags"] = {}
-    view["can_write"] = _can(tx, ctx, namespace, name, "write") and state == "NORMAL"
-    view["can_admin"] = _can(tx, ctx, namespace, name, "admin")
+    view["can_write"] = _can(tx, ctx, repository, "write") and state == "NORMAL"
+    view["can_admin"] = _can(tx, ctx, repository, "admin")
     if args["includeStats"]:
         view["stats"] = [
             {"date": (ctx.now - timedelta(days=day)).date().isoformat(), "count": 0}
@@ -201,52 +249,38 @@ def view_repository(
     return view
 
 
-def _badge_token(namespace: str, name: str) -> str:
+def _badge_token(repository: RepositoryRef) -> str:
     """Quay's random ``badge_token`` (a UUID); mockquay derives a stable one from the name."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mockquay:{namespace}/{name}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mockquay:{repository}"))
 
 
 def update_description(
-    tx: Transaction, ctx: Context, namespace: str, name: str, description: str
+    tx: Transaction, ctx: Context, repository: RepositoryRef, description: str
 ) -> None:
     """``updateRepo``: set the description."""
-    repo = get_repository(tx, namespace, name)
+    repo = get_repository(tx, repository)
     repo["description"] = description
-    tx.put("repositories", f"{namespace}/{name}", repo)
-    audit.log_action(
-        tx,
-        ctx,
-        f"{namespace}/{name}",
-        "set_repo_description",
-        {"repo": name, "namespace": namespace, "description": description},
-    )
+    _save_and_log(tx, ctx, repository, repo, "set_repo_description", description=description)
 
 
-def change_state(tx: Transaction, ctx: Context, namespace: str, name: str, state: str) -> None:
+def change_state(tx: Transaction, ctx: Context, repository: RepositoryRef, state: str) -> None:
     """``changeRepoState``: NORMAL, READ_ONLY or MIRROR; the mirror configuration stays."""
-    repo = get_repository(tx, namespace, name)
+    repo = get_repository(tx, repository)
     if ctx.config.profile.org_mirror_conflict and repo.get("state") == "ORG_MIRROR":
         raise DetailAnswer(400, ORG_MIRROR_STATE)
-    if _org_mirror_managed(tx, ctx, namespace):
+    if _org_mirror_managed(tx, ctx, repository.namespace):
         raise DetailAnswer(400, ORG_MIRROR_STATE_CHANGE)
     repo["state"] = state
-    tx.put("repositories", f"{namespace}/{name}", repo)
-    audit.log_action(
-        tx,
-        ctx,
-        f"{namespace}/{name}",
-        "change_repo_state",
-        {"repo": name, "namespace": namespace, "state_changed": state},
-    )
+    _save_and_log(tx, ctx, repository, repo, "change_repo_state", state_changed=state)
 
 
-def delete_repository(tx: Transaction, ctx: Context, namespace: str, name: str) -> None:
+def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """``deleteRepository``: the repository, its mirror and its log go; a missing one is no
     error. Quay logs ``delete_repo`` for the namespace, not the (gone) repository."""
-    key = f"{namespace}/{name}"
-    repo = tx.get("repositories", key)
+    key = str(repository)
+    repo = tx.get(REPOSITORIES, key)
     if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
         return
-    tx.delete("repositories", key)
-    tx.delete("mirrors", key)
+    tx.delete(REPOSITORIES, key)
+    tx.delete(MIRRORS, key)
     audit.forget(tx, key)

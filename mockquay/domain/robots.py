@@ -10,12 +10,14 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mockquay.domain import namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date, store_date
 from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
+from mockquay.domain.keys import MIRRORS, REPOSITORIES, ROBOTS
 from mockquay.domain.organizations import get_organization
 from mockquay.store import Transaction
 
@@ -45,7 +47,7 @@ def validate_username(name: str) -> str | None:
 
 def lookup_robot(tx: Transaction, robot_name: str) -> dict[str, Any]:
     """Quay's ``lookup_robot``: a missing robot is a 400 DME."""
-    robot = tx.get("robots", robot_name)
+    robot = tx.get(ROBOTS, robot_name)
     if robot is None:
         raise DataModelException(ROBOT_NOT_FOUND)
     return robot
@@ -82,7 +84,7 @@ def list_robots(
     names of the repositories it has a role on.
     """
     robots = sorted(
-        (robot for key, robot in tx.scan("robots") if key.startswith(f"{namespace}+")),
+        (robot for key, robot in tx.scan(ROBOTS) if key.startswith(f"{namespace}+")),
         key=lambda robot: robot["name"],
     )
     if limit is not None:
@@ -109,11 +111,29 @@ def list_robots(
 
 def _repositories_by_robot(tx: Transaction) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for _, repo in sorted(tx.scan("repositories"), key=lambda item: item[0]):
+    for _, repo in sorted(tx.scan(REPOSITORIES), key=lambda item: item[0]):
         for who in repo.get("permissions", {}):
             if "+" in who and repo["name"] not in found.setdefault(who, []):
                 found[who].append(repo["name"])
     return found
+
+
+def robot_record(
+    name: str,
+    *,
+    description: str,
+    token: str,
+    created: datetime,
+    unstructured_metadata: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A robot as the store keeps it (``name`` is ``namespace+short``), keys in its order."""
+    return {
+        "name": name,
+        "description": description,
+        "token": token,
+        "created": store_date(created),
+        "unstructured_metadata": dict(unstructured_metadata or {}),
+    }
 
 
 def create_robot(
@@ -128,16 +148,16 @@ def create_robot(
     if problem is not None:
         raise InvalidRequest(f"The name for the robot '{short_name}' is invalid: {problem}")
     name = f"{namespace}+{short_name}"
-    if tx.get("robots", name) is not None:
+    if tx.get(ROBOTS, name) is not None:
         raise InvalidRequest(f"Existing robot with name: {name}")
-    robot = {
-        "name": name,
-        "description": (body.get("description") or "")[:255],
-        "token": "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
-        "created": store_date(ctx.now),
-        "unstructured_metadata": body.get("unstructured_metadata") or {},
-    }
-    tx.put("robots", name, robot)
+    robot = robot_record(
+        name,
+        description=(body.get("description") or "")[:255],
+        token="".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH)),
+        created=ctx.now,
+        unstructured_metadata=body.get("unstructured_metadata"),
+    )
+    tx.put(ROBOTS, name, robot)
     view = robot_view(robot, include_metadata=True, include_token=True)
     view["unstructured_metadata"] = body.get("unstructured_metadata")
     return view
@@ -150,13 +170,13 @@ def delete_robot(tx: Transaction, namespace: str, short_name: str) -> None:
     """
     name = f"{namespace}+{short_name}"
     lookup_robot(tx, name)
-    if any(mirror.get("robot_username") == name for _, mirror in tx.scan("mirrors")):
+    if any(mirror.get("robot_username") == name for _, mirror in tx.scan(MIRRORS)):
         raise InvalidRequest(ROBOT_USED_BY_MIRROR)
-    tx.delete("robots", name)
-    for key, repo in tx.scan("repositories"):
+    tx.delete(ROBOTS, name)
+    for key, repo in tx.scan(REPOSITORIES):
         if name in repo.get("permissions", {}):
             del repo["permissions"][name]
-            tx.put("repositories", key, repo)
+            tx.put(REPOSITORIES, key, repo)
 
 
 def can_administer_org_robots(tx: Transaction, ctx: Context, org_name: str) -> bool:

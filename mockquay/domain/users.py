@@ -8,6 +8,7 @@ from mockquay.domain import avatars, namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.errors import Unauthorized
 from mockquay.domain.identity import Caller
+from mockquay.domain.keys import ORGANIZATIONS, USERS
 from mockquay.store import Transaction
 
 #: Quay's ``DEFAULT_TAG_EXPIRATION`` (2 weeks), in seconds: every namespace's tag expiration.
@@ -30,7 +31,7 @@ def user_organizations(tx: Transaction, username: str) -> list[dict[str, Any]]:
     return sorted(
         (
             org
-            for _, org in tx.scan("organizations")
+            for _, org in tx.scan(ORGANIZATIONS)
             if any(username in team.get("members", ()) for team in org.get("teams", {}).values())
         ),
         key=lambda org: org["name"],
@@ -43,7 +44,7 @@ def logged_in_user(tx: Transaction, ctx: Context) -> dict[str, Any] | None:
     Quay answers 401 for an anonymous caller and for a token without a ``user:`` scope.
     """
     caller = ctx.caller
-    user = tx.get("users", caller.username) if caller.authenticated else None
+    user = tx.get(USERS, caller.username) if caller.authenticated else None
     role = namespace_roles.user_role(caller, caller.username) if user else None
     if user is None or role is None:
         return None

@@ -1,192 +1,132 @@
-"""The bodies Quay answers with, as marshmallow schemas, for mockquay's OpenAPI document.
+"""Every answer Quay's API gives, success and error body families (spec section 1.2), byte for byte.
 
-Quay's own Swagger document (``/api/v1/discovery``) says little about answers; these schemas
-describe what Quay really sends (spec section 1.2), family by family. They document answers
-and never build them: :mod:`mockquay.quay_api.errors` does, byte for byte.
+Quay builds its answers with four different serialisers, and clients meet all four:
+
+* Flask-RESTful's ``output_json`` (ApiError bodies, ``{"detail"}`` bodies, Werkzeug errors,
+  ``""`` on 201): ``json.dumps`` with default separators plus a newline.
+* Flask's ``jsonify`` (``DataModelException``, read-only mode): compact, sorted keys, newline.
+* ``util.http.abort`` (CSRF, XHR, anonymous): ``json.dumps``, no newline, ``text/html``.
+* gunicorn's error page for an unhandled exception (HTML 500).
 """
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+import json
 
-from marshmallow import Schema, fields
+from flask import Response, request
+from werkzeug.exceptions import default_exceptions
 
-if TYPE_CHECKING:
-    from mockquay.quay_api.pipeline import Operation
+from mockquay.domain import errors
 
+EMULATED_HEADER = "X-Mockquay-Emulated"
+INTERNAL_ERROR_HEADER = "X-Mockquay-Internal-Error"
 
-class MirrorRuleSchema(Schema):
-    rule_kind = fields.String(required=True)
-    rule_value = fields.List(fields.String(), required=True)
-
-
-class MirrorConfigSchema(Schema):
-    """``getRepoMirrorConfig``: keys a profile lacks are absent."""
-
-    is_enabled = fields.Boolean(required=True)
-    mirror_type = fields.String(required=True)
-    external_reference = fields.String(required=True)
-    external_registry_username = fields.String(allow_none=True)
-    external_registry_config = fields.Dict(required=True)
-    sync_interval = fields.Integer(required=True)
-    sync_start_date = fields.String(allow_none=True)
-    sync_expiration_date = fields.String(allow_none=True)
-    sync_retries_remaining = fields.Integer(required=True)
-    sync_status = fields.String(required=True)
-    root_rule = fields.Nested(MirrorRuleSchema, required=True)
-    robot_username = fields.String(allow_none=True)
-    skopeo_timeout_interval = fields.Integer()
-    architecture_filter = fields.List(fields.String())
-
-
-class ApiErrorSchema(Schema):
-    """``endpoints/exception.py ApiException``: keys in Quay's order."""
-
-    session_required = fields.Boolean(metadata={"description": "getLoggedInUser's payload"})
-    detail = fields.String(required=True, allow_none=True)
-    error_message = fields.String(required=True, allow_none=True)
-    error_type = fields.String(required=True)
-    title = fields.String(required=True)
-    type = fields.String(required=True, metadata={"format": "uri"})
-    status = fields.Integer(required=True)
-
-
-class DetailSchema(Schema):
-    """A handler's own ``return {"detail": ...}, status``."""
-
-    detail = fields.String(required=True)
-
-
-class MessageSchema(Schema):
-    """``DataModelException`` (Flask's ``jsonify``) and Werkzeug errors (Flask-RESTful)."""
-
-    message = fields.String(required=True)
-
-
-class ArgumentErrorSchema(Schema):
-    """reqparse's answer to a query parameter that does not convert: ``{name: help}``."""
-
-    message = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-
-
-class ReadOnlySchema(Schema):
-    """``check_readonly`` when ``REGISTRY_STATE`` is ``readonly``."""
-
-    message = fields.String(required=True)
-    is_readonly = fields.Boolean(required=True)
-
-
-#: The schemas the Quay answers refer to, by component name.
-COMPONENTS: dict[str, type[Schema]] = {
-    "QuayMirrorConfig": MirrorConfigSchema,
-    "QuayApiError": ApiErrorSchema,
-    "QuayDetail": DetailSchema,
-    "QuayMessage": MessageSchema,
-    "QuayArgumentError": ArgumentErrorSchema,
-    "QuayReadOnly": ReadOnlySchema,
+_ERROR_TITLES = {
+    400: ("invalid_request", None),
+    401: ("invalid_token", "Requires authentication"),
+    403: ("insufficient_scope", "Unauthorized"),
+    404: ("not_found", "Not Found"),
 }
 
-_JSON = "application/json"
-_HTML = "text/html"
-#: A JSON object this document does not describe further.
-_OBJECT = {"type": "object"}
+_GUNICORN_500 = (
+    "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
+    "    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def restful_json(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
+    """Flask-RESTful's ``output_json``: ``json.dumps(data) + "\\n"``, ``application/json``."""
+    return Response(json.dumps(data) + "\n", status, headers, content_type="application/json")
 
 
-#: util.http.abort's ``{"error": ...}``, served as HTML; and HTML error pages.
-_ABORT = (_HTML, {"type": "string", "description": 'util.http.abort: {"error": "<message>"}'})
-_PAGE = (_HTML, {"type": "string", "description": "an HTML error page"})
-API_ERROR = (_JSON, _ref("QuayApiError"))
-DETAIL = (_JSON, _ref("QuayDetail"))
-MESSAGE = (_JSON, _ref("QuayMessage"))
-#: Quay's ``return "", 201``: the JSON string ``""``.
-EMPTY_STRING = (_JSON, {"type": "string", "enum": [""]})
-NO_CONTENT = None
-
-#: Each operation's success answers, and the answers of its handler's own refusals (beyond
-#: what :func:`responses` reads from the operation's declaration).
-ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
-    "syncNow": ((204, NO_CONTENT),),
-    "syncCancel": ((204, NO_CONTENT),),
-    "getRepoMirrorConfig": ((200, (_JSON, _ref("QuayMirrorConfig"))),),
-    "createRepoMirrorConfig": ((201, EMPTY_STRING), (400, DETAIL), (400, MESSAGE), (409, DETAIL)),
-    "changeRepoMirrorConfig": ((201, EMPTY_STRING), (400, DETAIL), (400, MESSAGE)),
-    "getRepositoryMirrorHealth": ((200, (_JSON, _OBJECT)), (503, (_JSON, _OBJECT))),
-    "createRepo": ((201, (_JSON, _OBJECT)), (400, API_ERROR)),
-    "listRepos": ((200, (_JSON, _OBJECT)), (400, API_ERROR), (400, MESSAGE)),
-    "getRepo": ((200, (_JSON, _OBJECT)),),
-    "updateRepo": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
-    "deleteRepository": ((204, NO_CONTENT),),
-    "changeRepoState": ((200, (_JSON, _OBJECT)), (400, DETAIL)),
-    "getUserRobots": ((200, (_JSON, _OBJECT)),),
-    "getUserRobot": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
-    "createUserRobot": ((201, (_JSON, _OBJECT)), (400, API_ERROR)),
-    "deleteUserRobot": ((204, NO_CONTENT), (400, API_ERROR), (400, MESSAGE)),
-    "getOrgRobots": ((200, (_JSON, _OBJECT)),),
-    "getOrgRobot": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
-    "createOrgRobot": ((201, (_JSON, _OBJECT)), (400, API_ERROR)),
-    "deleteOrgRobot": ((204, NO_CONTENT), (400, API_ERROR), (400, MESSAGE)),
-    "getOrganization": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
-    "getLoggedInUser": ((200, (_JSON, _OBJECT)),),
-    "getMatchingEntities": ((200, (_JSON, _OBJECT)),),
-    "listRepoLogs": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
-    "getErrorDescription": ((200, (_JSON, _OBJECT)),),
-    "discovery": ((200, (_JSON, _OBJECT)),),
-}
+def flask_jsonify(data: dict, status: int) -> Response:
+    """Flask's ``jsonify``: compact, sorted keys, a newline."""
+    body = json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"
+    return Response(body, status, content_type="application/json")
 
 
-def responses(operation: Operation) -> dict[int, dict[str, Any]]:
-    """The OpenAPI responses of a Quay operation: its own answers (:data:`ANSWERS`) and those
-    of the pipeline checks its declaration enables (spec section 1), in Quay's body families.
-    """
-    found: dict[int, dict[str, list[dict[str, Any]]]] = {}
-
-    def add(status: int, answer: tuple[str, dict[str, Any]] | None) -> None:
-        bodies = found.setdefault(status, {})
-        if answer is not None:
-            content_type, schema = answer
-            if schema not in bodies.setdefault(content_type, []):
-                bodies[content_type].append(schema)
-
-    for status, answer in ANSWERS.get(operation.nickname, ()):
-        add(status, answer)
-    writes = operation.method not in ("GET", "HEAD")
-    if writes:
-        add(403, _ABORT)
-        add(503, (_JSON, _ref("QuayReadOnly")))
-    else:
-        add(400, _ABORT)
-    if not operation.anon_allowed:
-        add(401, _ABORT)
-    # Permission checks and domain rules of every operation can refuse or find nothing.
-    add(401, API_ERROR)
-    add(403, API_ERROR)
-    add(404, API_ERROR)
-    if operation.request_schema is not None:
-        # Werkzeug's errors for a bad, large or (in some profiles) non-JSON body; the schema's.
-        for status in (400, 413, 415):
-            add(status, MESSAGE)
-        add(400, API_ERROR)
-    if operation.query_params:
-        add(400, (_JSON, _ref("QuayArgumentError")))
-    if operation.show_if is not None or operation.show_if_profile is not None:
-        # Without the feature, the path falls through to the routes left (spec section 1.1).
-        add(404, _PAGE)
-        add(405, MESSAGE)
-    add(500, _PAGE)
-    return {status: _response(status, bodies) for status, bodies in sorted(found.items())}
+def http_abort(status: int, message: str) -> Response:
+    """Quay's ``util.http.abort``: ``{"error": ...}`` served as ``text/html; charset=utf-8``."""
+    return Response(json.dumps({"error": message}), status, content_type="text/html; charset=utf-8")
 
 
-def _response(status: int, bodies: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """An OpenAPI response object: the bodies of each content type, any of them."""
-    response: dict[str, Any] = {"description": HTTPStatus(status).phrase}
-    if bodies:
-        response["content"] = {
-            content_type: {"schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas}}
-            for content_type, schemas in bodies.items()
-        }
+def api_error(status: int, detail: str | None = None, error_type: str | None = None) -> Response:
+    """An ``ApiException`` body (``endpoints/exception.py``), keys in Quay's order."""
+    default_type, default_detail = _ERROR_TITLES.get(status, ("invalid_request", None))
+    error_type = error_type or default_type
+    detail = detail if detail is not None else default_detail
+    body = {
+        "detail": detail,
+        "error_message": detail,
+        "error_type": error_type,
+        "title": error_type,
+        "type": error_type_url(error_type),
+        "status": status,
+    }
+    return restful_json(body, status)
+
+
+def error_type_url(error_type: str) -> str:
+    """Quay's ``url_for("api.error", error_type=..., _external=True)`` for this request."""
+    return f"{request.scheme}://{_host_without_port()}/api/v1/error/{error_type}"
+
+
+def _host_without_port() -> str:
+    """The request's host as Quay's ``url_for(..., _external=True)`` shows it: no port."""
+    host = request.host
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    return host.split(":")[0]
+
+
+def werkzeug_error(status: int, description: str, headers: dict[str, str] | None = None):
+    """A Werkzeug HTTP error raised inside Quay's API, as Flask-RESTful serialises it."""
+    return restful_json({"message": description}, status, headers)
+
+
+def emulated_crash(reason: str) -> Response:
+    """Quay's answer to its own unhandled exception, marked as emulated on purpose."""
+    response = Response(_GUNICORN_500, 500, content_type="text/html")
+    response.headers[EMULATED_HEADER] = reason
     return response
+
+
+def internal_error(exception: BaseException) -> Response:
+    """mockquay's own bug: the same page, marked so that tests can tell it from Quay's."""
+    response = Response(_GUNICORN_500, 500, content_type="text/html")
+    response.headers[INTERNAL_ERROR_HEADER] = type(exception).__name__
+    return response
+
+
+def ok(data: object) -> Response:
+    """A resource's ``return data`` (status 200), as Flask-RESTful serialises it."""
+    return restful_json(data, 200)
+
+
+def created() -> Response:
+    """Quay's ``return "", 201``: the JSON string ``""`` and a newline."""
+    return restful_json("", 201)
+
+
+def no_content() -> Response:
+    """Quay's ``return "", 204``: no body, but still labelled ``application/json``."""
+    return Response(b"", 204, content_type="application/json")
+
+
+def answer_for(error: errors.QuayError, *, authenticated: bool) -> Response:
+    """The response Quay gives for a domain error."""
+    if isinstance(error, errors.NotFound):
+        return api_error(404)
+    if isinstance(error, errors.Unauthorized):
+        return api_error(403 if authenticated else 401)
+    if isinstance(error, errors.InvalidRequest):
+        return api_error(400, error.detail)
+    if isinstance(error, errors.DetailAnswer):
+        return restful_json({"detail": error.detail}, error.status)
+    if isinstance(error, errors.DataModelException):
+        return flask_jsonify({"message": error.message}, 400)
+    if isinstance(error, errors.Abort):
+        return werkzeug_error(error.status, default_exceptions[error.status].description)
+    if isinstance(error, errors.EmulatedCrash):
+        return emulated_crash(error.reason)
+    raise TypeError(f"no Quay answer for {type(error).__name__}")

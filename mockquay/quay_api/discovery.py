@@ -19,11 +19,12 @@ from flask_smorest import Blueprint
 from werkzeug.routing import Rule
 
 from mockquay.domain.config import QuayConfig
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 from mockquay.quay_api.schemas import request_schema
 
-blp = Blueprint("discovery", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("discovery", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 #: Quay's ``PARAM_REGEX``: ``<converter:name>`` becomes ``{name}``.
 PARAM_REGEX = re.compile(r"<([^:>]+:)*([\w]+)>")
@@ -105,12 +106,12 @@ class DiscoveryResource(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List all of the API endpoints available in the swagger API format."""
         document = swagger_document(
             current_app, call.ctx.config, host=request.host, scheme=request.scheme
         )
-        return errors.ok(document)
+        return answers.ok(document)
 
 
 def _parameter(

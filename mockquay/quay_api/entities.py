@@ -10,10 +10,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import entities
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("search", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("search", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 @blp.route("/entities/<prefix>")
@@ -32,9 +33,9 @@ class EntitySearch(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get a list of entities that match the specified prefix."""
-        return errors.ok(
+        return answers.ok(
             entities.matching_entities(
                 call.tx,
                 call.ctx,

@@ -9,10 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain.errors import NotFound
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("error", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("error", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 #: Quay's ``ERROR_DESCRIPTION`` (``endpoints/exception.py``), in ``ApiErrorType`` order.
 ERROR_DESCRIPTION = {
@@ -38,14 +39,14 @@ ERROR_DESCRIPTION = {
 @blp.route("/error/<error_type>")
 class Error(MethodView):
     @operation(Operation("getErrorDescription", "GET", repo_role=None))
-    def get(call: Call):
+    def get(self, call: Call):
         """Get a detailed description of the error"""
         error_type = call.params["error_type"]
         if error_type not in ERROR_DESCRIPTION:
             raise NotFound()
-        return errors.ok(
+        return answers.ok(
             {
-                "type": errors.error_type_url(error_type),
+                "type": answers.error_type_url(error_type),
                 "title": error_type,
                 "description": ERROR_DESCRIPTION[error_type],
             }

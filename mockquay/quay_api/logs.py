@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import logs
 from mockquay.domain.pagination import decode_page_token, encode_page_token
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("logs", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("logs", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 @blp.route("/repository/<apirepopath:repository>/logs")
@@ -30,17 +31,16 @@ class RepositoryLogs(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the logs for the specified repository."""
         result, next_page = logs.list_repo_logs(
             call.tx,
             call.ctx,
-            call.namespace,
-            call.name,
+            call.repository,
             starttime=call.args["starttime"],
             endtime=call.args["endtime"],
             page=decode_page_token(call.args["next_page"]),
         )
         if next_page is not None:
             result["next_page"] = encode_page_token(next_page)
-        return errors.ok(result)
+        return answers.ok(result)

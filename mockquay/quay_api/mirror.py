@@ -6,10 +6,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import mirror
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("mirror", __name__, url_prefix="/api/v1", description="Repository mirroring")
+blp = Blueprint("mirror", __name__, url_prefix=QUAY_API_V1, description="Repository mirroring")
 
 _REPOSITORY = "/repository/<apirepopath:repository>"
 
@@ -17,19 +18,19 @@ _REPOSITORY = "/repository/<apirepopath:repository>"
 @blp.route(f"{_REPOSITORY}/mirror/sync-now")
 class RepoMirrorSyncNowResource(MethodView):
     @operation(Operation("syncNow", "POST", show_if="REPO_MIRROR"))
-    def post(call: Call):
+    def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_now(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        mirror.sync_now(call.tx, call.ctx, call.repository)
+        return answers.no_content()
 
 
 @blp.route(f"{_REPOSITORY}/mirror/sync-cancel")
 class RepoMirrorSyncCancelResource(MethodView):
     @operation(Operation("syncCancel", "POST", show_if="REPO_MIRROR"))
-    def post(call: Call):
+    def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_cancel(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        mirror.sync_cancel(call.tx, call.ctx, call.repository)
+        return answers.no_content()
 
 
 @blp.route(f"{_REPOSITORY}/mirror")
@@ -42,9 +43,9 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Return the Mirror configuration for a given Repository."""
-        return errors.ok(mirror.view_mirror_config(call.tx, call.ctx, call.namespace, call.name))
+        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.repository))
 
     @operation(
         Operation(
@@ -54,10 +55,10 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def post(call: Call):
+    def post(self, call: Call):
         """Create a RepoMirrorConfig for a given Repository."""
-        mirror.create_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
-        return errors.created()
+        mirror.create_mirror_config(call.tx, call.ctx, call.repository, call.body)
+        return answers.created()
 
     @operation(
         Operation(
@@ -67,7 +68,7 @@ class RepoMirrorResource(MethodView):
             show_if="REPO_MIRROR",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Allow users to modifying the repository's mirroring configuration."""
-        mirror.change_mirror_config(call.tx, call.ctx, call.namespace, call.name, call.body)
-        return errors.created()
+        mirror.change_mirror_config(call.tx, call.ctx, call.repository, call.body)
+        return answers.created()

@@ -10,10 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import mirror_health
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("mirrorhealth", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint(
+    "mirrorhealth", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0]
+)
 
 CACHE_CONTROL = "no-cache, no-store, must-revalidate"
 
@@ -42,7 +45,7 @@ class RepositoryMirrorHealth(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get the health status of repository mirroring operations."""
         mirror_health.require_fresh_login(call.ctx)
         namespace = call.args["namespace"]
@@ -56,4 +59,4 @@ class RepositoryMirrorHealth(MethodView):
             offset=call.args["offset"],
         )
         status = 200 if report["healthy"] else 503
-        return errors.restful_json(report, status, {"Cache-Control": CACHE_CONTROL})
+        return answers.restful_json(report, status, {"Cache-Control": CACHE_CONTROL})

@@ -9,15 +9,20 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import organizations
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("organization", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint(
+    "organization", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0]
+)
 
 
 @blp.route("/organization/<orgname>")
 class Organization(MethodView):
     @operation(Operation("getOrganization", "GET", repo_role=None))
-    def get(call: Call):
+    def get(self, call: Call):
         """Get the details for the specified organization."""
-        return errors.ok(organizations.view_organization(call.tx, call.ctx, call.params["orgname"]))
+        return answers.ok(
+            organizations.view_organization(call.tx, call.ctx, call.params["orgname"])
+        )

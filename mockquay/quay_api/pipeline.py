@@ -14,18 +14,20 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, wraps
+from functools import cached_property, partial, wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from mockquay.domain import identity, users
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
-from mockquay.quay_api import errors, routing
-from mockquay.quay_api.answers import responses
+from mockquay.domain.keys import RepositoryRef
+from mockquay.extension import current_emulator
+from mockquay.quay_api import answers, routing
+from mockquay.quay_api.answer_docs import responses
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
@@ -114,16 +116,12 @@ class Call:
 
     tx: Transaction
     ctx: Context
-    namespace: str | None
-    name: str | None
+    #: The repository the path names, for the operations on one.
+    repository: RepositoryRef | None
     body: Any = None
     #: The route's other path arguments (``orgname``, ``robot_shortname``, ...).
     params: dict[str, str] = field(default_factory=dict)
     query_params: tuple[QueryParam, ...] = ()
-
-    @property
-    def repository(self) -> str:
-        return f"{self.namespace}/{self.name}"
 
     @cached_property
     def args(self) -> dict[str, Any]:
@@ -137,23 +135,23 @@ class Call:
 #: Every Quay operation mockquay serves, by nickname.
 OPERATIONS: dict[str, Operation] = {}
 
-Handler = Callable[[Call], Response]
+#: A method of a resource's ``MethodView``: ``def post(self, call: Call) -> Response``.
+Handler = Callable[[Any, Call], Response]
 
 
 def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
-    """Run the view behind Quay's pipeline for ``spec``."""
+    """Run the resource method behind Quay's pipeline for ``spec``; it receives the ``Call``."""
     OPERATIONS[spec.nickname] = spec
 
     def decorate(handler: Handler) -> Callable[..., Response]:
         @wraps(handler)
-        def view(*args: Any, **kwargs: Any) -> Response:
-            quay = current_app.extensions["mockquay"]
+        def view(resource: Any, **kwargs: Any) -> Response:
+            quay = current_emulator()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
                 if not spec.exists(config):
                     return routing.fall_through(config)
-                request.environ["mockquay.operation"] = spec.nickname
-                return _run(spec, handler, tx, config, kwargs)
+                return _run(spec, partial(handler, resource), tx, config, kwargs)
 
         view.operation = spec
         # Read by flask-smorest: mockquay's OpenAPI document shows the answers Quay gives.
@@ -164,9 +162,13 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
 
 
 def _run(
-    spec: Operation, handler: Handler, tx: Transaction, config: QuayConfig, path: dict[str, Any]
+    spec: Operation,
+    handler: Callable[[Call], Response],
+    tx: Transaction,
+    config: QuayConfig,
+    path: dict[str, Any],
 ) -> Response:
-    repository = path.get("repository")
+    repository_path = path.get("repository")
     method = request.method
     writes = method not in ("GET", "HEAD")
     if (
@@ -175,19 +177,19 @@ def _run(
         and _BROWSER.search(request.headers.get("User-Agent", ""))
         and request.headers.get("X-Requested-With") != "XMLHttpRequest"
     ):
-        return errors.http_abort(400, XHR_MESSAGE)
+        return answers.http_abort(400, XHR_MESSAGE)
     caller = identity.caller_for_token(tx, _bearer_token())
     if writes and not caller.authenticated:
-        return errors.http_abort(403, CSRF_MESSAGE)
+        return answers.http_abort(403, CSRF_MESSAGE)
     if writes and config.registry_state == "readonly":
-        return errors.flask_jsonify(READ_ONLY_BODY, 503)
-    namespace, name = parse_repository_name(repository) if repository else (None, None)
+        return answers.flask_jsonify(READ_ONLY_BODY, 503)
+    repository = parse_repository_name(repository_path) if repository_path else None
     if (
         not caller.authenticated
         and not config.feature("ANONYMOUS_ACCESS")
         and not spec.anon_allowed
     ):
-        return errors.http_abort(401, ANONYMOUS_MESSAGE)
+        return answers.http_abort(401, ANONYMOUS_MESSAGE)
     ctx = Context(
         config=config,
         caller=caller,
@@ -197,8 +199,7 @@ def _run(
     call = Call(
         tx=tx,
         ctx=ctx,
-        namespace=namespace,
-        name=name,
+        repository=repository,
         params={key: value for key, value in path.items() if key != "repository"},
         query_params=spec.query_params,
     )
@@ -208,8 +209,7 @@ def _run(
                 tx,
                 config,
                 caller,
-                namespace,
-                name,
+                repository,
                 spec.repo_role,
                 read_only=method == "GET",
                 allow_for_global_readonly_superuser=spec.allow_for_global_readonly_superuser,
@@ -225,7 +225,7 @@ def _run(
                 raise EmulatedCrash("RecursionError: the JSON body is nested too deeply") from None
         return handler(call)
     except QuayError as error:
-        return errors.answer_for(error, authenticated=caller.authenticated)
+        return answers.answer_for(error, authenticated=caller.authenticated)
     except _WerkzeugAnswer as answer:
         return answer.response
 
@@ -254,7 +254,7 @@ def _parse_query_args(params: tuple[QueryParam, ...]) -> dict[str, Any]:
             parsed[param.name] = _QUERY_TYPES[param.type](request.args[param.name])
         except (TypeError, ValueError) as error:
             message = {param.name: param.help.format(error_msg=error)}
-            raise _WerkzeugAnswer(errors.restful_json({"message": message}, 400)) from None
+            raise _WerkzeugAnswer(answers.restful_json({"message": message}, 400)) from None
     return parsed
 
 
@@ -277,16 +277,16 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
                 "Did not attempt to load JSON data because the request Content-Type was not "
                 "'application/json'."
             )
-            raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description))
+            raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description))
         raise InvalidRequest("Missing JSON body")
     try:
         data = request.get_data(cache=True)
         body = json.loads(data)
     except HTTPException as error:
-        raise _WerkzeugAnswer(errors.werkzeug_error(error.code, error.description)) from None
+        raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description)) from None
     except ValueError:
         raise _WerkzeugAnswer(
-            errors.werkzeug_error(
+            answers.werkzeug_error(
                 400, "The browser (or proxy) sent a request that this server could not understand."
             )
         ) from None

@@ -12,10 +12,11 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import repository
 from mockquay.domain.pagination import decode_page_token, encode_page_token
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("repository", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("repository", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 _NEXT_PAGE = QueryParam("next_page", "The page token for the next page")
 
@@ -31,10 +32,10 @@ class RepositoryList(MethodView):
             oauth2_scope="repo:create",
         )
     )
-    def post(call: Call):
+    def post(self, call: Call):
         """Create a new repository."""
         created = repository.create_repository(call.tx, call.ctx, call.body)
-        return errors.restful_json(created, 201)
+        return answers.restful_json(created, 201)
 
     @operation(
         Operation(
@@ -73,14 +74,14 @@ class RepositoryList(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Fetch the list of repositories visible to the current user under a variety of
         situations."""
         page = decode_page_token(call.args["next_page"])
         result, next_page = repository.list_repositories(call.tx, call.ctx, call.args, page)
         if next_page is not None:
             result["next_page"] = encode_page_token(next_page)
-        return errors.ok(result)
+        return answers.ok(result)
 
 
 @blp.route("/repository/<apirepopath:repository>")
@@ -99,25 +100,21 @@ class Repository(MethodView):
             ),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Fetch the specified repository."""
-        return errors.ok(
-            repository.view_repository(call.tx, call.ctx, call.namespace, call.name, call.args)
-        )
+        return answers.ok(repository.view_repository(call.tx, call.ctx, call.repository, call.args))
 
     @operation(Operation("updateRepo", "PUT", repo_role="write", request_schema="RepoUpdate"))
-    def put(call: Call):
+    def put(self, call: Call):
         """Update the description in the specified repository."""
-        repository.update_description(
-            call.tx, call.ctx, call.namespace, call.name, call.body["description"]
-        )
-        return errors.ok({"success": True})
+        repository.update_description(call.tx, call.ctx, call.repository, call.body["description"])
+        return answers.ok({"success": True})
 
     @operation(Operation("deleteRepository", "DELETE"))
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete a repository."""
-        repository.delete_repository(call.tx, call.ctx, call.namespace, call.name)
-        return errors.no_content()
+        repository.delete_repository(call.tx, call.ctx, call.repository)
+        return answers.no_content()
 
 
 @blp.route("/repository/<apirepopath:repository>/changestate")
@@ -125,7 +122,7 @@ class RepositoryStateResource(MethodView):
     @operation(
         Operation("changeRepoState", "PUT", request_schema="ChangeRepoState", show_if="REPO_MIRROR")
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Change the state of a repository."""
-        repository.change_state(call.tx, call.ctx, call.namespace, call.name, call.body["state"])
-        return errors.ok({"success": True})
+        repository.change_state(call.tx, call.ctx, call.repository, call.body["state"])
+        return answers.ok({"success": True})

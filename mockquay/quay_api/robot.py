@@ -9,10 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import robots
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("robot", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("robot", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 def _list_params(repositories: str) -> tuple[QueryParam, ...]:
@@ -45,9 +46,9 @@ class UserRobotList(MethodView):
             query_params=_list_params("repositories"),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the available robots for the user."""
-        return errors.ok(
+        return answers.ok(
             robots.list_robots(
                 call.tx,
                 _own_namespace(call),
@@ -69,11 +70,11 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Returns the user's robot with the specified name."""
         name = f"{_own_namespace(call)}+{call.params['robot_shortname']}"
         robot = robots.lookup_robot(call.tx, name)
-        return errors.ok(robots.robot_view(robot, include_metadata=True, include_token=True))
+        return answers.ok(robots.robot_view(robot, include_metadata=True, include_token=True))
 
     @operation(
         Operation(
@@ -86,12 +87,12 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Create a new user robot with the specified name."""
         robot = robots.create_robot(
             call.tx, call.ctx, _own_namespace(call), call.params["robot_shortname"], call.body or {}
         )
-        return errors.restful_json(robot, 201)
+        return answers.restful_json(robot, 201)
 
     @operation(
         Operation(
@@ -102,10 +103,10 @@ class UserRobot(MethodView):
             oauth2_scope="user:admin",
         )
     )
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete an existing robot."""
         robots.delete_robot(call.tx, _own_namespace(call), call.params["robot_shortname"])
-        return errors.no_content()
+        return answers.no_content()
 
 
 @blp.route("/organization/<orgname>/robots")
@@ -119,9 +120,9 @@ class OrgRobotList(MethodView):
             query_params=_list_params("repostories"),
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """List the organization's robots."""
-        return errors.ok(
+        return answers.ok(
             robots.list_org_robots(
                 call.tx,
                 call.ctx,
@@ -136,9 +137,9 @@ class OrgRobotList(MethodView):
 @blp.route("/organization/<orgname>/robots/<robot_shortname>")
 class OrgRobot(MethodView):
     @operation(Operation("getOrgRobot", "GET", repo_role=None, oauth2_scope="org:admin"))
-    def get(call: Call):
+    def get(self, call: Call):
         """Returns the organization's robot with the specified name."""
-        return errors.ok(
+        return answers.ok(
             robots.view_org_robot(
                 call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
             )
@@ -154,7 +155,7 @@ class OrgRobot(MethodView):
             oauth2_scope="org:admin",
         )
     )
-    def put(call: Call):
+    def put(self, call: Call):
         """Create a new robot in the organization."""
         robot = robots.create_org_robot(
             call.tx,
@@ -163,12 +164,12 @@ class OrgRobot(MethodView):
             call.params["robot_shortname"],
             call.body or {},
         )
-        return errors.restful_json(robot, 201)
+        return answers.restful_json(robot, 201)
 
     @operation(Operation("deleteOrgRobot", "DELETE", repo_role=None, oauth2_scope="org:admin"))
-    def delete(call: Call):
+    def delete(self, call: Call):
         """Delete an existing organization robot."""
         robots.delete_org_robot(
             call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
         )
-        return errors.no_content()
+        return answers.no_content()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from flask import Flask, Response, current_app, request
@@ -11,20 +13,29 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from mockquay.domain.config import QuayConfig
+from mockquay.domain.keys import RepositoryRef
 
 #: Where Quay's API lives; the mock-only layers act on these paths only.
 QUAY_API_PREFIX = "/api/"
+#: The prefix of every Quay resource's route.
+QUAY_API_V1 = "/api/v1"
+
+#: The environ key where :class:`RouteLayer` puts the :class:`Route` of a request to Quay's API.
+ROUTE_ENVIRON = "mockquay.route"
+
+#: How many ``(method, path)`` routes :class:`RouteLayer` remembers; it forgets them all when full.
+ROUTE_CACHE_SIZE = 4096
 
 if TYPE_CHECKING:
     from mockquay.quay_api.pipeline import Operation
 
 
-def parse_repository_name(repository: str) -> tuple[str, str]:
-    """Quay's ``parse_namespace_repository``: ``(namespace, repository)`` of an API path."""
+def parse_repository_name(repository: str) -> RepositoryRef:
+    """Quay's ``parse_namespace_repository``: the repository an API path names."""
     parts = unidecode(repository).rstrip("/").split("/", 1)
     if len(parts) < 2:
-        return "library", quote_plus(parts[0], safe="/")
-    return parts[0], quote_plus(parts[1], safe="/")
+        return RepositoryRef("library", quote_plus(parts[0], safe="/"))
+    return RepositoryRef(parts[0], quote_plus(parts[1], safe="/"))
 
 
 class APIRepositoryPathConverter(BaseConverter):
@@ -90,5 +101,53 @@ def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | No
     spec = getattr(handler, "operation", None)
     repository = arguments.get("repository")
     if repository is not None:
-        repository = "/".join(parse_repository_name(repository))
+        repository = str(parse_repository_name(repository))
     return spec, repository
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request to Quay's API goes, for the mock-only layers around Quay's handlers."""
+
+    #: The Quay operation nickname, or None for a path no operation serves with this method.
+    operation: str | None
+    #: The repository (``ns/name``) the path names, if any.
+    repository: str | None
+    #: Whether some route serves the path (with this method or another: a 405, not a 404).
+    served: bool
+
+
+def route_of(app: Flask, environ: dict) -> Route:
+    """The :class:`Route` of a WSGI request to ``app``."""
+    operation, repository = operation_for(app, environ)
+    if operation is not None:
+        return Route(operation.nickname, repository, True)
+    served = bool(app.url_map.bind_to_environ(environ).allowed_methods())
+    return Route(None, repository, served)
+
+
+class RouteLayer:
+    """WSGI middleware that routes each request to Quay's API once, for every layer inside it.
+
+    It puts the request's :class:`Route` in ``environ[ROUTE_ENVIRON]``; requests to other paths
+    get none.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+        # Routing is a pure function of method and path, and clients repeat their requests.
+        self._routes: dict[tuple[str, str], Route] = {}
+
+    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(QUAY_API_PREFIX):
+            key = (environ.get("REQUEST_METHOD", "GET"), path)
+            route = self._routes.get(key)
+            if route is None:
+                route = route_of(self.app, environ)
+                if len(self._routes) >= ROUTE_CACHE_SIZE:
+                    self._routes.clear()
+                self._routes[key] = route
+            environ[ROUTE_ENVIRON] = route
+        return self.wsgi_app(environ, start_response)

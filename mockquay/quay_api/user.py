@@ -11,10 +11,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mockquay.domain import users
-from mockquay.quay_api import errors
+from mockquay.quay_api import answers
 from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.routing import QUAY_API_V1
 
-blp = Blueprint("user", __name__, url_prefix="/api/v1", description=__doc__.splitlines()[0])
+blp = Blueprint("user", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])
 
 
 @blp.route("/user/")
@@ -24,16 +25,16 @@ class User(MethodView):
             "getLoggedInUser", "GET", repo_role=None, anon_allowed=True, oauth2_scope="user:read"
         )
     )
-    def get(call: Call):
+    def get(self, call: Call):
         """Get user information for the authenticated user."""
         view = users.logged_in_user(call.tx, call.ctx)
         if view is None:
             return _requires_authentication()
-        return errors.ok(view)
+        return answers.ok(view)
 
 
 def _requires_authentication():
     """``InvalidToken("Requires authentication", payload={"session_required": False})``: the
     payload's keys come first in Quay's ApiError body."""
-    body = json.loads(errors.api_error(401).get_data())
-    return errors.restful_json({"session_required": False, **body}, 401)
+    body = json.loads(answers.api_error(401).get_data())
+    return answers.restful_json({"session_required": False, **body}, 401)

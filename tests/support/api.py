@@ -10,10 +10,11 @@ import hashlib
 import json
 from typing import Any
 
-from conftest import FULL_SCOPES, build_app, quay_test_world
 from flask.testing import FlaskClient
-from test_conformance_support import JSON, assert_answer
 from werkzeug.test import TestResponse
+
+from support.conformance import JSON, assert_answer
+from support.world import FULL_SCOPES, build_app, quay_test_world
 
 #: Quay's ``AVATAR_COLORS`` (``config.py``), copied as the oracle for avatar colours.
 QUAY_AVATAR_COLORS = [

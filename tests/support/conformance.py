@@ -1,7 +1,7 @@
 """Helpers of the conformance suite (``test_conformance_*``); this module holds no tests.
 
 The expected bodies are written out from spec section 1.2, not built with mockquay's own
-serialisers, so that a change in ``mockquay.quay_api.errors`` cannot pass unnoticed.
+serialisers, so that a change in ``mockquay.quay_api.answers`` cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import copy
 import json
 from typing import Any
 
-from conftest import SETUP_MIRROR, auth, build_app, quay_test_world
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mockquay.domain import audit
+from mockquay.extension import emulator_of
+from support.world import SETUP_MIRROR, auth, build_app, quay_test_world
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -148,18 +149,18 @@ def client_for(document: dict[str, Any], profile: str = "latest") -> FlaskClient
 
 def state(client: FlaskClient) -> dict[str, Any]:
     """The whole state of the client's app, as a fixture document."""
-    return client.application.extensions["mockquay"].export()
+    return emulator_of(client.application).export()
 
 
 def stored(client: FlaskClient, kind: str, key: str) -> dict[str, Any] | None:
     """The raw stored document (mirrors keep their password and transaction id)."""
-    with client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(client.application).store.transaction() as tx:
         return tx.get(kind, key)
 
 
 def audit_log(client: FlaskClient, repository: str) -> list[dict[str, Any]]:
     """The audit entries of ``repository``, oldest first."""
-    with client.application.extensions["mockquay"].store.transaction() as tx:
+    with emulator_of(client.application).store.transaction() as tx:
         return list(audit.entries(tx, repository))
 
 

@@ -1,0 +1,342 @@
+// mockquay's dashboard: fills the page from the admin API every two seconds.
+// No framework and no build step; every value is written with textContent, never as HTML.
+"use strict";
+
+(function () {
+  const data = document.body.dataset;
+  const POLL_MS = 2000;
+  const STATE_EVERY = 5; // the state (settings, fixture tokens) is read every fifth poll
+  const JOURNAL_ROWS = 200;
+  const ADMIN_TOKEN_KEY = "mockquay.adminToken";
+  const QUAY_TOKEN_KEY = "mockquay.quayToken";
+  const $ = (id) => document.getElementById(id);
+  const operations = new Set(["getRepoMirrorConfig", "createRepoMirrorConfig",
+    "changeRepoMirrorConfig", "syncNow", "syncCancel"]);
+  const repositories = new Set();
+  let polls = 0;
+  let timer = null;
+
+  function stored(key) {
+    try { return localStorage.getItem(key) || ""; } catch (error) { return ""; }
+  }
+  function store(key, value) {
+    try {
+      if (value) { localStorage.setItem(key, value); } else { localStorage.removeItem(key); }
+    } catch (error) { /* storage disabled: the value lasts until the page is left */ }
+  }
+
+  // "#admin_token=T" in the address is kept like a typed token, then taken out of the address.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.has("admin_token")) {
+    store(ADMIN_TOKEN_KEY, fragment.get("admin_token"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  class Unauthorized extends Error {}
+
+  async function admin(path, options) {
+    const headers = { Accept: "application/json" };
+    const token = stored(ADMIN_TOKEN_KEY);
+    if (token) { headers[data.tokenHeader] = token; }
+    if (options && options.json !== undefined) { headers["Content-Type"] = "application/json"; }
+    const response = await fetch(path.startsWith("/") ? path : data.adminPrefix + "/" + path, {
+      method: (options && options.method) || "GET",
+      headers: headers,
+      body: options && options.json !== undefined ? JSON.stringify(options.json) : undefined,
+      cache: "no-store",
+    });
+    if (response.status === 401) { throw new Unauthorized(await errorText(response)); }
+    return response;
+  }
+
+  async function errorText(response) {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body === "object") {
+        return body.error || body.detail || body.message || body.error_message || text;
+      }
+      return text;
+    } catch (error) { return text; }
+  }
+
+  function cell(row, text, className) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined || text === "" ? "\u2014" : String(text);
+    if (className) { td.className = className; }
+    row.appendChild(td);
+    return td;
+  }
+
+  function fillDatalist(id, values) {
+    $(id).replaceChildren(...[...values].sort().map((value) => {
+      const option = document.createElement("option");
+      option.value = value;
+      return option;
+    }));
+  }
+
+  function showHealth(health) {
+    $("profile").textContent = health.profile;
+    $("version").textContent = health.version;
+  }
+
+  function showMirrors(mirrors) {
+    const rows = mirrors.map((mirror) => {
+      repositories.add(mirror.repository);
+      const row = document.createElement("tr");
+      row.dataset.repository = mirror.repository;
+      cell(row, mirror.repository, "repository");
+      cell(row, mirror.external_reference, "external_reference");
+      cell(row, mirror.is_enabled ? "yes" : "no", "is_enabled");
+      const status = cell(row, mirror.sync_status, "sync_status");
+      status.dataset.status = mirror.sync_status;
+      cell(row, mirror.sync_retries_remaining, "sync_retries_remaining");
+      cell(row, mirror.sync_start_date, "sync_start_date");
+      cell(row, mirror.sync_expiration_date, "sync_expiration_date");
+      const last = mirror.last_sync;
+      const lastCell = cell(row, last && `${last.datetime} ${last.kind.replace("repo_mirror_sync_", "")}`,
+        "last_sync");
+      if (last && last.message) { lastCell.title = last.message; }
+      const actions = document.createElement("td");
+      for (const [action, label] of [["sync-now", "Sync now"], ["sync-cancel", "Cancel sync"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = action;
+        button.dataset.action = action;
+        button.textContent = label;
+        actions.appendChild(button);
+      }
+      row.appendChild(actions);
+      return row;
+    });
+    $("mirrors").tBodies[0].replaceChildren(...rows);
+    $("no-mirrors").hidden = rows.length > 0;
+    fillDatalist("repositories", repositories);
+  }
+
+  function showClock(clock) {
+    $("clock-panel").hidden = clock === null;
+    if (clock !== null) {
+      $("clock-now").textContent = clock.now;
+      $("clock-mode").textContent = clock.mode ? `(${clock.mode})` : "";
+    }
+  }
+
+  function journalQuery() {
+    const query = new URLSearchParams();
+    for (const field of $("journal-filters").elements) {
+      if (field.name && field.value.trim()) { query.append(field.name, field.value.trim()); }
+    }
+    return query.toString();
+  }
+
+  function showJournal(entries) {
+    const newest = entries.slice(-JOURNAL_ROWS).reverse();
+    const rows = newest.map((entry) => {
+      if (entry.operation) { operations.add(entry.operation); }
+      if (entry.repository) { repositories.add(entry.repository); }
+      const row = document.createElement("tr");
+      if (entry.fault) { row.className = "faulted"; }
+      cell(row, entry.id);
+      cell(row, entry.time);
+      cell(row, entry.method);
+      cell(row, entry.path + (entry.query ? "?" + entry.query : ""), "path");
+      cell(row, entry.operation);
+      cell(row, entry.repository);
+      cell(row, entry.status, "status");
+      cell(row, entry.fault);
+      return row;
+    });
+    $("journal").tBodies[0].replaceChildren(...rows);
+    $("journal-count").textContent = entries.length > JOURNAL_ROWS
+      ? `${entries.length} requests; the newest ${JOURNAL_ROWS} are shown`
+      : `${entries.length} request${entries.length === 1 ? "" : "s"}`;
+    fillDatalist("operations", operations);
+  }
+
+  function showFaults(faults) {
+    $("fault-seed").textContent = faults.seed;
+    const rows = faults.rules.map((rule) => {
+      const row = document.createElement("tr");
+      cell(row, rule.id);
+      const match = Object.entries(rule.match || {}).map(([key, value]) => `${key}=${value}`);
+      cell(row, match.length ? match.join(" ") : "every request");
+      const answer = [];
+      if (rule.status !== null && rule.status !== undefined) { answer.push(String(rule.status)); }
+      if (rule.transport) { answer.push(rule.transport); }
+      if (rule.delay_ms) { answer.push(`+${rule.delay_ms} ms`); }
+      cell(row, answer.join(" "));
+      cell(row, rule.phase);
+      const times = rule.times === null || rule.times === undefined ? "\u221e" : rule.times;
+      cell(row, `${times} / ${rule.after || 0} / ${rule.probability}`);
+      cell(row, rule.matched, "matched");
+      cell(row, rule.fired, "fired");
+      return row;
+    });
+    $("faults").tBodies[0].replaceChildren(...rows);
+    $("no-faults").hidden = rows.length > 0;
+  }
+
+  function showState(state) {
+    const settings = state.settings || {};
+    const list = $("settings");
+    const items = [];
+    for (const key of Object.keys(settings).sort()) {
+      const term = document.createElement("dt");
+      term.textContent = key;
+      const value = document.createElement("dd");
+      value.textContent = JSON.stringify(settings[key]);
+      items.push(term, value);
+    }
+    if (!items.length) {
+      const none = document.createElement("dd");
+      none.textContent = "Quay's defaults (the fixtures set no settings)";
+      items.push(none);
+    }
+    list.replaceChildren(...items);
+    prefillQuayToken(state.tokens || []);
+  }
+
+  // The Quay token: the one typed here (kept in localStorage), else the first fixture token
+  // with the repo:admin scope, which is what sync-now and sync-cancel need.
+  function prefillQuayToken(tokens) {
+    const input = $("quay-token");
+    if (stored(QUAY_TOKEN_KEY) || document.activeElement === input) { return; }
+    const usable = tokens.find((token) => (token.scopes || []).includes("repo:admin"));
+    input.value = usable ? usable.token : "";
+    $("quay-token-source").textContent = usable
+      ? `(${usable.user}'s token from the fixtures)` : "(no fixture token has repo:admin)";
+  }
+
+  async function optional(path) {
+    const response = await admin(path);
+    return response.status === 404 ? null : response.json();
+  }
+
+  // One refresh at a time: a refresh asked for while one runs follows it.
+  let running = false;
+  let again = false;
+  async function poll() {
+    if (running) { again = true; return; }
+    running = true;
+    clearTimeout(timer);
+    let keepPolling = true;
+    try {
+      keepPolling = document.hidden || await refresh();
+    } finally {
+      running = false;
+    }
+    if (again) { again = false; poll(); return; }
+    if (keepPolling) { timer = setTimeout(poll, POLL_MS); }
+  }
+
+  // Reads everything and shows it; false when the admin token is missing or wrong.
+  async function refresh() {
+    try {
+      const health = await admin("health");
+      if (!health.ok) { throw new Error(await errorText(health)); }
+      $("admin-token-panel").hidden = true;
+      $("dashboard").hidden = false;
+      showHealth(await health.json());
+      const query = journalQuery();
+      const [journal, mirrors, clock, faults] = await Promise.all([
+        admin("requests" + (query ? "?" + query : "")),
+        admin(data.mirrorsUrl).then((response) => response.json()),
+        optional("clock"),
+        admin("faults").then((response) => response.json()),
+      ]);
+      if (journal.ok) {
+        $("journal-error").textContent = "";
+        showJournal((await journal.json()).requests);
+      } else {
+        $("journal-error").textContent = await errorText(journal);
+      }
+      showMirrors(mirrors.mirrors);
+      showClock(clock);
+      showFaults(faults);
+      if (polls % STATE_EVERY === 0) {
+        showState(await admin("state").then((response) => response.json()));
+      }
+      polls += 1;
+      $("refresh-state").textContent = `\u00b7 refreshed ${new Date().toLocaleTimeString()}`;
+    } catch (error) {
+      if (error instanceof Unauthorized) {
+        $("admin-token-panel").hidden = false;
+        $("dashboard").hidden = true;
+        $("admin-token-error").textContent = stored(ADMIN_TOKEN_KEY) ? error.message : "";
+        return false;
+      }
+      $("refresh-state").textContent = `\u00b7 cannot refresh: ${error.message}`;
+    }
+    return true;
+  }
+
+  async function sync(action, repository) {
+    const template = action === "sync-now" ? data.syncNowUrl : data.syncCancelUrl;
+    const path = repository.split("/").map(encodeURIComponent).join("/");
+    // Quay refuses browser calls without X-Requested-With (BROWSER_API_CALLS_XHR_ONLY).
+    const headers = { "X-Requested-With": "XMLHttpRequest" };
+    const token = $("quay-token").value.trim();
+    if (token) { headers.Authorization = `Bearer ${token}`; }
+    const result = $("action-result");
+    const operation = action === "sync-now" ? "syncNow" : "syncCancel";
+    try {
+      const response = await fetch(template.replace(data.repositoryPlaceholder, path), {
+        method: "POST", headers: headers, credentials: "omit", cache: "no-store",
+      });
+      const detail = response.ok ? "" : `: ${await errorText(response)}`;
+      result.textContent = `${operation} ${repository}: ${response.status}${detail}`;
+      result.className = response.ok ? "ok" : "error";
+    } catch (error) {
+      result.textContent = `${operation} ${repository}: ${error.message}`;
+      result.className = "error";
+    }
+    poll();
+  }
+
+  async function advanceClock(seconds) {
+    $("clock-error").textContent = "";
+    try {
+      const response = await admin("clock", { method: "POST", json: { advance: seconds } });
+      if (!response.ok) { $("clock-error").textContent = await errorText(response); }
+    } catch (error) {
+      $("clock-error").textContent = error.message;
+    }
+    poll();
+  }
+
+  $("mirrors").tBodies[0].addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button) { sync(button.dataset.action, button.closest("tr").dataset.repository); }
+  });
+  $("quay-token").addEventListener("change", (event) => {
+    store(QUAY_TOKEN_KEY, event.target.value.trim());
+    $("quay-token-source").textContent = event.target.value.trim() ? "(kept in this browser)" : "";
+    if (!event.target.value.trim()) { polls = 0; poll(); }
+  });
+  $("quay-token-form").addEventListener("submit", (event) => event.preventDefault());
+  if (stored(QUAY_TOKEN_KEY)) {
+    $("quay-token").value = stored(QUAY_TOKEN_KEY);
+    $("quay-token-source").textContent = "(kept in this browser)";
+  }
+  $("admin-token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    store(ADMIN_TOKEN_KEY, $("admin-token").value.trim());
+    $("admin-token").value = "";
+    polls = 0;
+    poll();
+  });
+  $("clock-form").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-advance]");
+    if (button) { advanceClock(Number(button.dataset.advance)); }
+  });
+  $("clock-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    advanceClock(Number($("clock-seconds").value));
+  });
+  $("journal-filters").addEventListener("input", () => poll());
+  $("journal-filters").addEventListener("submit", (event) => { event.preventDefault(); poll(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { poll(); } });
+  poll();
+})();

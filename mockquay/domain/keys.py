@@ -1,0 +1,38 @@
+"""The kinds of records the store keeps, and the key of a repository's records.
+
+Each kind's records are built by one domain module (``repository.py`` for repositories,
+``mirror.py`` for mirrors, ...); everything else names the kind by these constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USERS = "users"
+ORGANIZATIONS = "organizations"
+ROBOTS = "robots"
+TOKENS = "tokens"
+REPOSITORIES = "repositories"
+#: Keyed by their repository, as Quay's mirror rows are one per repository.
+MIRRORS = "mirrors"
+#: One record, ``quay``: Quay's settings of the fixture document.
+SETTINGS = "settings"
+LOGS = "logs"
+LOG_COUNTERS = "log_counters"
+
+
+@dataclass(frozen=True)
+class RepositoryRef:
+    """A repository's namespace and name; ``str()`` gives ``namespace/name``, its store key."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> RepositoryRef:
+        """The reference of ``namespace/name`` (the name may hold further slashes)."""
+        namespace, _, name = text.partition("/")
+        return cls(namespace, name)

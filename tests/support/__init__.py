@@ -1,0 +1,1 @@
+"""Helpers the test modules import (fixtures stay in ``conftest.py``, as pytest advises)."""

@@ -1,0 +1,219 @@
+"""The container recipe: the Containerfile read as the builder reads it, and its entrypoint run.
+
+No container engine runs on the development machine, so the image is never built here. What
+can be checked without one is: the instructions (base, user, port, health check, entrypoint,
+environment), the build context, and the entrypoint and health check commands themselves, run
+in a subprocess with the image's environment (127.0.0.1 and a free port instead of 0.0.0.0:8080,
+a temporary folder for ``/fixtures``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTAINERFILE = ROOT / "Containerfile"
+TOKEN = "container-secret"
+
+
+def instructions() -> list[tuple[str, str]]:
+    """``(INSTRUCTION, arguments)`` in order, with continuation lines joined."""
+    logical, current = [], ""
+    for line in CONTAINERFILE.read_text().splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        logical.append(current + line)
+        current = ""
+    return [(text.split(None, 1)[0].upper(), text.split(None, 1)[1].strip()) for text in logical]
+
+
+def final_stage() -> list[tuple[str, str]]:
+    steps = instructions()
+    last_from = max(i for i, (name, _) in enumerate(steps) if name == "FROM")
+    return steps[last_from:]
+
+
+def image_environment() -> dict[str, str]:
+    """The ``ENV`` of the final stage, as the builder sets it."""
+    environment = {}
+    for name, arguments in final_stage():
+        if name == "ENV":
+            for pair in shlex.split(arguments):
+                key, _, value = pair.partition("=")
+                environment[key] = value
+    return environment
+
+
+def exec_form(arguments: str) -> list[str]:
+    """The JSON array of an exec-form ``CMD``/``ENTRYPOINT`` (options before it dropped)."""
+    return json.loads(arguments[arguments.index("[") :])
+
+
+def test_both_stages_start_from_a_slim_python_image():
+    bases = [arguments.split()[0] for name, arguments in instructions() if name == "FROM"]
+    assert len(bases) == 2
+    for base in bases:
+        assert base.rsplit("/", 1)[-1].startswith("python:") and base.endswith("-slim")
+
+
+def test_the_final_stage_installs_the_wheel_built_by_the_first():
+    copies = [arguments for name, arguments in final_stage() if name == "COPY"]
+    assert "--from=build /wheels /wheels" in copies
+    assert any("pip install" in arguments and "--no-index" in arguments
+               for name, arguments in final_stage() if name == "RUN")  # fmt: skip
+
+
+def test_the_server_runs_as_a_non_root_user():
+    users = [arguments for name, arguments in final_stage() if name == "USER"]
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_exposes_port_8080():
+    assert ("EXPOSE", "8080") in final_stage()
+
+
+def test_the_environment_binds_every_interface_with_fixtures_from_slash_fixtures():
+    environment = image_environment()
+    assert environment["MOCKQUAY_HOST"] == "0.0.0.0"
+    assert environment["MOCKQUAY_PORT"] == "8080"
+    assert environment["MOCKQUAY_FIXTURES"] == "/fixtures"
+    assert environment["MOCKQUAY_ALLOWED_HOSTS"] == "*"
+    assert "MOCKQUAY_ADMIN_TOKEN" not in environment
+
+
+def test_the_image_fixtures_folder_holds_the_bundled_default():
+    assert ("COPY", "fixtures/default.yaml /fixtures/default.yaml") in final_stage()
+
+
+def test_the_health_check_asks_mockquay_health():
+    (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
+    command = " ".join(exec_form(arguments))
+    assert "http://127.0.0.1:%s/__mockquay__/health" in command
+    assert "X-Mockquay-Admin-Token" in command
+
+
+def test_the_entrypoint_is_the_container_script():
+    (arguments,) = [arguments for name, arguments in final_stage() if name == "ENTRYPOINT"]
+    assert exec_form(arguments) == ["/bin/sh", "/usr/local/bin/mockquay-entrypoint"]
+    assert ("COPY", "container/entrypoint.sh /usr/local/bin/mockquay-entrypoint") in final_stage()
+
+
+def test_every_copied_source_exists_and_is_in_the_build_context():
+    ignored = [
+        line
+        for line in (ROOT / ".containerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    for name, arguments in instructions():
+        if name != "COPY" or arguments.startswith("--from"):
+            continue
+        for source in arguments.split()[:-1]:
+            assert (ROOT / source).exists(), source
+            assert source.split("/")[0] not in ignored, source
+
+
+def test_containerignore_and_dockerignore_are_the_same():
+    assert (ROOT / ".containerignore").read_text() == (ROOT / ".dockerignore").read_text()
+
+
+def container_environment(fixtures: Path, **overrides: str) -> dict[str, str]:
+    """The image's environment on this machine: loopback, and ``fixtures`` for /fixtures."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("MOCKQUAY_")
+    }
+    environment.update(image_environment())
+    environment.update(MOCKQUAY_HOST="127.0.0.1", MOCKQUAY_FIXTURES=str(fixtures))
+    environment["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environment["PATH"]
+    environment.update(overrides)
+    return environment
+
+
+@pytest.fixture
+def fixtures_folder(tmp_path: Path) -> Path:
+    """A folder laid out as the image's ``/fixtures``."""
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    shutil.copy(ROOT / "fixtures" / "default.yaml", folder / "default.yaml")
+    return folder
+
+
+def run_entrypoint(environment: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["/bin/sh", str(ROOT / "container" / "entrypoint.sh"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+
+
+def run_health_check(environment: dict[str, str]) -> int:
+    (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
+    command = exec_form(arguments)
+    assert command[0] == "python"
+    return subprocess.run(
+        [sys.executable, *command[1:]], env=environment, capture_output=True, timeout=30
+    ).returncode
+
+
+@pytest.fixture
+def served_container(fixtures_folder: Path):
+    """The entrypoint serving with the image's environment and an admin token."""
+    environment = container_environment(fixtures_folder, MOCKQUAY_ADMIN_TOKEN=TOKEN)
+    process = run_entrypoint(environment)
+    line = process.stdout.readline()
+    if not line:
+        raise AssertionError(f"no ready line; stderr: {process.stderr.read()}")
+    url = json.loads(line)["url"]
+    yield url, {**environment, "MOCKQUAY_PORT": url.rsplit(":", 1)[1]}
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=10)
+
+
+def test_the_entrypoint_answers_health_with_the_admin_token(served_container):
+    url, _ = served_container
+    answer = requests.get(f"{url}/__mockquay__/health", headers={"X-Mockquay-Admin-Token": TOKEN})
+    assert answer.status_code == 200
+    assert answer.json()["ready"] is True
+
+
+def test_the_entrypoint_refuses_admin_requests_without_the_token(served_container):
+    url, _ = served_container
+    assert requests.get(f"{url}/__mockquay__/health").status_code == 401
+
+
+def test_the_entrypoint_serves_the_fixtures_folder(served_container):
+    url, _ = served_container
+    state = requests.get(f"{url}/__mockquay__/state", headers={"X-Mockquay-Admin-Token": TOKEN})
+    assert [mirror["repository"] for mirror in state.json()["mirrors"]] == ["acme/etcd"]
+
+
+def test_the_health_check_passes_with_the_containers_token(served_container):
+    _, environment = served_container
+    assert run_health_check(environment) == 0
+
+
+def test_the_health_check_fails_with_another_token(served_container):
+    _, environment = served_container
+    assert run_health_check({**environment, "MOCKQUAY_ADMIN_TOKEN": "wrong"}) != 0
+
+
+def test_the_entrypoint_refuses_to_start_without_an_admin_token(fixtures_folder: Path):
+    process = run_entrypoint(container_environment(fixtures_folder))
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stdout == ""
+    assert stderr.startswith("mockquay: set MOCKQUAY_ADMIN_TOKEN")
