@@ -24,11 +24,12 @@ from mockquay.control import (
     swagger_ui,
     worker,
 )
+from mockquay.control.api_schemas import AdminErrorSchema
 from mockquay.control.fault_layer import FaultLayer
 from mockquay.control.journal import JournalLayer
 from mockquay.emulator import Emulator
 from mockquay.extension import EXTENSION, emulator_of
-from mockquay.quay_api import answers
+from mockquay.quay_api import answer_docs, answers
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
@@ -58,8 +59,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
-    api = Api(app)
+    api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
+    for name, schema in answer_docs.COMPONENTS.items():
+        api.spec.components.schema(name, schema=schema)
     for blueprint in (
         *BLUEPRINTS,
         admin.blp,
@@ -87,6 +90,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     # computed on the decoded path.
     app.wsgi_app = GunicornPathInfo(app.wsgi_app)
     return app
+
+
+class _Api(Api):
+    """flask-smorest's Api documenting only the answers mockquay gives: no default error, and
+    the admin error body where a request's arguments are refused."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = AdminErrorSchema
 
 
 def _is_quay_api() -> bool:
@@ -118,6 +129,8 @@ def _http_error(error: HTTPException) -> Response:
     A body over the limit, declared or read (chunked), is nginx's 413, in front of Quay.
     """
     if request.path.startswith(admin.PREFIX):
+        if error.response is not None:
+            return error.response
         return admin.error_response(error.code or 500, error.description or "")
     if isinstance(error, RequestEntityTooLarge):
         return answers.body_too_large()

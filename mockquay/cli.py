@@ -1,4 +1,4 @@
-"""The ``mockquay`` command: ``serve`` and ``check-fixtures``."""
+"""The ``mockquay`` command: ``serve``, ``check-fixtures`` and ``schema``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mockquay import __version__
+from mockquay.control.schemas import fixture_json_schema
 from mockquay.extension import emulator_of
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile, get_profile
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
+    commands.add_parser("schema", help="print the JSON Schema of fixture documents")
     return parser
 
 
@@ -110,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "check-fixtures":
         return check_fixtures(arguments.paths)
+    if arguments.command == "schema":
+        print(json.dumps(fixture_json_schema(), indent=2))
+        return 0
     return serve(arguments)
 
 

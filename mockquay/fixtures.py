@@ -9,23 +9,22 @@ if there is any, nothing is written.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+from marshmallow import ValidationError
 
+from mockquay.control import strict
 from mockquay.control.fault_store import fault_rules, put_fault_rules
 from mockquay.control.faults import FaultRuleError, parse_new_rules
-from mockquay.domain import clock, mirror_worker, upstream
-from mockquay.domain.config import DEFAULT_FEATURES, SETTINGS_KEYS
-from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date, utcnow
-from mockquay.domain.identity import ALL_SCOPES, ROLES
+from mockquay.control.schemas import FIXTURE_SETTINGS, SECTIONS, SettingsSchema, entry_schema
+from mockquay.domain import upstream
+from mockquay.domain.dates import store_date, utcnow
 from mockquay.domain.keys import (
     MIRRORS,
     ORGANIZATIONS,
@@ -36,65 +35,10 @@ from mockquay.domain.keys import (
     USERS,
     RepositoryRef,
 )
-from mockquay.domain.mirror import (
-    MAX_SYNC_RETRIES,
-    REPOSITORY_STATES,
-    SYNC_STATUSES,
-    grant_write,
-    mirror_record,
-    save_mirror,
-    set_mirror_state,
-)
+from mockquay.domain.mirror import grant_write, mirror_record, save_mirror, set_mirror_state
 from mockquay.domain.repository import repository_record
 from mockquay.domain.robots import robot_record
-from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.store import Transaction
-
-SECTIONS = (
-    "settings",
-    "users",
-    "organizations",
-    "robots",
-    "repositories",
-    "tokens",
-    "mirrors",
-    "registries",
-    "faults",
-)
-
-MIRROR_REQUIRED = (
-    "repository",
-    "external_reference",
-    "sync_interval",
-    "sync_start_date",
-    "root_rule",
-)
-MIRROR_OPTIONAL = (
-    "robot_username",
-    "skopeo_timeout_interval",
-    "is_enabled",
-    "external_registry_username",
-    "external_registry_password",
-    "external_registry_config",
-    "architecture_filter",
-    "sync_status",
-    "sync_retries_remaining",
-    "sync_expiration_date",
-)
-
-#: Quay's settings, and the seed of chance-based faults (which beats ``--seed``).
-FIXTURE_SETTINGS = (*SETTINGS_KEYS, "seed", "clock", "worker")
-
-_ALLOWED_KEYS = {
-    "users": {"username", "email"},
-    "organizations": {"name", "email", "teams", "org_mirror"},
-    "robots": {"name", "description", "token", "created", "unstructured_metadata"},
-    "repositories": {"name", "visibility", "state", "description", "kind", "permissions"},
-    "tokens": {"token", "user", "scopes"},
-    "mirrors": set(MIRROR_REQUIRED) | set(MIRROR_OPTIONAL),
-    "registries": set(upstream.REGISTRY_KEYS),
-}
-
 
 #: libyaml's loader when PyYAML was built with it: several times faster on big fixtures.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -157,6 +101,30 @@ class _Checker:
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.source}: {where}: {message}")
 
+    def load_entry(self, section: str, index: int, entry: Any) -> dict[str, Any] | None:
+        """The entry as its schema loads it, or None after telling its problems.
+
+        Unknown keys, else missing keys, are told together; a field's own problem is told
+        at the entry (its message names the field), a problem inside a field at its path.
+        """
+        schema = entry_schema(section)
+        try:
+            return schema.load(entry)
+        except ValidationError as error:
+            found = strict.problems(error.messages)
+        where = f"{section}[{index}]"
+        unknown = sorted(str(path[0]) for path, message in found if message == strict.UNKNOWN)
+        missing = [str(path[0]) for path, message in found if message == strict.MISSING]
+        if unknown:
+            self.problem(where, f"unknown key(s): {', '.join(unknown)}")
+        elif missing:
+            self.problem(where, f"missing key(s): {', '.join(missing)}")
+        else:
+            for path, message in found:
+                inside = "".join(f".{key}" for key in path) if len(path) > 1 else ""
+                self.problem(schema.where(where, entry) + inside, message)
+        return None
+
 
 def apply_document(tx: Transaction, document: Any, source: str = "<document>") -> None:
     """Apply one fixture document on top of the state in ``tx``; raise FixtureError if invalid.
@@ -171,32 +139,17 @@ def apply_document(tx: Transaction, document: Any, source: str = "<document>") -
     for section in document:
         if section not in SECTIONS:
             check.problem(section, f"unknown section (known: {', '.join(SECTIONS)})")
-    for section in SECTIONS[1:]:
-        if section in document and not isinstance(document[section], list):
+        elif section != "settings" and not isinstance(document[section], list):
             check.problem(section, "must be a list")
     if check.problems:
         raise FixtureError(check.problems)
     if "settings" in document:
         _apply_settings(tx, check, document["settings"])
-    for section, apply in (
-        ("users", _apply_user),
-        ("organizations", _apply_organization),
-        ("robots", _apply_robot),
-        ("repositories", _apply_repository),
-        ("tokens", _apply_token),
-        ("mirrors", _apply_mirror),
-        ("registries", _apply_registry),
-    ):
+    for section, apply in _APPLY.items():
         for index, entry in enumerate(document.get(section) or ()):
-            where = f"{section}[{index}]"
-            if not isinstance(entry, Mapping):
-                check.problem(where, "must be a mapping")
-                continue
-            unknown = sorted(set(entry) - _ALLOWED_KEYS[section])
-            if unknown:
-                check.problem(where, f"unknown key(s): {', '.join(unknown)}")
-                continue
-            apply(tx, check, where, entry)
+            loaded = check.load_entry(section, index, entry)
+            if loaded is not None:
+                apply(tx, check, f"{section}[{index}]", loaded)
     if "faults" in document:
         _apply_faults(tx, check, document["faults"])
     if check.problems:
@@ -216,76 +169,30 @@ def apply_documents(tx: Transaction, documents: Iterable[tuple[str, Any]]) -> No
 
 
 def _apply_settings(tx: Transaction, check: _Checker, settings: Any) -> None:
-    if not isinstance(settings, Mapping):
-        check.problem("settings", "must be a mapping")
+    try:
+        loaded = SettingsSchema().load(settings)
+    except ValidationError as error:
+        # A problem inside settings.clock or settings.worker is told at the setting: its
+        # message names the key; the unknown keys of one setting are told together.
+        unknown: dict[str, list[str]] = {}
+        for path, message in strict.problems(error.messages):
+            where = ".".join(("settings", *map(str, path[:1])))
+            if message == strict.UNKNOWN and len(path) > 1:
+                unknown.setdefault(str(path[0]), []).append(str(path[1]))
+                continue
+            if message == strict.UNKNOWN:
+                message = f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})"
+            check.problem(where, message)
+        for key, names in unknown.items():
+            known = ", ".join(SettingsSchema().fields[key].schema.fields)
+            check.problem(
+                f"settings.{key}", f"unknown key(s) {', '.join(sorted(names))} (known: {known})"
+            )
         return
     current = tx.get(SETTINGS, "quay") or {}
-    for key, value in settings.items():
-        where = f"settings.{key}"
-        if key not in FIXTURE_SETTINGS:
-            check.problem(where, f"unknown setting (known: {', '.join(FIXTURE_SETTINGS)})")
-        elif key in ("clock", "worker"):
-            checker = clock.check_settings if key == "clock" else mirror_worker.check_settings
-            for problem in checker(value):
-                check.problem(where, problem)
-            if key == "clock" and isinstance(value, Mapping) and value.get("start") is not None:
-                try:
-                    value = {**value, "start": store_date(clock.settings_start(dict(value))) + "Z"}
-                except clock.ClockError:
-                    pass
-        elif key == "seed":
-            if not isinstance(value, int) or isinstance(value, bool):
-                check.problem(where, "must be an integer")
-        elif key == "profile":
-            try:
-                get_profile(value)
-            except UnknownProfile as error:
-                # YAML reads an unquoted 3.10 as the number 3.1.
-                hint = "" if isinstance(value, str) else " (quote release numbers in YAML: '3.10')"
-                check.problem(where, f"{error}{hint}")
-        elif key == "features":
-            if not isinstance(value, Mapping) or not all(
-                isinstance(v, bool) for v in value.values()
-            ):
-                check.problem(where, "must map feature names to true or false")
-            else:
-                unknown = sorted(set(value) - set(DEFAULT_FEATURES))
-                if unknown:
-                    check.problem(
-                        where,
-                        f"unknown feature(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(DEFAULT_FEATURES)})",
-                    )
-                value = {**current.get("features", {}), **value}
-        elif key == "registry_state":
-            if value not in ("normal", "readonly"):
-                check.problem(where, "must be 'normal' or 'readonly'")
-        elif key == "dns":
-            if not isinstance(value, Mapping) or not all(
-                isinstance(name, str) and _is_dns_answer(answer) for name, answer in value.items()
-            ):
-                check.problem(
-                    where, "must map host names to an IP address, a list of them, or null"
-                )
-        elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            check.problem(where, "must be a list of strings")
-        current[key] = value
-    tx.put(SETTINGS, "quay", current)
-
-
-def _is_dns_answer(answer: Any) -> bool:
-    """An IP address, a list of them, or None (the name does not resolve)."""
-    if answer is None:
-        return True
-    addresses = [answer] if isinstance(answer, str) else answer
-    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
-        return False
-    try:
-        for address in addresses:
-            ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
+    if "features" in loaded:
+        loaded["features"] = {**current.get("features", {}), **loaded["features"]}
+    tx.put(SETTINGS, "quay", {**current, **loaded})
 
 
 def _apply_faults(tx: Transaction, check: _Checker, rules: list) -> None:
@@ -322,43 +229,24 @@ def _namespace_exists(tx: Transaction, namespace: str) -> bool:
     return tx.get(USERS, namespace) is not None or tx.get(ORGANIZATIONS, namespace) is not None
 
 
-def _need_str(check: _Checker, where: str, entry: Mapping, key: str) -> str | None:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value:
-        check.problem(where, f"'{key}' is required and must be a non-empty string")
-        return None
-    return value
-
-
-def _apply_user(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    username = _need_str(check, where, entry, "username")
-    if username is None:
-        return
-    if "+" in username or "/" in username:
-        check.problem(where, f"user name {username!r} may not contain '+' or '/'")
-    elif tx.get(ORGANIZATIONS, username) is not None:
+def _apply_user(tx: Transaction, check: _Checker, where: str, user: dict[str, Any]) -> None:
+    username = user["username"]
+    if tx.get(ORGANIZATIONS, username) is not None:
         check.problem(where, f"{username!r} is already an organization")
-    else:
-        email = entry.get("email", f"{username}@example.com")
-        tx.put(USERS, username, {"username": username, "email": email})
-
-
-def _apply_organization(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    name = _need_str(check, where, entry, "name")
-    if name is None:
         return
+    email = user.get("email", f"{username}@example.com")
+    tx.put(USERS, username, {"username": username, "email": email})
+
+
+def _apply_organization(
+    tx: Transaction, check: _Checker, where: str, organization: dict[str, Any]
+) -> None:
+    name = organization["name"]
     if tx.get(USERS, name) is not None:
         check.problem(where, f"{name!r} is already a user")
         return
-    teams = entry.get("teams", {})
-    if not isinstance(teams, Mapping):
-        check.problem(where, "'teams' must map team names to {role, members}")
-        return
-    for team_name, team in teams.items():
-        if not isinstance(team, Mapping) or team.get("role") not in ("admin", "creator", "member"):
-            check.problem(f"{where}.teams.{team_name}", "needs role admin, creator or member")
-            continue
-        for member in team.get("members", ()):
+    for team_name, team in organization["teams"].items():
+        for member in team["members"]:
             if tx.get(USERS, member) is None:
                 check.problem(f"{where}.teams.{team_name}", f"unknown user {member!r}")
     tx.put(
@@ -366,40 +254,30 @@ def _apply_organization(tx: Transaction, check: _Checker, where: str, entry: Map
         name,
         {
             "name": name,
-            "email": entry.get("email", f"{name}@example.com"),
-            "teams": {
-                team: {"role": spec["role"], "members": list(spec.get("members", ()))}
-                for team, spec in teams.items()
-                if isinstance(spec, Mapping)
-            },
-            "org_mirror": bool(entry.get("org_mirror", False)),
+            "email": organization.get("email", f"{name}@example.com"),
+            "teams": organization["teams"],
+            "org_mirror": organization["org_mirror"],
         },
     )
 
 
-def _apply_robot(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    name = _need_str(check, where, entry, "name")
-    if name is None:
-        return
-    namespace, plus, short = name.partition("+")
-    if not plus or not short:
-        check.problem(where, f"robot name {name!r} must be <namespace>+<name>")
-        return
+def _apply_robot(tx: Transaction, check: _Checker, where: str, robot: dict[str, Any]) -> None:
+    name = robot["name"]
+    namespace = name.partition("+")[0]
     if not _namespace_exists(tx, namespace):
         check.problem(
             where, f"namespace {namespace!r} of robot {name!r} is not a user or organization"
         )
         return
-    created = entry.get("created", utcnow())
     tx.put(
         ROBOTS,
         name,
         robot_record(
             name,
-            description=entry.get("description", ""),
-            token=entry.get("token") or _robot_token(name),
-            created=_as_datetime(created),
-            unstructured_metadata=entry.get("unstructured_metadata"),
+            description=robot["description"],
+            token=robot.get("token") or _robot_token(name),
+            created=robot.get("created") or utcnow(),
+            unstructured_metadata=robot["unstructured_metadata"],
         ),
     )
 
@@ -409,33 +287,16 @@ def _robot_token(name: str) -> str:
     return hashlib.sha256(f"mockquay-robot:{name}".encode()).hexdigest().upper()
 
 
-def _apply_repository(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    full_name = _need_str(check, where, entry, "name")
-    if full_name is None:
-        return
-    namespace, slash, name = full_name.partition("/")
-    if not slash or not name or name.endswith("/"):
-        check.problem(where, f"repository name {full_name!r} must be <namespace>/<name>")
-        return
+def _apply_repository(tx: Transaction, check: _Checker, where: str, repo: dict[str, Any]) -> None:
+    full_name = repo.pop("name")
+    namespace, _, name = full_name.partition("/")
     if not _namespace_exists(tx, namespace):
         check.problem(where, f"namespace {namespace!r} is not a user or organization")
         return
-    state = entry.get("state", "NORMAL")
-    if "state" in entry:
+    if "state" in repo:
         check.stated_repositories.add(full_name)
-    if state not in REPOSITORY_STATES:
-        check.problem(where, f"state must be one of {', '.join(REPOSITORY_STATES)}")
-    visibility = entry.get("visibility", "private")
-    if visibility not in ("public", "private"):
-        check.problem(where, "visibility must be 'public' or 'private'")
-    permissions = entry.get("permissions", {})
-    if not isinstance(permissions, Mapping):
-        check.problem(where, "'permissions' must map user or robot names to read, write or admin")
-        return
-    for who, role in permissions.items():
-        if role not in ROLES:
-            check.problem(where, f"permission of {who!r} must be read, write or admin")
-        elif tx.get(USERS, who) is None and tx.get(ROBOTS, who) is None:
+    for who in repo["permissions"]:
+        if tx.get(USERS, who) is None and tx.get(ROBOTS, who) is None:
             check.problem(where, f"permission for unknown user or robot {who!r}")
     existing = tx.get(REPOSITORIES, full_name) or {}
     tx.put(
@@ -443,100 +304,53 @@ def _apply_repository(tx: Transaction, check: _Checker, where: str, entry: Mappi
         full_name,
         repository_record(
             RepositoryRef(namespace, name),
-            visibility=visibility,
-            state=state,
-            description=entry.get("description", existing.get("description", "")),
-            kind=entry.get("kind", "image"),
-            permissions=permissions,
+            visibility=repo["visibility"],
+            state=repo.get("state", "NORMAL"),
+            description=repo.get("description", existing.get("description", "")),
+            kind=repo["kind"],
+            permissions=repo["permissions"],
         ),
     )
 
 
-def _apply_token(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    token = _need_str(check, where, entry, "token")
-    user = _need_str(check, where, entry, "user")
-    if token is None or user is None:
+def _apply_token(tx: Transaction, check: _Checker, where: str, token: dict[str, Any]) -> None:
+    if tx.get(USERS, token["user"]) is None:
+        check.problem(where, f"unknown user {token['user']!r}")
         return
-    if tx.get(USERS, user) is None:
-        check.problem(where, f"unknown user {user!r}")
-        return
-    # A token listed without scopes can do everything its user can.
-    scopes = entry.get("scopes", list(ALL_SCOPES))
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        check.problem(where, "'scopes' must be a list of strings")
-        return
-    tx.put(TOKENS, token, {"token": token, "user": user, "scopes": scopes})
+    tx.put(
+        TOKENS,
+        token["token"],
+        {"token": token["token"], "user": token["user"], "scopes": token["scopes"]},
+    )
 
 
-def _as_datetime(value: Any) -> datetime:
-    """A naive UTC datetime from a YAML timestamp or a ``...Z`` / ISO 8601 string."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"not a date: {value!r}")
-    try:
-        return datetime.strptime(value, MIRROR_DATE_INPUT)
-    except ValueError:
-        parsed = datetime.fromisoformat(value.removesuffix("Z"))
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-        return parsed
-
-
-def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    missing = [key for key in MIRROR_REQUIRED if key not in entry]
-    if missing:
-        check.problem(where, f"missing key(s): {', '.join(missing)}")
-        return
+def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: dict[str, Any]) -> None:
     repository = entry["repository"]
-    repo = tx.get(REPOSITORIES, repository) if isinstance(repository, str) else None
-    if repo is None:
+    if tx.get(REPOSITORIES, repository) is None:
         check.problem(where, f"unknown repository {repository!r}")
-        return
-    where = f"{where} ({repository})"
-    dates = {}
-    for key in ("sync_start_date", "sync_expiration_date"):
-        if entry.get(key) is not None:
-            try:
-                dates[key] = store_date(_as_datetime(entry[key]))
-            except ValueError:
-                check.problem(where, f"{key} must be a date like 2026-01-01T00:00:00Z")
-    rule = entry["root_rule"]
-    if (
-        not isinstance(rule, Mapping)
-        or rule.get("rule_kind") != "tag_glob_csv"
-        or not isinstance(rule.get("rule_value"), list)
-    ):
-        check.problem(where, "root_rule must be {rule_kind: tag_glob_csv, rule_value: [...]}")
         return
     robot = entry.get("robot_username")
     if robot is not None and tx.get(ROBOTS, robot) is None:
-        check.problem(where, f"unknown robot {robot!r}")
-    status = entry.get("sync_status", "NEVER_RUN")
-    if status not in SYNC_STATUSES:
-        check.problem(where, f"sync_status must be one of {', '.join(SYNC_STATUSES)}")
-    for key in ("sync_interval", "skopeo_timeout_interval", "sync_retries_remaining"):
-        if key in entry and (not isinstance(entry[key], int) or isinstance(entry[key], bool)):
-            check.problem(where, f"{key} must be an integer")
-    if not isinstance(entry["external_reference"], str):
-        check.problem(where, "external_reference must be a string")
+        check.problem(f"{where} ({repository})", f"unknown robot {robot!r}")
+    dates = {
+        key: None if entry.get(key) is None else store_date(entry[key])
+        for key in ("sync_start_date", "sync_expiration_date")
+    }
     ref = RepositoryRef.parse(repository)
     mirror = mirror_record(
-        is_enabled=bool(entry.get("is_enabled", True)),
+        is_enabled=entry["is_enabled"],
         external_reference=entry["external_reference"],
         external_registry_username=entry.get("external_registry_username"),
         external_registry_password=entry.get("external_registry_password"),
         external_registry_config=entry.get("external_registry_config"),
         sync_interval=entry["sync_interval"],
-        sync_start_date=dates.get("sync_start_date"),
-        sync_expiration_date=dates.get("sync_expiration_date"),
-        sync_retries_remaining=entry.get("sync_retries_remaining", MAX_SYNC_RETRIES),
-        sync_status=status,
-        rule_value=rule["rule_value"],
+        sync_start_date=dates["sync_start_date"],
+        sync_expiration_date=dates["sync_expiration_date"],
+        sync_retries_remaining=entry["sync_retries_remaining"],
+        sync_status=entry["sync_status"],
+        rule_value=entry["root_rule"]["rule_value"],
         robot_username=robot,
-        skopeo_timeout_interval=entry.get("skopeo_timeout_interval", 300),
+        skopeo_timeout_interval=entry["skopeo_timeout_interval"],
         architecture_filter=entry.get("architecture_filter") or (),
     )
     save_mirror(tx, ref, mirror, transaction_id="fixture")
@@ -546,14 +360,19 @@ def _apply_mirror(tx: Transaction, check: _Checker, where: str, entry: Mapping) 
         grant_write(tx, ref, robot)
 
 
-def _apply_registry(tx: Transaction, check: _Checker, where: str, entry: Mapping) -> None:
-    registry, problems = upstream.normalize_registry(entry)
-    if isinstance(entry.get("host"), str):
-        where = f"{where} ({entry['host']})"
-    for problem in problems:
-        check.problem(where, problem)
-    if registry is not None:
-        upstream.put_registry(tx, registry)
+def _apply_registry(tx: Transaction, check: _Checker, where: str, registry: dict[str, Any]) -> None:
+    upstream.put_registry(tx, registry)
+
+
+_APPLY = {
+    "users": _apply_user,
+    "organizations": _apply_organization,
+    "robots": _apply_robot,
+    "repositories": _apply_repository,
+    "tokens": _apply_token,
+    "mirrors": _apply_mirror,
+    "registries": _apply_registry,
+}
 
 
 def export_state(tx: Transaction) -> dict[str, Any]:

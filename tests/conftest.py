@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request, request_finished
 from flask.testing import FlaskClient
+from support.openapi import described, openapi_problem
 from support.world import build_app
 
 from mockquay.app import create_app
@@ -35,3 +36,33 @@ def app() -> Flask:
 def default_client(client: FlaskClient) -> FlaskClient:
     """pytest-flask's test client on :func:`app`, the bundled default fixtures."""
     return client
+
+
+@pytest.fixture(scope="session")
+def openapi_document() -> dict[str, Any]:
+    """mockquay's OpenAPI document, as ``/__mockquay__/openapi.json`` serves it."""
+    client = create_app(Settings(default_fixtures=False)).test_client()
+    return client.get("/__mockquay__/openapi.json").get_json()
+
+
+@pytest.fixture(autouse=True)
+def answers_follow_the_openapi_document(openapi_document):
+    """Every admin or Quay API answer a test produces must be one the OpenAPI document
+    describes (status, content type and body)."""
+    problems: list[str] = []
+
+    def check(sender: Flask, response: Any, **extra: Any) -> None:
+        if described(request):
+            problem = openapi_problem(openapi_document, request, response)
+            if problem is not None:
+                problems.append(problem)
+
+    with request_finished.connected_to(check):
+        yield
+    assert problems == []
+
+
+@pytest.fixture
+def openapi_check(openapi_document) -> Callable[[Any, Any], str | None]:
+    """``check(request, response)``: why the answer is not one the OpenAPI document describes."""
+    return lambda request, response: openapi_problem(openapi_document, request, response)

@@ -95,7 +95,7 @@ def test_the_package_has_no_import_cycle() -> None:
 
 
 def test_the_graph_sees_the_imports() -> None:
-    assert "mockquay.quay_api.pipeline" in GRAPH["mockquay.control.faults"]
+    assert "mockquay.quay_api.pipeline" in GRAPH["mockquay.control.schemas"]
     assert "mockquay.emulator" in GRAPH["mockquay.app"]
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, request, url_for
-from flask_smorest import Blueprint
+from flask import Response, render_template, url_for
 
-from mockquay.control import admin
+from mockquay.control import admin, api_schemas
 from mockquay.domain import audit
 from mockquay.domain.dates import format_mirror_date, load_date
 from mockquay.domain.keys import MIRRORS
@@ -23,17 +22,6 @@ from mockquay.store import Transaction
 
 #: The audit log kinds Quay's mirror worker writes when a sync ends.
 SYNC_END_KINDS = ("repo_mirror_sync_success", "repo_mirror_sync_failed")
-
-#: Mirror fields the dashboard shows, as GET mirror names them.
-MIRROR_FIELDS = (
-    "is_enabled",
-    "external_reference",
-    "sync_interval",
-    "sync_status",
-    "sync_retries_remaining",
-    "sync_start_date",
-    "sync_expiration_date",
-)
 
 #: The page loads nothing from elsewhere, and runs no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -44,25 +32,27 @@ CONTENT_SECURITY_POLICY = (
 #: Stands for ``namespace/name`` in the Quay API URLs the page is given.
 _PLACEHOLDER = "NAMESPACE/REPOSITORY"
 
-blp = Blueprint(
+blp = admin.AdminBlueprint(
     "mockquay_dashboard",
     __name__,
-    url_prefix=f"{admin.PREFIX}/ui",
+    "The dashboard page (mock-only)",
+    prefix="/ui",
+    public=("page", "static"),
     template_folder="templates",
     static_folder="static",
-    description="The dashboard page (mock-only)",
 )
 
 
-@blp.before_request
-def _require_admin_token_for_data() -> Response | None:
-    if request.endpoint in (f"{blp.name}.page", f"{blp.name}.static"):
-        return None
-    return admin.require_admin_token()
-
-
 @blp.route("/", methods=["GET"])
-@blp.doc(responses={"200": {"description": "the dashboard's HTML page"}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "the dashboard's HTML page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+)
+@blp.errors()
 def page() -> Response:
     """The dashboard page (its data needs the admin token; the page itself does not)."""
     response = Response(
@@ -82,17 +72,21 @@ def page() -> Response:
 
 
 @blp.route("/mirrors", methods=["GET"])
+@blp.response(200, api_schemas.DashboardMirrorsSchema)
+@blp.errors()
 def mirrors() -> dict[str, Any]:
     """Every mirror's schedule and status as GET mirror shows them, and its last sync.
 
     ``last_sync`` is the newest ``repo_mirror_sync_success`` or ``repo_mirror_sync_failed``
     entry of the repository's audit log (``{"kind", "datetime", "message"}``), or null.
     """
-    emulator = current_emulator()
     rows = []
-    with emulator.store.transaction() as tx:
+    with current_emulator().store.transaction() as tx:
         for repository, mirror in sorted(tx.scan(MIRRORS)):
-            row = {"repository": repository, **{key: mirror.get(key) for key in MIRROR_FIELDS}}
+            row = {
+                "repository": repository,
+                **{key: mirror.get(key) for key in api_schemas.DASHBOARD_MIRROR_FIELDS},
+            }
             for key in ("sync_start_date", "sync_expiration_date"):
                 row[key] = format_mirror_date(load_date(row[key]))
             row["last_sync"] = _last_sync(tx, repository)

@@ -21,42 +21,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockquay.quay_api.pipeline import Operation
-from mockquay.quay_api.resources import OPERATIONS
+from marshmallow import ValidationError
 
-RULE_KEYS = (
-    "id",
-    "match",
-    "status",
-    "body",
-    "headers",
-    "delay_ms",
-    "transport",
-    "phase",
-    "times",
-    "after",
-    "probability",
+from mockquay.control.schemas import (
+    MATCH_KEYS,
+    REQUEST_RULE_ID,
+    RULE_KEYS,
+    FaultRuleSchema,
+    known_operations,
+    rule_problems,
 )
-MATCH_KEYS = ("operation", "method", "repository", "path")
-TRANSPORTS = ("reset", "close", "malformed", "hang")
-PHASES = ("before", "after")
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-#: The id of a one-off fault asked for in a request's ``X-Mockquay-Fault`` header.
-REQUEST_RULE_ID = "request"
 #: The prefix of the ids given to rules that come without one: ``fault-1``, ``fault-2``, ...
 AUTO_ID_PREFIX = "fault-"
-#: The longest wait a rule may ask for (ten minutes), to catch seconds given as milliseconds.
-MAX_DELAY_MS = 600_000
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-#: RFC 9110's field-value characters: tab, visible ASCII, space and obs-text (Latin-1).
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-#: A UTF-16 surrogate on its own, which JSON's ``\\ud800`` escapes can give and UTF-8 cannot carry.
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-#: Headers the server computes; a rule that set them would break the answer's framing.
-_FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection")
 #: Keys of the ``X-Mockquay-Fault`` request header; any other key is a header of the answer.
 _HEADER_KEYS = ("status", "transport", "delay_ms", "phase", "body")
 
@@ -73,11 +50,6 @@ class FaultRuleError(ValueError):
     def field(self) -> str:
         """The field of the first problem."""
         return self.problems[0][0]
-
-
-def known_operations() -> Mapping[str, Operation]:
-    """Quay's operations by nickname, as the Quay resources mockquay serves declare them."""
-    return OPERATIONS
 
 
 def chance(seed: int, rule_id: str, n: int) -> float:
@@ -116,13 +88,15 @@ class Match:
             return repository is not None and self._repository.match(repository) is not None
         return True
 
+    @classmethod
+    def of(cls, operation: str | None = None, method: str | None = None, **globs: str) -> Match:
+        """The match of validated keys (see :class:`~.schemas.MatchSchema`)."""
+        effective = method or (operation and known_operations()[operation].method)
+        compiled = {f"_{key}": _glob(value) for key, value in globs.items()}
+        return cls(operation, method, **globs, effective_method=effective, **compiled)
+
     def to_dict(self) -> dict[str, str]:
-        given = {
-            "operation": self.operation,
-            "method": self.method,
-            "repository": self.repository,
-            "path": self.path,
-        }
+        given = {key: getattr(self, key) for key in MATCH_KEYS}
         return {key: value for key, value in given.items() if value is not None}
 
 
@@ -168,119 +142,8 @@ class FaultRule:
 
     def to_dict(self) -> dict[str, Any]:
         """The rule in its normal form: every key, as ``GET /__mockquay__/faults`` shows it."""
-        return {
-            "id": self.id,
-            "match": self.match.to_dict(),
-            "status": self.status,
-            "body": self.body,
-            "headers": dict(self.headers),
-            "delay_ms": self.delay_ms,
-            "transport": self.transport,
-            "phase": self.phase,
-            "times": self.times,
-            "after": self.after,
-            "probability": self.probability,
-        }
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _parse_match(value: Any, problems: list[tuple[str, str]]) -> Match:
-    if value is None:
-        return Match()
-    if not isinstance(value, Mapping):
-        problems.append(("match", "must be a mapping of operation, method, repository, path"))
-        return Match()
-    for key in value:
-        if key not in MATCH_KEYS:
-            problems.append((f"match.{key}", f"unknown key (known: {', '.join(MATCH_KEYS)})"))
-    operation = value.get("operation")
-    method = value.get("method")
-    repository = value.get("repository")
-    path = value.get("path")
-    effective_method = None
-    if operation is not None:
-        operations = known_operations()
-        if not isinstance(operation, str) or operation not in operations:
-            problems.append(
-                (
-                    "match.operation",
-                    f"must be one of Quay's operation nicknames ({', '.join(sorted(operations))})",
-                )
-            )
-            operation = None
-        else:
-            effective_method = operations[operation].method
-    if method is not None:
-        if not isinstance(method, str) or method.upper() not in METHODS:
-            problems.append(("match.method", f"must be one of {', '.join(METHODS)}"))
-            method = None
-        else:
-            method = method.upper()
-            if effective_method not in (None, method):
-                problems.append(
-                    ("match.method", f"operation {operation} is {effective_method}, not {method}")
-                )
-            effective_method = method
-    if repository is not None and (not isinstance(repository, str) or "/" not in repository):
-        problems.append(("match.repository", "must be 'namespace/name' (a glob like 'acme/*')"))
-        repository = None
-    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-        problems.append(("match.path", "must be a path starting with '/' (a glob)"))
-        path = None
-    return Match(
-        operation=operation,
-        method=method,
-        repository=repository,
-        path=path,
-        effective_method=effective_method,
-        _repository=None if repository is None else _glob(repository),
-        _path=None if path is None else _glob(path),
-    )
-
-
-def _parse_headers(value: Any, problems: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, Mapping):
-        problems.append(("headers", "must map header names to values"))
-        return ()
-    headers = []
-    for name, header in value.items():
-        where = f"headers.{name}"
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            problems.append((where, "is not a valid header name"))
-        elif name.lower() in _FRAMING_HEADERS:
-            problems.append((where, "is set by the server and cannot be faked"))
-        elif isinstance(header, bool) or not isinstance(header, (str, int, float)):
-            problems.append((where, "must be a string or a number"))
-        elif "\r" in str(header) or "\n" in str(header):
-            problems.append((where, "must not contain a line break"))
-        else:
-            headers.append((name, str(header)))
-    return tuple(headers)
-
-
-def unsendable_answer(headers: Iterable[tuple[str, str]], body: Any) -> list[tuple[str, str]]:
-    """Problems of an answer that HTTP cannot carry, as ``(field, problem)`` pairs.
-
-    A header value goes on the wire as ISO-8859-1 bytes, so it must be Latin-1 without control
-    characters; a string body goes as UTF-8, so it must not hold a lone surrogate (``\\ud800``).
-    Other bodies are sent as JSON, which escapes every character.
-    """
-    problems = []
-    for name, value in headers:
-        if _HEADER_VALUE.fullmatch(value) is None:
-            problems.append((f"headers.{name}", "must be Latin-1 text without control characters"))
-    if isinstance(body, str) and LONE_SURROGATE.search(body):
-        problems.append(("body", "must be Unicode text without lone surrogates (\\ud800)"))
-    return problems
+        normal = {key: getattr(self, key) for key in RULE_KEYS}
+        return {**normal, "match": self.match.to_dict(), "headers": dict(self.headers)}
 
 
 def parse_rule(data: Any, *, rule_id: str | None = None, one_off: bool = False) -> FaultRule:
@@ -289,76 +152,12 @@ def parse_rule(data: Any, *, rule_id: str | None = None, one_off: bool = False) 
     Only a ``one_off`` rule (the ``X-Mockquay-Fault`` header's) may have the id ``request``.
     Raises FaultRuleError listing every problem, each with the field it is in.
     """
-    if not isinstance(data, Mapping):
-        raise FaultRuleError([("rule", "must be a mapping")])
-    problems: list[tuple[str, str]] = []
-    for key in data:
-        if key not in RULE_KEYS:
-            problems.append((str(key), f"unknown key (known: {', '.join(RULE_KEYS)})"))
-    given_id = data.get("id")
-    if given_id is None:
-        given_id = rule_id
-    if given_id == REQUEST_RULE_ID and not one_off:
-        problems.append(("id", f"'{REQUEST_RULE_ID}' is kept for the X-Mockquay-Fault header"))
-    elif not isinstance(given_id, str) or not _ID.fullmatch(given_id):
-        problems.append(("id", "must be 1 to 100 letters, digits, '.', '_', ':' or '-'"))
-    match = _parse_match(data.get("match"), problems)
-    status = data.get("status")
-    if status is not None and (not _is_int(status) or not 200 <= status <= 599):
-        problems.append(("status", "must be an integer from 200 to 599"))
-    headers = _parse_headers(data.get("headers"), problems)
-    problems.extend(unsendable_answer(headers, data.get("body")))
-    if status is None:
-        if data.get("body") is not None:
-            problems.append(("body", "needs a status"))
-        if data.get("headers"):
-            problems.append(("headers", "needs a status"))
-    delay_ms = data.get("delay_ms", 0)
-    if delay_ms is None:
-        delay_ms = 0
-    if not _is_number(delay_ms) or not 0 <= delay_ms <= MAX_DELAY_MS:
-        problems.append(("delay_ms", f"must be a number of milliseconds from 0 to {MAX_DELAY_MS}"))
-        delay_ms = None
-    transport = data.get("transport")
-    if transport is not None:
-        if transport not in TRANSPORTS:
-            problems.append(("transport", f"must be one of {', '.join(TRANSPORTS)}"))
-        elif status is not None:
-            problems.append(("transport", "excludes status: a broken connection has no answer"))
-    if status is None and transport is None and delay_ms == 0:
-        problems.append(("status", "a rule needs an effect: status, transport or delay_ms"))
-    phase = data.get("phase", "before")
-    if phase is None:
-        phase = "before"
-    if phase not in PHASES:
-        problems.append(("phase", "must be 'before' or 'after'"))
-    times = data.get("times")
-    if times is not None and (not _is_int(times) or times < 1):
-        problems.append(("times", "must be a positive integer, or null for no limit"))
-    after = data.get("after", 0)
-    if after is None:
-        after = 0
-    if not _is_int(after) or after < 0:
-        problems.append(("after", "must be an integer of 0 or more"))
-    probability = data.get("probability", 1.0)
-    if probability is None:
-        probability = 1.0
-    if not _is_number(probability) or not 0 <= probability <= 1:
-        problems.append(("probability", "must be a number from 0 to 1"))
-    if problems:
-        raise FaultRuleError(problems)
+    try:
+        rule = FaultRuleSchema(rule_id=rule_id, one_off=one_off).load(data)
+    except ValidationError as error:
+        raise FaultRuleError(rule_problems(error)) from None
     return FaultRule(
-        id=given_id,
-        match=match,
-        status=status,
-        body=data.get("body"),
-        headers=headers,
-        delay_ms=delay_ms,
-        transport=transport,
-        phase=phase,
-        times=times,
-        after=after,
-        probability=probability,
+        **{**rule, "match": Match.of(**rule["match"]), "headers": tuple(rule["headers"].items())}
     )
 
 

@@ -7,18 +7,22 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from typing import Any
 
-from mockquay.control import admin
+from flask import Response
+
+from mockquay.control import admin, api_schemas
 from mockquay.control.faults import FaultRuleError
 from mockquay.extension import current_emulator
 
-blp = admin.control_blueprint(
-    "mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)"
-)
+blp = admin.AdminBlueprint("mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)")
+
+_RULE = {"$ref": "#/components/schemas/FaultRule"}
 
 
 @blp.route("/faults", methods=["GET"])
+@blp.response(200, api_schemas.FaultListSchema)
+@blp.errors()
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
     engine = current_emulator().faults
@@ -26,15 +30,24 @@ def list_faults():
 
 
 @blp.route("/faults", methods=["POST"])
-def add_faults():
+@blp.arguments(api_schemas.FaultRulesBodySchema)
+@blp.doc(
+    requestBody={
+        "content": {
+            "application/json": {"schema": {"oneOf": [_RULE, {"type": "array", "items": _RULE}]}}
+        }
+    }
+)
+@blp.response(201, api_schemas.FaultsAddedSchema)
+@blp.errors(400)
+def add_faults(body: Any):
     """Install a rule (JSON object) or rules (JSON list) after the current ones."""
-    body = request.get_json(silent=True)
     if isinstance(body, dict):
         rules, single = [body], True
     elif isinstance(body, list):
         rules, single = body, False
     else:
-        return admin.error_response(400, "the body must be a fault rule or a list of them")
+        return admin.error_response(400, api_schemas.FaultRulesBodySchema.usage)
     try:
         installed = current_emulator().add_faults(rules)
     except FaultRuleError as error:
@@ -47,16 +60,20 @@ def add_faults():
             field=problems[0][0],
             problems=[f"{where}: {problem}" for where, problem in problems],
         )
-    return {"rules": installed}, 201
+    return {"rules": installed}
 
 
 @blp.route("/faults", methods=["DELETE"])
+@blp.response(200, api_schemas.DeletedSchema)
+@blp.errors()
 def clear_faults():
     """Remove every rule."""
     return {"deleted": current_emulator().remove_faults()}
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
+@blp.response(200, api_schemas.DeletedSchema)
+@blp.errors(404)
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""
     deleted = current_emulator().remove_faults(rule_id)

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from flask import Response, request
 
 from mockquay.control.admin import PREFIX, error_response, require_admin_token
-from mockquay.control.faults import LONE_SURROGATE
+from mockquay.control.schemas import LONE_SURROGATE
 from mockquay.extension import current_emulator
 
 #: The admin API's answer to a JSON body too deeply nested to parse or apply.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
+from marshmallow import RAISE
 
-from mockquay.control import admin
+from mockquay.control import admin, api_schemas
 from mockquay.extension import current_emulator
 
-#: Query parameters of ``GET /requests``; each may be given several times (any value matches).
-FILTERS = ("operation", "repository", "method", "status", "served")
-
-blp = admin.control_blueprint(
+blp = admin.AdminBlueprint(
     "mockquay_journal", __name__, "The journal of requests to Quay's API (mock-only)"
 )
 
@@ -20,26 +17,21 @@ def _journal():
 
 
 @blp.route("/requests", methods=["GET"])
-def get_requests():
+@blp.arguments(api_schemas.JournalQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, api_schemas.JournalSchema)
+@blp.errors(400)
+def get_requests(filters: dict):
     """The recorded requests, newest last, filtered by operation, repository, method, status.
 
     ``status`` takes a code (``404``) or a class (``4xx``); ``served=false`` keeps the requests
     to paths mockquay does not serve.
     """
-    unknown = sorted(set(request.args) - set(FILTERS))
-    if unknown:
-        return admin.error_response(
-            400, f"unknown filter(s) {', '.join(unknown)} (known: {', '.join(FILTERS)})"
-        )
-    served = request.args.get("served")
-    if served not in (None, "true", "false"):
-        return admin.error_response(400, "'served' must be 'true' or 'false'")
+    served = filters.pop("served", None)
     try:
         entries = _journal().entries(
-            operation=request.args.getlist("operation"),
-            repository=request.args.getlist("repository"),
-            method=request.args.getlist("method"),
-            status=request.args.getlist("status"),
+            **{
+                key: filters.get(key, []) for key in ("operation", "repository", "method", "status")
+            },
             served=None if served is None else served == "true",
         )
     except ValueError as error:
@@ -48,6 +40,8 @@ def get_requests():
 
 
 @blp.route("/requests", methods=["DELETE"])
+@blp.response(200, api_schemas.ClearedSchema)
+@blp.errors()
 def delete_requests() -> dict:
     """Forget every recorded request."""
     return {"cleared": _journal().clear()}

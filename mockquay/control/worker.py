@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
-from marshmallow import Schema, fields
+from flask import Response
 
-from mockquay.control import admin
+from mockquay.control import admin, api_schemas
 from mockquay.domain import mirror
 from mockquay.domain.clock import format_instant
 from mockquay.domain.context import Context
-from mockquay.domain.dates import MIRROR_DATE_INPUT, parse_mirror_date
+from mockquay.domain.dates import parse_mirror_date
 from mockquay.domain.errors import NotFound
 from mockquay.extension import current_emulator
+from mockquay.quay_api.answer_docs import MirrorConfigSchema
 from mockquay.quay_api.routing import parse_repository_name
 
-blp = admin.control_blueprint(
+blp = admin.AdminBlueprint(
     "mockquay_worker",
     __name__,
     "The repository-mirror worker, simulated (mock-only)",
@@ -30,34 +30,9 @@ blp = admin.control_blueprint(
 )
 
 
-class FinishedSchema(Schema):
-    repository = fields.String(metadata={"description": "namespace/name"})
-    sync_status = fields.String(
-        allow_none=True,
-        metadata={"description": "the status the run released with; null if it could not"},
-    )
-
-
-class WorkerRunSchema(Schema):
-    """What one poll did."""
-
-    claimed = fields.List(fields.String(), metadata={"description": "mirrors claimed"})
-    finished = fields.List(fields.Nested(FinishedSchema), metadata={"description": "runs ended"})
-
-
-class WorkerSchema(Schema):
-    """The worker's settings and when it next has something to do."""
-
-    mode = fields.String(metadata={"description": "auto, manual or off"})
-    interval = fields.Integer(metadata={"description": "seconds between two polls"})
-    next_event = fields.String(
-        allow_none=True,
-        metadata={"description": "ISO 8601: when the worker next acts (auto mode), or null"},
-    )
-
-
 @blp.route("", methods=["GET"])
-@blp.response(200, WorkerSchema)
+@blp.response(200, api_schemas.WorkerSchema)
+@blp.errors()
 def get_worker() -> dict[str, Any]:
     """The worker's mode and interval, and the time of its next event if nothing changes."""
     worker = current_emulator().worker
@@ -70,7 +45,8 @@ def get_worker() -> dict[str, Any]:
 
 
 @blp.route("/run", methods=["POST"])
-@blp.response(200, WorkerRunSchema)
+@blp.response(200, api_schemas.WorkerRunSchema)
+@blp.errors(409)
 def run() -> Response | dict[str, Any]:
     """One worker poll at the clock's now; its runs go to their end, each step at its own time.
 
@@ -88,29 +64,21 @@ def run() -> Response | dict[str, Any]:
     }
 
 
-_USAGE = (
-    'the body must be {"repository": "<namespace>/<name>"} with an optional "at": '
-    f"a claim time like 2026-01-01T00:00:00Z ({MIRROR_DATE_INPUT})"
-)
-
-
 @blp.route("/claim", methods=["POST"])
-def claim() -> Response | dict[str, Any]:
+@blp.arguments(api_schemas.ClaimSchema)
+@blp.response(200, MirrorConfigSchema)
+@blp.errors(400, 404, 409)
+def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
     """Claim a mirror as Quay's worker does and answer with the mirror as GET shows it.
 
-    The mirror becomes SYNCING until ``at`` (default: now) plus the profile's
+    The mirror becomes SYNCING until ``at`` (default: the clock's now) plus the profile's
     ``MAX_SYNC_DURATION``. 404 without the mirror; 409 when the worker would not pick it.
     """
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("repository"), str):
-        return admin.error_response(400, _USAGE)
-    if set(body) - {"repository", "at"}:
-        return admin.error_response(400, _USAGE)
     emulator = current_emulator()
     try:
         now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
-        return admin.error_response(400, _USAGE)
+        return admin.error_response(400, api_schemas.ClaimSchema.usage)
     ctx = Context(config=emulator.quay_config(), now=now)
     repository = parse_repository_name(body["repository"])
     try:

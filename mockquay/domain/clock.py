@@ -120,24 +120,6 @@ class Clock:
         return {"now": format_instant(self.now()), "mode": self.mode}
 
 
-def check_settings(value: Any) -> list[str]:
-    """Problems with a fixture's ``settings.clock`` (``{mode, start}``), one line each."""
-    if not isinstance(value, dict):
-        return ["must be a mapping {mode: real|manual, start: <ISO 8601 time>}"]
-    problems = []
-    unknown = sorted(set(value) - {"mode", "start"})
-    if unknown:
-        problems.append(f"unknown key(s) {', '.join(unknown)} (known: mode, start)")
-    if "mode" in value and value["mode"] not in CLOCK_MODES:
-        problems.append(f"mode must be one of {', '.join(CLOCK_MODES)}")
-    if value.get("start") is not None:
-        try:
-            settings_start(value)
-        except ClockError as error:
-            problems.append(f"start: {error}")
-    return problems
-
-
 def settings_start(value: dict[str, Any]) -> datetime | None:
     """The ``start`` of a fixture's ``settings.clock`` (a string or a YAML timestamp)."""
     start = value.get("start")

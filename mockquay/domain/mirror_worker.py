@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from mockquay.domain import sync
 from mockquay.domain.config import QuayConfig
@@ -19,22 +18,6 @@ WORKER_MODES = ("auto", "manual", "off")
 
 #: Quay's ``REPO_MIRROR_INTERVAL`` default: seconds between two polls.
 DEFAULT_INTERVAL = 30
-
-
-def check_settings(value: Any) -> list[str]:
-    """Problems with a fixture's ``settings.worker`` (``{mode, interval}``), one line each."""
-    if not isinstance(value, dict):
-        return ["must be a mapping {mode: auto|manual|off, interval: <seconds>}"]
-    problems = []
-    unknown = sorted(set(value) - {"mode", "interval"})
-    if unknown:
-        problems.append(f"unknown key(s) {', '.join(unknown)} (known: mode, interval)")
-    if "mode" in value and value["mode"] not in WORKER_MODES:
-        problems.append(f"mode must be one of {', '.join(WORKER_MODES)}")
-    interval = value.get("interval", DEFAULT_INTERVAL)
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-        problems.append("interval must be a whole number of seconds, at least 1")
-    return problems
 
 
 class MirrorWorker:

@@ -20,7 +20,6 @@ from mockquay.domain.keys import REGISTRIES
 from mockquay.store import Transaction
 
 TLS_MODES = ("valid", "self-signed", "unreachable")
-REGISTRY_KEYS = frozenset({"host", "auth", "tls", "repositories"})
 TAG_KEYS = frozenset({"architectures", "copy_seconds", "fail", "digest", "size"})
 DEFAULT_ARCHITECTURES = ("amd64",)
 DEFAULT_COPY_SECONDS = 1
@@ -40,32 +39,30 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ARCHITECTURE = re.compile(r"^[a-z0-9_]+$")
 
 
-def normalize_registry(entry: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
-    """A ``registries:`` entry as stored, and its problems (the entry is None if any)."""
-    problems: list[str] = []
-    unknown = sorted(set(entry) - REGISTRY_KEYS)
-    if unknown:
-        problems.append(
-            f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(REGISTRY_KEYS))})"
-        )
-    host = entry.get("host")
-    if not isinstance(host, str) or not _HOST.match(host):
-        problems.append(f"host {host!r} must be a host name or address, with an optional :port")
-    auth = entry.get("auth")
-    if auth is not None and not (
+def host_problem(host: Any) -> str | None:
+    """The problem of a ``registries:`` entry's ``host``, or None."""
+    if isinstance(host, str) and _HOST.match(host):
+        return None
+    return f"host {host!r} must be a host name or address, with an optional :port"
+
+
+def auth_problem(auth: Any) -> str | None:
+    """The problem of a ``registries:`` entry's ``auth``, or None."""
+    if auth is None or (
         isinstance(auth, Mapping)
         and set(auth) == {"username", "password"}
         and all(isinstance(value, str) and value for value in auth.values())
     ):
-        problems.append("auth must be {username: <text>, password: <text>}")
-    tls = entry.get("tls", "valid")
-    if tls not in TLS_MODES:
-        problems.append(f"tls must be one of {', '.join(TLS_MODES)}")
-    repositories = entry.get("repositories", {})
-    stored_repositories: dict[str, Any] = {}
+        return None
+    return "auth must be {username: <text>, password: <text>}"
+
+
+def normalize_repositories(repositories: Any) -> tuple[dict[str, Any], list[str]]:
+    """A ``registries:`` entry's ``repositories`` as stored, and their problems."""
     if not isinstance(repositories, Mapping):
-        problems.append("repositories must map repository paths to {tags: {...}}")
-        repositories = {}
+        return {}, ["repositories must map repository paths to {tags: {...}}"]
+    problems: list[str] = []
+    stored_repositories: dict[str, Any] = {}
     for path, repository in repositories.items():
         where = f"repositories.{path}"
         if not isinstance(path, str) or not _REPOSITORY.match(path):
@@ -84,17 +81,7 @@ def normalize_registry(entry: Mapping[str, Any]) -> tuple[dict[str, Any] | None,
             problems.extend(f"{where}.tags.{tag}: {problem}" for problem in tag_problems)
             stored_tags[str(tag)] = stored
         stored_repositories[path] = {"tags": stored_tags}
-    if problems:
-        return None, problems
-    return (
-        {
-            "host": host,
-            "auth": dict(auth) if auth is not None else None,
-            "tls": tls,
-            "repositories": stored_repositories,
-        },
-        [],
-    )
+    return stored_repositories, problems
 
 
 def _normalize_tag(tag: Any, spec: Any) -> tuple[list[str], dict[str, Any]]:

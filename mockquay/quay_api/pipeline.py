@@ -27,6 +27,7 @@ from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.domain.keys import RepositoryRef
 from mockquay.extension import current_emulator
 from mockquay.quay_api import answers, routing
+from mockquay.quay_api.answer_docs import responses
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
@@ -153,6 +154,8 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
                 return _run(spec, partial(handler, resource), tx, config, kwargs)
 
         view.operation = spec
+        # Read by flask-smorest: mockquay's OpenAPI document shows the answers Quay gives.
+        view._apidoc = {"manual_doc": {"operationId": spec.nickname, "responses": responses(spec)}}
         return view
 
     return decorate

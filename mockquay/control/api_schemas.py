@@ -1,0 +1,281 @@
+"""The admin API's requests and answers as marshmallow schemas, for flask-smorest.
+
+flask-smorest parses requests (``@blp.arguments``) and writes answers (``@blp.response``)
+with them, and generates ``/__mockquay__/openapi.json`` from them. A refused request is
+answered with the schema's ``usage`` (see :class:`mockquay.control.admin.AdminBlueprint`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from mockquay.control import strict
+from mockquay.control.schemas import FaultRuleSchema, FixtureDocumentSchema
+from mockquay.domain.dates import MIRROR_DATE_INPUT
+from mockquay.quay_api.answer_docs import MirrorConfigSchema
+
+
+class AdminErrorSchema(Schema):
+    """Every admin API error: ``{"error": message}``, with the problems of a document."""
+
+    error = fields.String(required=True)
+    problems = fields.List(fields.String(), metadata={"description": "one line per problem"})
+    field = fields.String(metadata={"description": "the fault rule field of the first problem"})
+
+
+class _AdminRequest(Schema):
+    """An admin request's parameters; ``usage`` answers any problem with them."""
+
+    usage: str | None = None
+
+
+class PersistenceSchema(Schema):
+    """Whether the state file (``--data``) is being written."""
+
+    file = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    error = fields.String(
+        required=True, allow_none=True, metadata={"description": "the last write error, or null"}
+    )
+    since = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "when writes started failing, or null"},
+    )
+
+
+class HealthSchema(Schema):
+    ready = fields.Boolean(required=True)
+    profile = fields.String(required=True)
+    version = fields.String(required=True)
+    persistence = fields.Nested(
+        PersistenceSchema, metadata={"description": "only with --data: the state file's writes"}
+    )
+
+
+class StateQuerySchema(_AdminRequest):
+    class Meta:
+        unknown = EXCLUDE
+
+    usage = "'secrets' must be 'true' or 'false'"
+    secrets = fields.String(
+        validate=validate.OneOf(("true", "false")),
+        load_default="false",
+        metadata={
+            "description": "true: passwords and tokens as they are (without an admin token "
+            "configured they are shown as *** otherwise)"
+        },
+    )
+
+
+class ResetQuerySchema(_AdminRequest):
+    usage = "'to' must be 'fixtures' or 'empty'"
+    to = fields.String(validate=validate.OneOf(("fixtures", "empty")), load_default="fixtures")
+
+
+class ResetSchema(Schema):
+    reset = fields.String(required=True, validate=validate.OneOf(("fixtures", "empty")))
+
+
+class SeededSchema(Schema):
+    seeded = fields.Boolean(required=True)
+
+
+class ReplacedSchema(Schema):
+    replaced = fields.Boolean(required=True)
+
+
+class _AsSent(_AdminRequest):
+    """A body the view checks itself (a document or rule list, every problem named at once):
+    the schema describes it in the OpenAPI document and hands it over as sent."""
+
+    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if data is None:
+            raise ValidationError(self.usage)
+        return data
+
+
+class FixtureBodySchema(_AsSent, FixtureDocumentSchema):
+    usage = "the body must be a JSON fixture document"
+
+
+class FaultRulesBodySchema(_AsSent, FaultRuleSchema):
+    usage = "the body must be a fault rule or a list of them"
+
+
+class InstalledRuleSchema(FaultRuleSchema):
+    """A rule in its normal form, as ``GET /__mockquay__/faults`` shows it, with its counts."""
+
+    matched = fields.Integer(required=True)
+    fired = fields.Integer(required=True)
+
+
+class FaultListSchema(Schema):
+    seed = fields.Integer(required=True)
+    rules = fields.List(fields.Nested(InstalledRuleSchema), required=True)
+
+
+class FaultsAddedSchema(Schema):
+    rules = fields.List(fields.Nested(FaultRuleSchema), required=True)
+
+
+class DeletedSchema(Schema):
+    deleted = fields.List(fields.String(), required=True)
+
+
+class JournalQuerySchema(_AdminRequest):
+    """``GET /requests`` filters; each may be given several times (any value matches)."""
+
+    operation = fields.List(fields.String())
+    repository = fields.List(fields.String())
+    method = fields.List(fields.String())
+    status = fields.List(fields.String(), metadata={"description": "a code (404) or class (4xx)"})
+    served = fields.String(validate=validate.OneOf(("true", "false")))
+
+    def usage_for(self, messages: dict[str, Any]) -> str:
+        unknown = sorted(key for key in messages if key not in self.fields)
+        if unknown:
+            known = ", ".join(self.fields)
+            return f"unknown filter(s) {', '.join(unknown)} (known: {known})"
+        return "'served' must be 'true' or 'false'"
+
+
+class JournalEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    time = fields.String(required=True, metadata={"format": "date-time"})
+    method = fields.String(required=True)
+    path = fields.String(required=True)
+    query = fields.String(required=True)
+    operation = fields.String(required=True, allow_none=True)
+    repository = fields.String(required=True, allow_none=True)
+    served = fields.Boolean(required=True)
+    status = fields.Integer(required=True, allow_none=True)
+    fault = fields.String(required=True, allow_none=True)
+    body = strict.Raw(required=True)
+
+
+class JournalSchema(Schema):
+    requests = fields.List(fields.Nested(JournalEntrySchema), required=True)
+
+
+class ClearedSchema(Schema):
+    cleared = fields.Integer(required=True)
+
+
+class ClaimSchema(_AdminRequest):
+    """The worker claim: which mirror, and when (default: now)."""
+
+    usage = (
+        'the body must be {"repository": "<namespace>/<name>"} with an optional "at": '
+        f"a claim time like 2026-01-01T00:00:00Z ({MIRROR_DATE_INPUT})"
+    )
+    repository = fields.String(required=True)
+    at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class LastSyncSchema(Schema):
+    """The newest ``repo_mirror_sync_success`` or ``repo_mirror_sync_failed`` log entry."""
+
+    kind = fields.String(required=True)
+    datetime = fields.String(required=True)
+    message = fields.String(required=True, allow_none=True)
+
+
+#: The mirror fields the dashboard shows, as GET mirror names them.
+DASHBOARD_MIRROR_FIELDS = (
+    "is_enabled",
+    "external_reference",
+    "sync_interval",
+    "sync_status",
+    "sync_retries_remaining",
+    "sync_start_date",
+    "sync_expiration_date",
+)
+
+#: One mirror as the dashboard shows it: GET mirror's schedule and status, and its last sync.
+DashboardMirrorSchema = Schema.from_dict(
+    {
+        "repository": fields.String(required=True),
+        **{key: MirrorConfigSchema._declared_fields[key] for key in DASHBOARD_MIRROR_FIELDS},
+        "last_sync": fields.Nested(LastSyncSchema, required=True, allow_none=True),
+    },
+    name="DashboardMirror",
+)
+
+
+class DashboardMirrorsSchema(Schema):
+    mirrors = fields.List(fields.Nested(DashboardMirrorSchema), required=True)
+
+
+class FinishedSchema(Schema):
+    repository = fields.String(required=True, metadata={"description": "namespace/name"})
+    sync_status = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the status the run released with; null if it could not"},
+    )
+
+
+class WorkerRunSchema(Schema):
+    """What one poll did."""
+
+    claimed = fields.List(
+        fields.String(), required=True, metadata={"description": "mirrors claimed"}
+    )
+    finished = fields.List(
+        fields.Nested(FinishedSchema), required=True, metadata={"description": "runs ended"}
+    )
+
+
+class WorkerSchema(Schema):
+    """The worker's settings and when it next has something to do."""
+
+    mode = fields.String(required=True, validate=validate.OneOf(("auto", "manual", "off")))
+    interval = fields.Integer(required=True, metadata={"description": "seconds between two polls"})
+    next_event = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "format": "date-time",
+            "description": "when the worker next acts (auto mode), or null",
+        },
+    )
+
+
+class ClockSchema(Schema):
+    """The clock: its current time and its mode."""
+
+    now = fields.String(
+        required=True,
+        metadata={"format": "date-time", "description": "UTC, e.g. 2026-01-01T00:00:00Z"},
+    )
+    mode = fields.String(required=True, validate=validate.OneOf(("real", "manual")))
+
+
+class ClockChangeSchema(_AdminRequest):
+    """One change: ``advance`` or ``set``, not both; the clock checks the values."""
+
+    usage = (
+        'the body must be {"advance": <seconds or an ISO 8601 duration like PT1H30M>} or '
+        '{"set": "<ISO 8601 time like 2026-01-01T00:00:00Z>"}'
+    )
+    advance = strict.Raw(
+        metadata={
+            "description": "seconds (a number, not negative) or an ISO 8601 duration",
+            "oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
+        }
+    )
+    set = strict.Raw(
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": "a time not before the clock's now",
+        }
+    )
+
+    @validates_schema
+    def _one_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if len(data) != 1:
+            raise ValidationError(self.usage)
