@@ -195,3 +195,9 @@ def test_health_reports_a_failing_state_file_until_it_is_written_again(tmp_path)
         assert client.get("/__mockquay__/health").json["persistence"]["ok"] is True
     finally:
         emulator_of(app).close()
+
+
+def test_state_with_a_secrets_value_other_than_true_or_false_is_400(client):
+    response = client.get("/__mockquay__/state?secrets=yes")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "'secrets' must be 'true' or 'false'"}

@@ -38,6 +38,11 @@ def test_the_openapi_document_is_valid_openapi_3(openapi_document):
         ("delete", "/__mockquay__/faults", "200", None),
         ("delete", "/__mockquay__/faults/{rule_id}", "200", None),
         ("post", "/__mockquay__/worker/claim", "200", "Claim"),
+        ("get", "/__mockquay__/worker", "200", None),
+        ("post", "/__mockquay__/worker/run", "200", None),
+        ("get", "/__mockquay__/clock", "200", None),
+        ("post", "/__mockquay__/clock", "200", "ClockChange"),
+        ("get", "/__mockquay__/ui/mirrors", "200", None),
     ],
 )
 def test_every_admin_operation_has_its_answers_and_body(
@@ -114,6 +119,19 @@ def test_the_fixture_files_follow_the_printed_json_schema(fixture_schema, path):
         {"repositories": [{"name": "acme/app", "visibility": "secret"}]},
         {"faults": [{"status": "503"}]},
         {"settings": {"features": {"REPO_MIRROR": "yes"}}},
+        {"settings": {"clock": {"mode": "fast"}}},
+        {"settings": {"clock": {"speed": 2}}},
+        {"settings": {"worker": {"interval": 0}}},
+        {"settings": {"worker": {"mode": "sometimes"}}},
+        {"registries": [{"host": "quay.io", "tls": "maybe"}]},
+        {"registries": [{"tls": "valid"}]},
+        {"registries": [{"host": "quay.io", "colour": "red"}]},
+        {"registries": [{"host": "quay.io", "auth": {"username": "x"}}]},
+        {
+            "registries": [
+                {"host": "quay.io", "repositories": {"a/b": {"tags": {"v1": {"copy_seconds": -1}}}}}
+            ]
+        },
     ],
 )
 def test_the_json_schema_refuses_a_known_bad_document(fixture_schema, document):
@@ -123,3 +141,38 @@ def test_the_json_schema_refuses_a_known_bad_document(fixture_schema, document):
 
 def test_the_exported_state_follows_the_json_schema(default_client, fixture_schema):
     jsonschema.validate(default_client.get("/__mockquay__/state").get_json(), fixture_schema)
+
+
+def test_the_json_schema_takes_registries_clock_and_worker(fixture_schema):
+    document = {
+        "settings": {
+            "clock": {"mode": "manual", "start": "2026-01-01T00:00:00Z"},
+            "worker": {"mode": "manual", "interval": 30},
+        },
+        "registries": [
+            {
+                "host": "registry.example:5000",
+                "auth": {"username": "u", "password": "p"},
+                "tls": "self-signed",
+                "repositories": {
+                    "coreos/etcd": {"tags": {"v1": {"architectures": ["amd64"], "copy_seconds": 2}}}
+                },
+            }
+        ],
+    }
+    jsonschema.validate(document, fixture_schema)
+
+
+def test_health_documents_the_persistence_field(openapi_document):
+    health = openapi_document["components"]["schemas"]["Health"]
+    assert health["properties"]["persistence"] == {
+        "allOf": [{"$ref": "#/components/schemas/Persistence"}],
+        "description": "only with --data: the state file's writes",
+    }
+
+
+def test_state_documents_the_secrets_query(openapi_document):
+    parameters = openapi_document["paths"]["/__mockquay__/state"]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["schema"]["enum"]) for p in parameters] == [
+        ("secrets", "query", ["true", "false"])
+    ]
