@@ -147,6 +147,25 @@ def bench_http() -> None:
     )
 
 
+def bench_worker_idle() -> None:
+    """GET mirror with the sync worker idle on the real clock against no worker, side by side."""
+    with served("--worker", "auto") as auto, served("--worker", "off") as off:
+        rates = alternate(
+            auto,
+            {
+                "auto": lambda: requests_per_second(auto, MIRROR_PATH, ADMIN, ROUND_SECONDS),
+                "off": lambda: requests_per_second(off, MIRROR_PATH, ADMIN, ROUND_SECONDS),
+            },
+        )
+    ratio = rates["auto"] / rates["off"]
+    report(
+        "GET mirror, worker auto (idle, real clock) / worker off",
+        f"{rates['auto']:.0f} vs {rates['off']:.0f} req/s = {ratio:.2f}",
+        ">= 0.95",
+        ratio >= 0.95,
+    )
+
+
 def bench_profiles() -> None:
     """GET mirror under profile 3.8 and latest, switched on one server between rounds."""
     with served() as url:
@@ -454,6 +473,7 @@ def advance_a_day(profile: str) -> tuple[float, float, int]:
 
 BENCHES = {
     "http": bench_http,
+    "worker_idle": bench_worker_idle,
     "profiles": bench_profiles,
     "faults": bench_faults,
     "startup": bench_startup,

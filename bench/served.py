@@ -26,10 +26,14 @@ def main() -> None:
     parser.add_argument("--fixtures", action="append")
     parser.add_argument("--profile")
     parser.add_argument("--data")
+    parser.add_argument("--worker", default="auto")
     arguments = parser.parse_args()
     app = create_app(
         Settings(
-            fixtures=tuple(arguments.fixtures or ()), profile=arguments.profile, data=arguments.data
+            fixtures=tuple(arguments.fixtures or ()),
+            profile=arguments.profile,
+            data=arguments.data,
+            worker=arguments.worker,
         )
     )
     app.add_url_rule(

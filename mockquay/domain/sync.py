@@ -412,36 +412,24 @@ def _finish(
     if obsolete:
         tags.delete(tx, run.repository, obsolete, now)
     pattern = _pattern(mirror)
+    kind, verb, log_tags, output = SUCCESS, "end", run.tags, {}
     if status == "FAIL":
-        log_tags = []
+        kind, verb, log_tags = FAILED, "lost", []
+        output = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
         if 0 < len(run.failed) < len(run.tags):
             pattern += ": PARTIAL SYNC"
             log_tags = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
-        _emit(
-            tx,
-            config,
-            now,
-            run.repository,
-            FAILED,
-            "lost",
-            pattern,
-            tags_text=", ".join(log_tags),
-            stdout=NOT_APPLICABLE,
-            stderr=NOT_APPLICABLE,
-        )
     elif status == "CANCEL":
-        _emit(
-            tx,
-            config,
-            now,
-            run.repository,
-            FAILED,
-            "Cancelled",
-            pattern,
-            tags_text=", ".join(run.tags),
-        )
-    else:
-        _emit(
-            tx, config, now, run.repository, SUCCESS, "end", pattern, tags_text=", ".join(run.tags)
-        )
+        kind, verb = FAILED, "Cancelled"
+    _emit(
+        tx,
+        config,
+        now,
+        run.repository,
+        kind,
+        verb,
+        pattern,
+        tags_text=", ".join(log_tags),
+        **output,
+    )
     return Finished(run.repository, release(tx, run.repository, run.transaction_id, status, now))
