@@ -554,6 +554,10 @@ def _start_problem(start: Any) -> str | None:
     return None
 
 
+def _mode(modes: tuple[str, ...]) -> strict.String:
+    return strict.String(f"mode must be one of {', '.join(modes)}", validate=validate.OneOf(modes))
+
+
 class ClockSettingsSchema(Schema):
     """``settings.clock``: the clock's mode and the time it starts at."""
 
@@ -562,9 +566,7 @@ class ClockSettingsSchema(Schema):
         "type": "must be a mapping {mode: real|manual, start: <ISO 8601 time>}",
     }
 
-    mode = strict.String(
-        f"mode must be one of {', '.join(CLOCK_MODES)}", validate=validate.OneOf(CLOCK_MODES)
-    )
+    mode = _mode(CLOCK_MODES)
     start = strict.Checked(
         _start_problem,
         json_type="string",
@@ -587,9 +589,7 @@ class WorkerSettingsSchema(Schema):
         "type": "must be a mapping {mode: auto|manual|off, interval: <seconds>}",
     }
 
-    mode = strict.String(
-        f"mode must be one of {', '.join(WORKER_MODES)}", validate=validate.OneOf(WORKER_MODES)
-    )
+    mode = _mode(WORKER_MODES)
     interval = strict.Integer(
         "interval must be a whole number of seconds, at least 1",
         validate=validate.Range(min=1),
