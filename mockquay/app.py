@@ -13,7 +13,6 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from mockquay import __version__
 from mockquay.control import (
     admin,
     clock,
@@ -40,6 +39,7 @@ from mockquay.quay_api.routing import (
     unrouted,
 )
 from mockquay.settings import Settings
+from mockquay.version import __version__
 
 logger = logging.getLogger("mockquay")
 

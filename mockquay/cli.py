@@ -12,13 +12,13 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mockquay import __version__
 from mockquay.control.schemas import fixture_json_schema
 from mockquay.extension import emulator_of
 from mockquay.fixtures import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.settings import Settings
 from mockquay.store import Store
+from mockquay.version import __version__
 
 if TYPE_CHECKING:
     from mockquay.emulator import Emulator

@@ -52,11 +52,7 @@ def _graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported = _imported(name, tree, path.name == "__init__.py")
-        graph[name] = {
-            target
-            for target in imported
-            if target in modules and target != name and not name.startswith(target + ".")
-        }
+        graph[name] = {target for target in imported if target in modules and target != name}
     return graph
 
 

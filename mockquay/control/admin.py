@@ -21,11 +21,11 @@ from webargs.core import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import abort
 
-from mockquay import __version__
 from mockquay.control import api_schemas
 from mockquay.control.secrets import REDACTED, is_secret, redact
 from mockquay.extension import current_emulator
 from mockquay.fixtures import FixtureError
+from mockquay.version import __version__
 
 PREFIX = "/__mockquay__"
 TOKEN_HEADER = "X-Mockquay-Admin-Token"

@@ -756,7 +756,7 @@ def fixture_json_schema() -> dict[str, Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    from mockquay import __version__
+    from mockquay.version import __version__
 
     spec = APISpec("mockquay fixture document", __version__, "3.0.3", [MarshmallowPlugin()])
     spec.components.schema("FixtureDocument", schema=FixtureDocumentSchema)
