@@ -10,6 +10,7 @@ import sys
 import pytest
 import requests
 import yaml
+from support.world import ACME_CREATE_BODY as CREATE
 from support.world import Served
 
 from mockquay.app import create_app
@@ -24,14 +25,6 @@ ADMIN = {"Authorization": "Bearer admin-token"}
 CLIENT = {"X-Mockquay-Client": "tests"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 APP_MIRROR = "/api/v1/repository/acme/app/mirror"
-CREATE = {
-    "external_reference": "quay.io/coreos/etcd",
-    "sync_interval": 3600,
-    "sync_start_date": "2026-01-01T00:00:00Z",
-    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
-    "robot_username": "acme+mirrorbot",
-    "skopeo_timeout_interval": 300,
-}
 BUSY = {"id": "busy", "match": {"operation": "syncNow"}, "status": 503,
         "headers": {"Retry-After": "2"}, "times": 2}  # fmt: skip
 BUSY_NORMAL = {

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from support.world import ACME_CREATE_BODY as CREATE
 
 from mockquay.app import create_app
 from mockquay.server import THREADS, Server
@@ -20,14 +21,6 @@ from mockquay.settings import Settings
 ADMIN = {"Authorization": "Bearer admin-token"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 APP_MIRROR = "/api/v1/repository/acme/app/mirror"
-CREATE = {
-    "external_reference": "quay.io/coreos/etcd",
-    "sync_interval": 3600,
-    "sync_start_date": "2026-01-01T00:00:00Z",
-    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
-    "robot_username": "acme+mirrorbot",
-    "skopeo_timeout_interval": 300,
-}
 CRASH_PAGE = (
     b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
     b"    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from support.world import ACME_CREATE_BODY as CREATE
 
 from mockquay.app import create_app
 from mockquay.control.faults import FaultRuleError, parse_rule
@@ -20,14 +21,6 @@ ADMIN = {"Authorization": "Bearer admin-token"}
 JSON = {"Content-Type": "application/json"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 GUNICORN_500_TITLE = b"<title>Internal Server Error</title>"
-CREATE = {
-    "external_reference": "quay.io/coreos/etcd",
-    "sync_interval": 3600,
-    "sync_start_date": "2026-01-01T00:00:00Z",
-    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
-    "robot_username": "acme+mirrorbot",
-    "skopeo_timeout_interval": 300,
-}
 
 
 def nested(depth: int) -> str:

@@ -9,17 +9,10 @@ import sys
 
 import pytest
 import requests
+from support.world import ACME_CREATE_BODY as CREATE
 from support.world import Served
 
 ADMIN = {"Authorization": "Bearer admin-token"}
-CREATE = {
-    "external_reference": "quay.io/coreos/etcd",
-    "sync_interval": 3600,
-    "sync_start_date": "2026-01-01T00:00:00Z",
-    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
-    "robot_username": "acme+mirrorbot",
-    "skopeo_timeout_interval": 300,
-}
 
 
 def serve_until_exit(*arguments: str) -> subprocess.CompletedProcess:

@@ -141,3 +141,14 @@ class Served:
         self.process.send_signal(signal.SIGTERM)
         _, self.stderr = self.process.communicate(timeout=10)
         return self.process.returncode
+
+
+#: A create body for the bundled fixtures' acme/etcd and acme/app repositories.
+ACME_CREATE_BODY = {
+    "external_reference": "quay.io/coreos/etcd",
+    "sync_interval": 3600,
+    "sync_start_date": "2026-01-01T00:00:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
+    "robot_username": "acme+mirrorbot",
+    "skopeo_timeout_interval": 300,
+}
