@@ -21,9 +21,9 @@ from typing import Any
 
 from flask import Flask
 
-from mockquay.control.fault_layer import FAULT_ENVIRON
-from mockquay.control.secrets import redacted_query
+from mockquay.faults.layer import FAULT_ENVIRON
 from mockquay.quay_api.routing import ROUTE_ENVIRON, Route
+from mockquay.redaction import redacted_query
 
 FORMATS = ("common", "json")
 

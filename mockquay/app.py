@@ -13,22 +13,23 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from mockquay.control import (
-    admin,
+from mockquay.admin import (
+    blueprint,
     clock,
     dashboard,
-    faults_api,
+    faults,
     guard,
-    journal_api,
+    journal,
+    state,
     swagger_ui,
     worker,
 )
-from mockquay.control.api_schemas import AdminErrorSchema
-from mockquay.control.fault_layer import FaultLayer
-from mockquay.control.journal import JournalLayer
+from mockquay.admin.schemas import AdminErrorSchema
 from mockquay.emulator import Emulator
 from mockquay.extension import EXTENSION, emulator_of
-from mockquay.quay_api import answer_docs, answers
+from mockquay.faults.layer import FaultLayer
+from mockquay.journal.recorder import JournalLayer
+from mockquay.quay_api import answer_schemas, answers
 from mockquay.quay_api.pipeline import add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         API_TITLE="mockquay",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=admin.PREFIX,
+        OPENAPI_URL_PREFIX=blueprint.PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="swagger-ui",
         OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
@@ -61,18 +62,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
-    for name, schema in answer_docs.COMPONENTS.items():
+    for name, schema in answer_schemas.COMPONENTS.items():
         api.spec.components.schema(name, schema=schema)
-    for blueprint in (
+    for admin_blueprint in (
         *BLUEPRINTS,
-        admin.blp,
-        journal_api.blp,
+        state.blp,
+        journal.blp,
         worker.blp,
         clock.blp,
-        faults_api.blp,
+        faults.blp,
         dashboard.blp,
     ):
-        api.register_blueprint(blueprint)
+        api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
     app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
@@ -81,7 +82,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(guard.check_admin_request)
     app.after_request(_after_request)
     emulator = emulator_of(app)
-    app.wsgi_app = FaultLayer(app.wsgi_app, emulator.faults, app.request_context)
+    app.wsgi_app = FaultLayer(
+        app.wsgi_app,
+        emulator.faults,
+        app.request_context,
+        guard.fault_header_refusal,
+        blueprint.error_response,
+    )
     # Outside the faults, so the journal sees every request as sent and every answer as given.
     app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
     # Routes each request to Quay's API once, for the layers inside it.
@@ -128,10 +135,10 @@ def _http_error(error: HTTPException) -> Response:
 
     A body over the limit, declared or read (chunked), is nginx's 413, in front of Quay.
     """
-    if request.path.startswith(admin.PREFIX):
+    if request.path.startswith(blueprint.PREFIX):
         if error.response is not None:
             return error.response
-        return admin.error_response(error.code or 500, error.description or "")
+        return blueprint.error_response(error.code or 500, error.description or "")
     if isinstance(error, RequestEntityTooLarge):
         return answers.body_too_large()
     if _is_quay_api() and isinstance(error, NotFound):
@@ -149,11 +156,11 @@ def _internal_error(error: Exception) -> Response:
         return _http_error(error)
     if (
         isinstance(error, RecursionError)
-        and request.path.startswith(admin.PREFIX)
+        and request.path.startswith(blueprint.PREFIX)
         and request.method in ("POST", "PUT", "PATCH")
     ):
         # Parsing or applying a deeply nested body recurses: the client's body is too deep.
-        return admin.error_response(400, guard.TOO_DEEP)
+        return blueprint.error_response(400, guard.TOO_DEEP)
     logger.exception("mockquay internal error on %s %s", request.method, request.path)
     return answers.internal_error(error)
 

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mockquay.control.schemas import fixture_json_schema
 from mockquay.extension import emulator_of
-from mockquay.fixtures import FixtureError, apply_documents, read_documents
+from mockquay.fixtures.json_schema import fixture_json_schema
+from mockquay.fixtures.loader import FixtureError, apply_documents, read_documents
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.settings import Settings
 from mockquay.store import Store
@@ -209,7 +209,7 @@ def serve(arguments: argparse.Namespace) -> int:
 def hints(url: str, emulator: Emulator, admin_token: str | None) -> str:
     """Where a person starts: the dashboard, the Swagger UI, and a first curl command."""
     token, repository = _first_mirror(emulator)
-    from mockquay.control.admin import PREFIX
+    from mockquay.admin.blueprint import PREFIX
 
     if repository is not None:
         mirror = f"{url}/api/v1/repository/{repository}/mirror"

@@ -8,15 +8,15 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from mockquay.control.fault_store import fault_rules, put_fault_rules
-from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
-from mockquay.control.journal import Journal
 from mockquay.domain.clock import Clock, settings_start
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import SETTINGS
 from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, MirrorWorker
 from mockquay.domain.sync import Finished
-from mockquay.fixtures import (
+from mockquay.faults.engine import FaultEngine
+from mockquay.faults.rules import parse_new_rules, parse_rule
+from mockquay.faults.store import fault_rules, put_fault_rules
+from mockquay.fixtures.loader import (
     apply_document,
     apply_documents,
     bundled_default,
@@ -24,6 +24,7 @@ from mockquay.fixtures import (
     read_documents,
     read_fault_documents,
 )
+from mockquay.journal.recorder import Journal
 from mockquay.settings import Settings
 from mockquay.store import Store
 

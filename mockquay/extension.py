@@ -1,4 +1,5 @@
-"""The running :class:`~mockquay.emulator.Emulator` of a Flask app, typed, for every room."""
+"""The running :class:`~mockquay.emulator.Emulator` of a Flask app, typed, for the admin API and
+the wiring (Quay's API sees only its :class:`~mockquay.quay_api.backend.Backend`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
+from mockquay.quay_api.backend import EXTENSION
+
 if TYPE_CHECKING:
     from mockquay.emulator import Emulator
-
-#: The key of the emulator in ``app.extensions``.
-EXTENSION = "mockquay"
 
 
 def emulator_of(app: Flask) -> Emulator:

@@ -29,7 +29,7 @@ from cheroot.server import HTTPConnection, HTTPRequest
 from flask import Flask
 
 from mockquay.access_log import AccessLog
-from mockquay.control.fault_layer import CONNECTION_ENVIRON
+from mockquay.faults.layer import CONNECTION_ENVIRON
 from mockquay.quay_api.answers import gunicorn_page
 
 logger = logging.getLogger("mockquay.server")

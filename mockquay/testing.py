@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Union
 
 import requests
 
-from mockquay.control.admin import PREFIX, TOKEN_HEADER
-from mockquay.control.faults import MATCH_KEYS
-from mockquay.control.guard import CLIENT_HEADER
+from mockquay.admin.blueprint import PREFIX, TOKEN_HEADER
+from mockquay.admin.guard import CLIENT_HEADER
 from mockquay.extension import emulator_of
+from mockquay.faults.rules import MATCH_KEYS
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -340,7 +340,7 @@ class Controls:
         return self._call("GET", "/state", params={"secrets": "true"})
 
     def fault(self, **rule: Any) -> Fault:
-        """Add a fault rule (``DESIGN.md``, "Fault rules"); use it in ``with`` to scope it.
+        """Add a fault rule (README, "Fault injection"); use it in ``with`` to scope it.
 
         ``operation``, ``method``, ``repository`` and ``path`` may be given at the top level
         for ``match``. Without an ``id`` the server names the rule (``fault-1``, ...), the same
@@ -608,7 +608,7 @@ class MockQuay(Controls):
 
 def load_fixtures(fixtures: Fixtures) -> list[tuple[str, Any]]:
     """``(source, document)`` for each document given or read from a path, in order."""
-    from mockquay.fixtures import read_documents
+    from mockquay.fixtures.loader import read_documents
 
     documents: list[tuple[str, Any]] = []
     for index, item in enumerate(_as_list(fixtures)):

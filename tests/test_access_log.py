@@ -14,7 +14,7 @@ import requests
 
 from mockquay.access_log import AccessLog, StderrPump
 from mockquay.app import create_app
-from mockquay.control.secrets import redacted_query
+from mockquay.redaction import redacted_query
 from mockquay.server import Server
 from mockquay.settings import Settings
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 from flask import Flask
 
+from mockquay.admin import dashboard
 from mockquay.app import create_app
-from mockquay.control import dashboard
 from mockquay.domain import audit
 from mockquay.domain.context import Context
 from mockquay.extension import emulator_of
@@ -207,7 +207,7 @@ def test_setup_cfg_ships_the_page_and_its_assets():
     patterns = config["options.package_data"]["mockquay"].split()
     package = Path(dashboard.__file__).parent.parent
     shipped = {path for pattern in patterns for path in package.glob(pattern)}
-    assert package / "control" / "templates" / "mockquay_dashboard.html" in shipped
+    assert package / "admin" / "templates" / "mockquay_dashboard.html" in shipped
     assert {STATIC / "dashboard.js", STATIC / "dashboard.css"} <= shipped
 
 
@@ -402,7 +402,7 @@ def test_browser_with_an_admin_token_the_page_asks_for_it_then_shows_the_mirrors
 
 
 class FakeClock:
-    """A WSGI layer answering ``/__mockquay__/clock`` as DESIGN.md describes it, whatever the
+    """A WSGI layer answering ``/__mockquay__/clock`` as the README describes it, whatever the
     app has, so the page's clock panel is tested against the contract: GET ``{"now", "mode"}``,
     POST ``{"advance": seconds}``."""
 

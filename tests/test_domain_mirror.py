@@ -13,7 +13,7 @@ from mockquay.domain.errors import DataModelException, DetailAnswer, NotFound
 from mockquay.domain.identity import Caller
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.repository import get_repository
-from mockquay.fixtures import apply_document
+from mockquay.fixtures.loader import apply_document
 from mockquay.profiles import get_profile
 from mockquay.store import Store, Transaction
 

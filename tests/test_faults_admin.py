@@ -15,8 +15,8 @@ from support.world import Served
 
 from mockquay.app import create_app
 from mockquay.cli import main
-from mockquay.control.fault_layer import TransportFault
-from mockquay.fixtures import FixtureError, apply_document, bundled_default
+from mockquay.faults.layer import TransportFault
+from mockquay.fixtures.loader import FixtureError, apply_document, bundled_default
 from mockquay.settings import Settings
 from mockquay.store import Store
 

@@ -6,9 +6,8 @@ import threading
 
 import pytest
 
-from mockquay.control.faults import (
-    Decision,
-    FaultEngine,
+from mockquay.faults.engine import Decision, FaultEngine
+from mockquay.faults.rules import (
     FaultRuleError,
     RequestFacts,
     chance,

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from mockquay.cli import main
-from mockquay.fixtures import (
+from mockquay.fixtures.loader import (
     FixtureError,
     apply_document,
     bundled_default,

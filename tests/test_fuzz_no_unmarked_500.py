@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 
 from mockquay.app import create_app
-from mockquay.control.schemas import LONE_SURROGATE
+from mockquay.document_fields import LONE_SURROGATE
 from mockquay.quay_api.answers import EMULATED_HEADER
 from mockquay.quay_api.routing import operation_for
 from mockquay.settings import Settings

@@ -11,7 +11,7 @@ import requests
 from support.world import CREATE_BODY, auth, quay_test_world
 
 from mockquay.app import create_app
-from mockquay.control.journal import (
+from mockquay.journal.recorder import (
     BODY_LIMIT,
     ENTRY_BYTES,
     Journal,

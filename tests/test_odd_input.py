@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from support.world import ACME_CREATE_BODY as CREATE
 
 from mockquay.app import create_app
-from mockquay.control.faults import FaultRuleError, parse_rule
 from mockquay.domain.keys import ROBOTS
-from mockquay.fixtures import FixtureError
+from mockquay.faults.rules import FaultRuleError, parse_rule
+from mockquay.fixtures.loader import FixtureError
 from mockquay.quay_api.answers import EMULATED_HEADER
 from mockquay.settings import Settings
 from mockquay.store import Store

@@ -14,7 +14,7 @@ from flask import Response, request
 from openapi_spec_validator import validate
 
 from mockquay.cli import main
-from mockquay.fixtures import bundled_default
+from mockquay.fixtures.loader import bundled_default
 
 FIXTURE_FILES = [bundled_default(), *sorted(Path(__file__).parent.parent.glob("fixtures/*.yaml"))]
 

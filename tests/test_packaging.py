@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from mockquay.fixtures import bundled_default
+from mockquay.fixtures.loader import bundled_default
 
 ROOT = Path(__file__).resolve().parent.parent
 

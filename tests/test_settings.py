@@ -9,7 +9,7 @@ import pytest
 from support.world import CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
 
 from mockquay.app import create_app
-from mockquay.fixtures import FixtureError, apply_document
+from mockquay.fixtures.loader import FixtureError, apply_document
 from mockquay.settings import Settings
 from mockquay.store import Store
 

@@ -91,10 +91,6 @@ class Clock:
             self._offset = start - wall if mode == "real" else timedelta(0)
             self._now = start
 
-    def reset(self) -> None:
-        """Back to the start, in the same mode."""
-        self.configure(self.mode, self.start)
-
     def now(self) -> datetime:
         """The current time."""
         if self.mode == "manual":

@@ -20,18 +20,6 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "ORG_MIRROR": False,
 }
 
-#: The keys of a fixture document's ``settings:`` section.
-SETTINGS_KEYS = (
-    "profile",
-    "features",
-    "registry_state",
-    "super_users",
-    "global_readonly_super_users",
-    "ssrf_allowed_hosts",
-    "dns",
-)
-
-
 @dataclass(frozen=True)
 class QuayConfig:
     """The Quay settings one request is answered under: the profile and Quay's config keys."""

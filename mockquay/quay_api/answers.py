@@ -21,7 +21,7 @@ from flask import Response, request
 from werkzeug.exceptions import default_exceptions
 
 from mockquay.domain import errors
-from mockquay.extension import current_emulator
+from mockquay.quay_api.backend import current_backend
 
 EMULATED_HEADER = "X-Mockquay-Emulated"
 INTERNAL_ERROR_HEADER = "X-Mockquay-Internal-Error"
@@ -92,7 +92,7 @@ def error_type_url(error_type: str) -> str:
     Quay builds it from the Host header it receives: with the port from profile ``latest`` on,
     without it before (see :attr:`~mockquay.profiles.Profile.error_type_url_port`).
     """
-    profile = current_emulator().quay_config().profile
+    profile = current_backend().quay_config().profile
     host = request.host if profile.error_type_url_port else _host_without_port()
     return f"{request.scheme}://{host}/api/v1/error/{error_type}"
 

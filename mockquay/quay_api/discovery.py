@@ -20,7 +20,8 @@ from werkzeug.routing import Rule
 
 from mockquay.domain.config import QuayConfig
 from mockquay.quay_api import answers
-from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.operation import Operation, QueryParam
+from mockquay.quay_api.pipeline import Call, operation
 from mockquay.quay_api.routing import QUAY_API_V1
 from mockquay.quay_api.schemas import request_schema
 

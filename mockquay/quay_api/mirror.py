@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import mirror
 from mockquay.quay_api import answers
-from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.operation import Operation
+from mockquay.quay_api.pipeline import Call, operation
 from mockquay.quay_api.routing import QUAY_API_V1
 
 blp = Blueprint("mirror", __name__, url_prefix=QUAY_API_V1, description="Repository mirroring")

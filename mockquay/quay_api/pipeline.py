@@ -25,9 +25,10 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.domain.keys import RepositoryRef
-from mockquay.extension import current_emulator
 from mockquay.quay_api import answers, routing
-from mockquay.quay_api.answer_docs import responses
+from mockquay.quay_api.answer_schemas import responses
+from mockquay.quay_api.backend import current_backend
+from mockquay.quay_api.operation import Operation, QueryParam
 from mockquay.quay_api.routing import parse_repository_name
 from mockquay.quay_api.schemas import request_schema, schema_error
 from mockquay.store import Transaction
@@ -59,55 +60,6 @@ _QUERY_TYPES: dict[str, Callable[[str], Any]] = {
     "integer": int,
     "boolean": lambda value: value not in _FALSY,
 }
-
-
-@dataclass(frozen=True)
-class QueryParam:
-    """One ``@query_param`` of a Quay operation."""
-
-    name: str
-    #: Quay's help text; reqparse answers it when the value does not convert.
-    help: str
-    #: ``string``, ``integer`` or ``boolean`` (Quay's ``str``, ``int``, ``truthy_bool``).
-    type: str = "string"
-    default: Any = None
-
-
-@dataclass(frozen=True)
-class Operation:
-    """What Quay declares about one API operation."""
-
-    nickname: str
-    method: str
-    #: ``require_repo_<role>``: the repository role needed, or None for operations that are not
-    #: about one repository or check permissions themselves.
-    repo_role: str | None = "admin"
-    allow_for_global_readonly_superuser: bool = False
-    #: ``validate_json_request(<schema>)``: the name of the request schema, or None.
-    request_schema: str | None = None
-    #: ``show_if(features.<name>)``: without the feature the route does not exist.
-    show_if: str | None = None
-    #: The :class:`~mockquay.profiles.Profile` flag without which Quay has no such route (an
-    #: operation added in a later release); the path then falls through like ``show_if``.
-    show_if_profile: str | None = None
-    #: ``require_user_<role>()``: the role (``admin`` or ``read``) needed on the caller's own
-    #: account, which the token's ``user:`` scopes cap.
-    user_permission: str | None = None
-    #: ``@anon_allowed``: anonymous callers pass even when ``FEATURE_ANONYMOUS_ACCESS`` is off.
-    anon_allowed: bool = False
-    #: ``validate_json_request(..., optional=True)``: a missing or non-JSON body is no body.
-    optional_body: bool = False
-    #: ``@query_param`` declarations, in Quay's order.
-    query_params: tuple[QueryParam, ...] = ()
-    #: The OAuth scope Quay's discovery document shows for the operation (``require_scope``);
-    #: ``require_repo_<role>`` operations show the scope of their role.
-    oauth2_scope: str | None = None
-
-    def exists(self, config: QuayConfig) -> bool:
-        """Whether Quay registers this operation's route under ``config``."""
-        return (self.show_if is None or config.feature(self.show_if)) and (
-            self.show_if_profile is None or bool(getattr(config.profile, self.show_if_profile))
-        )
 
 
 @dataclass
@@ -146,7 +98,7 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
     def decorate(handler: Handler) -> Callable[..., Response]:
         @wraps(handler)
         def view(resource: Any, **kwargs: Any) -> Response:
-            quay = current_emulator()
+            quay = current_backend()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
                 if not spec.exists(config):
@@ -199,7 +151,7 @@ def _run(
         caller=caller,
         ip=request.remote_addr or "127.0.0.1",
         user_agent=request.headers.get("User-Agent", ""),
-        now=current_emulator().now(),
+        now=current_backend().now(),
     )
     call = Call(
         tx=tx,

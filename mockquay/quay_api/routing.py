@@ -27,7 +27,7 @@ ROUTE_ENVIRON = "mockquay.route"
 ROUTE_CACHE_SIZE = 4096
 
 if TYPE_CHECKING:
-    from mockquay.quay_api.pipeline import Operation
+    from mockquay.quay_api.operation import Operation
 
 
 class GunicornPathInfo:

@@ -11,7 +11,8 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import repository, tags
 from mockquay.quay_api import answers
-from mockquay.quay_api.pipeline import Call, Operation, QueryParam, operation
+from mockquay.quay_api.operation import Operation, QueryParam
+from mockquay.quay_api.pipeline import Call, operation
 from mockquay.quay_api.routing import QUAY_API_V1
 
 blp = Blueprint("tag", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])

@@ -12,7 +12,8 @@ from flask_smorest import Blueprint
 
 from mockquay.domain import users
 from mockquay.quay_api import answers
-from mockquay.quay_api.pipeline import Call, Operation, operation
+from mockquay.quay_api.operation import Operation
+from mockquay.quay_api.pipeline import Call, operation
 from mockquay.quay_api.routing import QUAY_API_V1
 
 blp = Blueprint("user", __name__, url_prefix=QUAY_API_V1, description=__doc__.splitlines()[0])

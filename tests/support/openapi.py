@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from mockquay.control.schemas import to_json_schema
+from mockquay.fixtures.json_schema import to_json_schema
 
 _DEFS: dict[int, Any] = {}
 _FLASK_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

@@ -12,7 +12,7 @@ import os
 from flask import Blueprint, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from mockquay.control.admin import PREFIX
+from mockquay.admin.blueprint import PREFIX
 
 #: Where the files are served: flask-smorest's ``OPENAPI_SWAGGER_UI_URL``.
 ASSETS_URL = f"{PREFIX}/swagger-ui/"

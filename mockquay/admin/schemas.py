@@ -2,7 +2,7 @@
 
 flask-smorest parses requests (``@blp.arguments``) and writes answers (``@blp.response``)
 with them, and generates ``/__mockquay__/openapi.json`` from them. A refused request is
-answered with the schema's ``usage`` (see :class:`mockquay.control.admin.AdminBlueprint`).
+answered with the schema's ``usage`` (see :class:`mockquay.admin.blueprint.AdminBlueprint`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from mockquay.control import strict
-from mockquay.control.schemas import FaultRuleSchema, FixtureDocumentSchema
+from mockquay import document_fields
 from mockquay.domain.dates import MIRROR_DATE_INPUT
-from mockquay.quay_api.answer_docs import MirrorConfigSchema
+from mockquay.faults.schema import FaultRuleSchema
+from mockquay.fixtures.schemas import FixtureDocumentSchema
+from mockquay.quay_api.answer_schemas import MirrorConfigSchema
 
 
 class AdminErrorSchema(Schema):
@@ -153,7 +154,7 @@ class JournalEntrySchema(Schema):
     served = fields.Boolean(required=True)
     status = fields.Integer(required=True, allow_none=True)
     fault = fields.String(required=True, allow_none=True)
-    body = strict.Raw(required=True)
+    body = document_fields.Raw(required=True)
 
 
 class JournalSchema(Schema):
@@ -261,13 +262,13 @@ class ClockChangeSchema(_AdminRequest):
         'the body must be {"advance": <seconds or an ISO 8601 duration like PT1H30M>} or '
         '{"set": "<ISO 8601 time like 2026-01-01T00:00:00Z>"}'
     )
-    advance = strict.Raw(
+    advance = document_fields.Raw(
         metadata={
             "description": "seconds (a number, not negative) or an ISO 8601 duration",
             "oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
         }
     )
-    set = strict.Raw(
+    set = document_fields.Raw(
         metadata={
             "type": "string",
             "format": "date-time",

@@ -7,10 +7,12 @@ inner values are wrong reports its own one message, as mockquay's problems alway
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields
+from marshmallow import validates_schema as _validates_schema
 
 #: The message marshmallow gives a key no field takes; :func:`problems` lists these apart.
 UNKNOWN = "unknown key"
@@ -151,3 +153,13 @@ def problems(errors: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, .
             found.extend(problems(item, path))
         return found
     return [(path, str(errors))]
+
+
+#: A lone surrogate, which UTF-8 cannot carry (JSON escapes it as ``\\ud800``).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def validates_schema(function: Any) -> Any:
+    """marshmallow's ``validates_schema`` that also runs when fields have problems, and sees
+    the data as given: every problem of an entry is reported at once."""
+    return _validates_schema(pass_original=True, skip_on_field_errors=False)(function)

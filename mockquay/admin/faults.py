@@ -1,4 +1,4 @@
-"""The admin API for fault rules: ``/__mockquay__/faults`` (``DESIGN.md``, "Fault rules").
+"""The admin API for fault rules: ``/__mockquay__/faults`` (README, "Fault injection").
 
 ``GET`` lists the rules with their match and fire counts and the seed their chances come from;
 ``POST`` installs one rule or a list of them after the current ones (all or nothing);
@@ -11,17 +11,19 @@ from typing import Any
 
 from flask import Response
 
-from mockquay.control import admin, api_schemas
-from mockquay.control.faults import FaultRuleError
+from mockquay.admin import blueprint, schemas
 from mockquay.extension import current_emulator
+from mockquay.faults.rules import FaultRuleError
 
-blp = admin.AdminBlueprint("mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)")
+blp = blueprint.AdminBlueprint(
+    "mockquay_faults", __name__, "mockquay's fault rules (not part of Quay)"
+)
 
 _RULE = {"$ref": "#/components/schemas/FaultRule"}
 
 
 @blp.route("/faults", methods=["GET"])
-@blp.response(200, api_schemas.FaultListSchema)
+@blp.response(200, schemas.FaultListSchema)
 @blp.errors()
 def list_faults():
     """The installed rules in order, each with its ``matched`` and ``fired`` counts."""
@@ -30,7 +32,7 @@ def list_faults():
 
 
 @blp.route("/faults", methods=["POST"])
-@blp.arguments(api_schemas.FaultRulesBodySchema)
+@blp.arguments(schemas.FaultRulesBodySchema)
 @blp.doc(
     requestBody={
         "content": {
@@ -38,7 +40,7 @@ def list_faults():
         }
     }
 )
-@blp.response(201, api_schemas.FaultsAddedSchema)
+@blp.response(201, schemas.FaultsAddedSchema)
 @blp.errors(400)
 def add_faults(body: Any):
     """Install a rule (JSON object) or rules (JSON list) after the current ones."""
@@ -47,14 +49,14 @@ def add_faults(body: Any):
     elif isinstance(body, list):
         rules, single = body, False
     else:
-        return admin.error_response(400, api_schemas.FaultRulesBodySchema.usage)
+        return blueprint.error_response(400, schemas.FaultRulesBodySchema.usage)
     try:
         installed = current_emulator().add_faults(rules)
     except FaultRuleError as error:
         problems = error.problems
         if single:
             problems = [(where.removeprefix("[0]."), problem) for where, problem in problems]
-        return admin.error_response(
+        return blueprint.error_response(
             400,
             f"invalid fault rule: {problems[0][0]}: {problems[0][1]}",
             field=problems[0][0],
@@ -64,7 +66,7 @@ def add_faults(body: Any):
 
 
 @blp.route("/faults", methods=["DELETE"])
-@blp.response(200, api_schemas.DeletedSchema)
+@blp.response(200, schemas.DeletedSchema)
 @blp.errors()
 def clear_faults():
     """Remove every rule."""
@@ -72,11 +74,11 @@ def clear_faults():
 
 
 @blp.route("/faults/<rule_id>", methods=["DELETE"])
-@blp.response(200, api_schemas.DeletedSchema)
+@blp.response(200, schemas.DeletedSchema)
 @blp.errors(404)
 def delete_fault(rule_id: str) -> Response | dict:
     """Remove one rule."""
     deleted = current_emulator().remove_faults(rule_id)
     if not deleted:
-        return admin.error_response(404, f"no fault rule {rule_id!r}")
+        return blueprint.error_response(404, f"no fault rule {rule_id!r}")
     return {"deleted": deleted}

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Response, render_template, url_for
 
-from mockquay.control import admin, api_schemas
+from mockquay.admin import blueprint, schemas
 from mockquay.domain import audit
 from mockquay.domain.dates import format_mirror_date, load_date
 from mockquay.domain.keys import MIRRORS
@@ -32,7 +32,7 @@ CONTENT_SECURITY_POLICY = (
 #: Stands for ``namespace/name`` in the Quay API URLs the page is given.
 _PLACEHOLDER = "NAMESPACE/REPOSITORY"
 
-blp = admin.AdminBlueprint(
+blp = blueprint.AdminBlueprint(
     "mockquay_dashboard",
     __name__,
     "The dashboard page (mock-only)",
@@ -58,8 +58,8 @@ def page() -> Response:
     response = Response(
         render_template(
             "mockquay_dashboard.html",
-            admin_prefix=admin.PREFIX,
-            token_header=admin.TOKEN_HEADER,
+            admin_prefix=blueprint.PREFIX,
+            token_header=blueprint.TOKEN_HEADER,
             repository_placeholder=_PLACEHOLDER,
             sync_now_url=url_for("mirror.RepoMirrorSyncNowResource", repository=_PLACEHOLDER),
             sync_cancel_url=url_for("mirror.RepoMirrorSyncCancelResource", repository=_PLACEHOLDER),
@@ -72,7 +72,7 @@ def page() -> Response:
 
 
 @blp.route("/mirrors", methods=["GET"])
-@blp.response(200, api_schemas.DashboardMirrorsSchema)
+@blp.response(200, schemas.DashboardMirrorsSchema)
 @blp.errors()
 def mirrors() -> dict[str, Any]:
     """Every mirror's schedule and status as GET mirror shows them, and its last sync.
@@ -85,7 +85,7 @@ def mirrors() -> dict[str, Any]:
         for repository, mirror in sorted(tx.scan(MIRRORS)):
             row = {
                 "repository": repository,
-                **{key: mirror.get(key) for key in api_schemas.DASHBOARD_MIRROR_FIELDS},
+                **{key: mirror.get(key) for key in schemas.DASHBOARD_MIRROR_FIELDS},
             }
             for key in ("sync_start_date", "sync_expiration_date"):
                 row[key] = format_mirror_date(load_date(row[key]))

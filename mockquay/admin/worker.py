@@ -12,17 +12,17 @@ from typing import Any
 
 from flask import Response
 
-from mockquay.control import admin, api_schemas
+from mockquay.admin import blueprint, schemas
 from mockquay.domain import mirror
 from mockquay.domain.clock import format_instant
 from mockquay.domain.context import Context
 from mockquay.domain.dates import parse_mirror_date
 from mockquay.domain.errors import NotFound
 from mockquay.extension import current_emulator
-from mockquay.quay_api.answer_docs import MirrorConfigSchema
+from mockquay.quay_api.answer_schemas import MirrorConfigSchema
 from mockquay.quay_api.routing import parse_repository_name
 
-blp = admin.AdminBlueprint(
+blp = blueprint.AdminBlueprint(
     "mockquay_worker",
     __name__,
     "The repository-mirror worker, simulated (mock-only)",
@@ -31,7 +31,7 @@ blp = admin.AdminBlueprint(
 
 
 @blp.route("", methods=["GET"])
-@blp.response(200, api_schemas.WorkerSchema)
+@blp.response(200, schemas.WorkerSchema)
 @blp.errors()
 def get_worker() -> dict[str, Any]:
     """The worker's mode and interval, and the time of its next event if nothing changes."""
@@ -45,7 +45,7 @@ def get_worker() -> dict[str, Any]:
 
 
 @blp.route("/run", methods=["POST"])
-@blp.response(200, api_schemas.WorkerRunSchema)
+@blp.response(200, schemas.WorkerRunSchema)
 @blp.errors(409)
 def run() -> Response | dict[str, Any]:
     """One worker poll at the clock's now; its runs go to their end, each step at its own time.
@@ -54,7 +54,7 @@ def run() -> Response | dict[str, Any]:
     """
     emulator = current_emulator()
     if emulator.worker.mode == "off":
-        return admin.error_response(409, "the worker is off (worker mode 'off')")
+        return blueprint.error_response(409, "the worker is off (worker mode 'off')")
     claimed, finished = emulator.run_worker()
     return {
         "claimed": claimed,
@@ -65,7 +65,7 @@ def run() -> Response | dict[str, Any]:
 
 
 @blp.route("/claim", methods=["POST"])
-@blp.arguments(api_schemas.ClaimSchema)
+@blp.arguments(schemas.ClaimSchema)
 @blp.response(200, MirrorConfigSchema)
 @blp.errors(400, 404, 409)
 def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
@@ -78,7 +78,7 @@ def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
     try:
         now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
     except (TypeError, ValueError):
-        return admin.error_response(400, api_schemas.ClaimSchema.usage)
+        return blueprint.error_response(400, schemas.ClaimSchema.usage)
     ctx = Context(config=emulator.quay_config(), now=now)
     repository = parse_repository_name(body["repository"])
     try:
@@ -86,6 +86,6 @@ def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
             mirror.claim_mirror(tx, ctx, repository)
             return mirror.view_mirror_config(tx, ctx, repository)
     except NotFound:
-        return admin.error_response(404, f"no mirror for repository {body['repository']!r}")
+        return blueprint.error_response(404, f"no mirror for repository {body['repository']!r}")
     except mirror.NotEligible as refused:
-        return admin.error_response(409, f"the worker would not claim this mirror: {refused}")
+        return blueprint.error_response(409, f"the worker would not claim this mirror: {refused}")

@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from itertools import count
 from typing import Any
 
-from mockquay.control.fault_layer import FAULT_ENVIRON
-from mockquay.control.secrets import REDACTED, names_secret, redact, redacted_query
+from mockquay.faults.layer import FAULT_ENVIRON
 from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON, Route
+from mockquay.redaction import REDACTED, names_secret, redact, redacted_query
 
 #: The longest body kept whole (as JSON text); a longer one is kept cut, as text, with a marker.
 BODY_LIMIT = 64 * 1024

@@ -30,16 +30,13 @@ from flask import Response
 from werkzeug.exceptions import default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
-from mockquay.control.admin import error_response
-from mockquay.control.faults import (
-    Decision,
-    FaultEngine,
+from mockquay.faults.engine import Decision, FaultEngine
+from mockquay.faults.rules import (
     FaultRule,
     FaultRuleError,
     RequestFacts,
     parse_header,
 )
-from mockquay.control.guard import fault_header_refusal
 from mockquay.quay_api import answers
 from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON
 
@@ -136,7 +133,10 @@ class FaultLayer:
 
     ``request_context`` (the app's ``request_context``) gives the context the fault answers
     are built in. Rules match the :class:`~mockquay.quay_api.routing.Route` a ``RouteLayer``
-    around it put in the environ.
+    around it put in the environ. The header is an admin control: ``header_refusal`` (the admin
+    guard's) answers a sender who may not use it, and ``error_response`` (the admin API's error
+    body) a header that is not a rule; the app passes both, so that faults need not know the
+    admin API.
     """
 
     def __init__(
@@ -144,10 +144,14 @@ class FaultLayer:
         wsgi_app: Callable[..., Iterable[bytes]],
         engine: FaultEngine,
         request_context: Callable[[dict], AbstractContextManager[Any]],
+        header_refusal: Callable[[], Response | None],
+        error_response: Callable[..., Response],
     ) -> None:
         self.wsgi_app = wsgi_app
         self.engine = engine
         self.request_context = request_context
+        self.header_refusal = header_refusal
+        self.error_response = error_response
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         header = environ.get(_HEADER_ENVIRON)
@@ -158,7 +162,7 @@ class FaultLayer:
             return self.wsgi_app(environ, start_response)
         if header is not None:
             with self.request_context(environ):
-                refusal = fault_header_refusal()
+                refusal = self.header_refusal()
             if refusal is not None:
                 return refusal(environ, start_response)
             try:
@@ -235,7 +239,7 @@ class FaultLayer:
         self, error: FaultRuleError, environ: dict, start_response: StartResponse
     ) -> Iterable[bytes]:
         with self.request_context(environ):
-            response = error_response(
+            response = self.error_response(
                 400, f"invalid {FAULT_HEADER} header: {error}", field=error.field
             )
         return response(environ, start_response)

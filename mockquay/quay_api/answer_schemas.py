@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema, fields
 
 if TYPE_CHECKING:
-    from mockquay.quay_api.pipeline import Operation
+    from mockquay.quay_api.operation import Operation
 
 
 class MirrorRuleSchema(Schema):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE
 
-from mockquay.control import admin, api_schemas
+from mockquay.admin import blueprint, schemas
 from mockquay.extension import current_emulator
 
-blp = admin.AdminBlueprint(
+blp = blueprint.AdminBlueprint(
     "mockquay_journal", __name__, "The journal of requests to Quay's API (mock-only)"
 )
 
@@ -17,8 +17,8 @@ def _journal():
 
 
 @blp.route("/requests", methods=["GET"])
-@blp.arguments(api_schemas.JournalQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, api_schemas.JournalSchema)
+@blp.arguments(schemas.JournalQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, schemas.JournalSchema)
 @blp.errors(400)
 def get_requests(filters: dict):
     """The recorded requests, newest last, filtered by operation, repository, method, status.
@@ -35,12 +35,12 @@ def get_requests(filters: dict):
             served=None if served is None else served == "true",
         )
     except ValueError as error:
-        return admin.error_response(400, str(error))
+        return blueprint.error_response(400, str(error))
     return {"requests": entries}
 
 
 @blp.route("/requests", methods=["DELETE"])
-@blp.response(200, api_schemas.ClearedSchema)
+@blp.response(200, schemas.ClearedSchema)
 @blp.errors()
 def delete_requests() -> dict:
     """Forget every recorded request."""

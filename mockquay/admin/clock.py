@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Response
 
-from mockquay.control import admin, api_schemas
+from mockquay.admin import blueprint, schemas
 from mockquay.domain.clock import ClockError, parse_duration, parse_instant
 from mockquay.extension import current_emulator
 
-blp = admin.AdminBlueprint(
+blp = blueprint.AdminBlueprint(
     "mockquay_clock",
     __name__,
     "The virtual clock every time of the emulated Quay comes from (mock-only)",
@@ -24,7 +24,7 @@ blp = admin.AdminBlueprint(
 
 
 @blp.route("", methods=["GET"])
-@blp.response(200, api_schemas.ClockSchema)
+@blp.response(200, schemas.ClockSchema)
 @blp.errors()
 def get_clock() -> dict[str, Any]:
     """The clock's time and mode."""
@@ -32,8 +32,8 @@ def get_clock() -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(api_schemas.ClockChangeSchema)
-@blp.response(200, api_schemas.ClockSchema)
+@blp.arguments(schemas.ClockChangeSchema)
+@blp.response(200, schemas.ClockSchema)
 @blp.errors(400)
 def change_clock(body: dict[str, Any]) -> Response | dict[str, Any]:
     """Advance or set the clock, running the worker events due on the way; 400 changes nothing."""
@@ -46,5 +46,5 @@ def change_clock(body: dict[str, Any]) -> Response | dict[str, Any]:
         else:
             emulator.advance_clock(parse_instant(body["set"]))
     except ClockError as error:
-        return admin.error_response(400, str(error))
+        return blueprint.error_response(400, str(error))
     return emulator.clock.view()

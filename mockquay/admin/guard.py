@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, request
 
-from mockquay.control.admin import PREFIX, error_response, require_admin_token
-from mockquay.control.schemas import LONE_SURROGATE
+from mockquay.admin.blueprint import PREFIX, error_response, require_admin_token
+from mockquay.document_fields import LONE_SURROGATE
 from mockquay.extension import current_emulator
 
 #: The admin API's answer to a JSON body too deeply nested to parse or apply.
