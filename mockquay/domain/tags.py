@@ -70,9 +70,12 @@ def retarget(
     """
     now_ms = epoch_ms(now)
     history = _history(tx, repository)
-    for row in history:
-        if row["name"] == name and _is_alive(row, now_ms):
-            row["lifetime_end_ms"] = now_ms
+    # Rows are appended in time order: only a tag's newest row can be alive.
+    for row in reversed(history):
+        if row["name"] == name:
+            if _is_alive(row, now_ms):
+                row["lifetime_end_ms"] = now_ms
+            break
     row = {
         "name": name,
         "manifest_digest": manifest.digest,
