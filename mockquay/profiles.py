@@ -74,9 +74,9 @@ class Profile:
     #: ApiError ``type`` URLs keep the Host header's port: Quay's bundled nginx forwards it from
     #: 3.18 on (``Host $host`` before, which drops it).
     error_type_url_port: bool
-    #: The sync worker skips a tag whose upstream digest equals the local tag's (Quay's
-    #: incremental sync: no copy, no log entry).
-    mirror_skips_unchanged_tags: bool
+    #: ``listRepoTags`` shows a manifest list's ``is_sparse``, ``child_manifest_count`` and
+    #: ``present_child_count``, and, when sparse, ``child_manifests_presence`` (3.17 on).
+    tag_sparse_info: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -108,7 +108,7 @@ _COMMON: dict[str, Any] = dict(
     global_readonly_superuser_get=True,
     mirror_health=False,
     error_type_url_port=False,
-    mirror_skips_unchanged_tags=False,
+    tag_sparse_info=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -119,6 +119,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     cancel_zeroes_retries=False,
     max_sync_duration=timedelta(hours=2),
     org_mirror_conflict=False,
+    tag_sparse_info=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -140,7 +141,9 @@ PROFILES: dict[str, Profile] = {
             name="3.15",
             releases="3.15.0 - 3.16.x",
             covers=(((3, 15, 0), (3, 16, _ANY)),),
-            **dict(_COMMON, architecture_filter=False, org_mirror_conflict=False),
+            **dict(
+                _COMMON, architecture_filter=False, org_mirror_conflict=False, tag_sparse_info=False
+            ),
         ),
         Profile(
             name="3.17",
@@ -160,7 +163,6 @@ PROFILES: dict[str, Profile] = {
                 put_validates_first=True,
                 mirror_health=True,
                 error_type_url_port=True,
-                mirror_skips_unchanged_tags=True,
             ),
         ),
     )

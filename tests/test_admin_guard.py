@@ -15,8 +15,8 @@ ADMIN = {"Authorization": "Bearer admin-token"}
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
 RESET_TO_EMPTY = "/__mockquay__/reset?to=empty"
 SIMPLE_POST = {
-    "error": "a POST to the admin API needs Content-Type: application/json or an X-Mockquay-... "
-    "header, which a web page cannot send cross-site"
+    "error": "a browser's form or text/plain POST to the admin API needs an X-Mockquay-... or "
+    "X-Requested-With header, which a web page cannot send cross-site"
 }
 WRONG_TOKEN = {"error": "missing or wrong X-Mockquay-Admin-Token header"}
 
@@ -38,14 +38,13 @@ BUNDLED_USERS = ["admin", "auditor", "dev", "root"]
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Content-Type": "text/plain"},
-        {"Content-Type": "application/x-www-form-urlencoded"},
-        {"Content-Type": "multipart/form-data; boundary=x"},
-        {},
+        {"Content-Type": "text/plain", "Origin": "http://localhost"},
+        {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+        {"Content-Type": "multipart/form-data; boundary=x", "Sec-Fetch-Mode": "no-cors"},
     ],
-    ids=["text-plain", "form", "multipart", "no-content-type"],
+    ids=["text-plain-with-origin", "form-with-sec-fetch-site", "multipart-with-sec-fetch-mode"],
 )
-def test_a_post_a_web_page_could_send_cross_site_is_403_and_changes_nothing(
+def test_a_browsers_post_a_web_page_could_send_cross_site_is_403_and_changes_nothing(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
     response = client.post(RESET_TO_EMPTY, data="x", headers=headers)
@@ -60,8 +59,17 @@ def test_a_post_a_web_page_could_send_cross_site_is_403_and_changes_nothing(
         {"X-Mockquay-Client": "curl"},
         {"X-Requested-With": "XMLHttpRequest"},
         {"Origin": "http://localhost"},
+        {"Content-Type": "text/plain", "Origin": "http://localhost", "X-Mockquay-Client": "ui"},
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "same-origin"},
     ],
-    ids=["json", "x-mockquay-header", "x-requested-with", "own-origin"],
+    ids=[
+        "json",
+        "x-mockquay-header",
+        "x-requested-with",
+        "own-origin-no-body",
+        "text-plain-with-x-mockquay-header",
+        "json-same-origin",
+    ],
 )
 def test_a_post_a_web_page_cannot_send_cross_site_is_served(
     client: FlaskClient, headers: dict[str, str]
@@ -69,6 +77,64 @@ def test_a_post_a_web_page_cannot_send_cross_site_is_served(
     response = client.post(RESET_TO_EMPTY, headers=headers)
     assert (response.status_code, response.json) == (200, {"reset": "empty"})
     assert users(client) == []
+
+
+def test_a_plain_post_as_curl_sends_it_resets() -> None:
+    """``curl -X POST localhost:8080/__mockquay__/reset``: no body, no headers but Host."""
+    client = create_app(Settings(worker="off")).test_client()
+    client.post("/__mockquay__/reset?to=empty", headers={"X-Mockquay-Client": "tests"})
+    response = client.post("/__mockquay__/reset")
+    assert (response.status_code, response.json) == (200, {"reset": "fixtures"})
+    assert sorted(users(client)) == BUNDLED_USERS
+
+
+def test_a_plain_post_runs_the_worker() -> None:
+    client = create_app(Settings(worker="manual", default_fixtures=False)).test_client()
+    response = client.post("/__mockquay__/worker/run")
+    assert (response.status_code, response.json) == (200, {"claimed": [], "finished": []})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "multipart/form-data; boundary=x"},
+    ],
+    ids=["text-plain", "form", "multipart"],
+)
+def test_a_scripts_form_or_text_post_is_served(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    """curl ``-d`` sends a form body; without Origin or Sec-Fetch-* no browser sent it."""
+    response = client.post(RESET_TO_EMPTY, data="x", headers=headers)
+    assert (response.status_code, response.json) == (200, {"reset": "empty"})
+    assert users(client) == []
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/__mockquay__/state"), ("POST", RESET_TO_EMPTY)]
+)
+def test_a_request_from_another_site_is_403(
+    client: FlaskClient, site: str, method: str, path: str
+) -> None:
+    response = client.open(path, method=method, json={}, headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 403
+    assert response.json == {
+        "error": "the admin API refuses requests from another site "
+        f"(Sec-Fetch-Site: {site.lower()})"
+    }
+    assert sorted(users(client)) == BUNDLED_USERS
+
+
+def test_fault_header_from_another_site_is_403(client: FlaskClient) -> None:
+    headers = {**ADMIN, "X-Mockquay-Fault": "status=503", "Sec-Fetch-Site": "cross-site"}
+    response = client.get(MIRROR, headers=headers)
+    assert (response.status_code, response.json) == (
+        403,
+        {"error": "the admin API refuses requests from another site (Sec-Fetch-Site: cross-site)"},
+    )
 
 
 def test_delete_needs_no_json_since_browsers_ask_before_a_cross_site_delete(

@@ -10,6 +10,7 @@ from support.world import auth, quay_test_world
 
 from mockquay.domain.sync import next_start
 from mockquay.extension import emulator_of
+from mockquay.profiles import PROFILES
 
 START = "2026-01-01T00:00:00Z"
 CLOCK = "/__mockquay__/clock"
@@ -182,34 +183,74 @@ def test_worker_interval_setting(make_client):
 
 def test_a_day_gives_one_sync_per_interval(sim):
     client = sim()
-    advance(client, "P1D")
+    # The sync that starts at midnight copies its three tags in 7 s.
+    advance(client, "P1DT10S")
     view = mirror(client)
     assert (view["sync_status"], view["sync_start_date"]) == ("SUCCESS", "2026-01-02T01:00:00Z")
     successes = [e for e in log_entries(client) if e[0] == "repo_mirror_sync_success"]
     assert len(successes) == 25
 
 
-def test_unchanged_tags_are_skipped_on_a_resync_in_latest(sim):
-    client = sim()
-    advance(client, 3600 + 10)
-    second = log_entries(client)[5:]
-    assert second == [
+def tag_success(tag):
+    return (
+        "repo_mirror_sync_tag_success",
+        f"Source 'docker://quay.io/coreos/etcd:{tag}' successful sync",
+        None,
+    )
+
+
+def test_every_run_copies_every_matching_tag_again_in_every_profile(sim):
+    """Quay's ``perform_mirror`` (workers/repomirrorworker/__init__.py) copies each matching
+    tag on every run, in every release the profiles cover (3.8.0 to the current code). The skip
+    of tags whose upstream digest is unchanged (``_build_local_digest_map``) comes from
+    quay/quay pull request 7111 (PROJQUAY-13193), opened in September 2026 and still open:
+    no release has it."""
+    second_runs = {}
+    for profile in PROFILES:
+        client = sim(profile=profile)
+        advance(client, 3600 + 10)
+        second_runs[profile] = log_entries(client)[5:]
+    second_run = [
         ("repo_mirror_sync_started", PATTERN, None),
+        tag_success("v3.3.0"),
+        tag_success("v3.4.0"),
+        tag_success("v3.5.0"),
         ("repo_mirror_sync_success", PATTERN, "v3.3.0, v3.4.0, v3.5.0"),
     ]
+    assert second_runs == dict.fromkeys(PROFILES, second_run)
 
 
-def test_older_profiles_copy_every_tag_again(sim):
-    client = sim(profile="3.15")
+def test_a_tag_copied_again_unchanged_gets_a_new_history_row(sim):
+    """skopeo copies an unchanged tag again by pushing its manifest; Quay's manifest PUT calls
+    ``registry_model.create_manifest_and_retarget_tag``, whose ``oci.tag.retarget_tag``
+    (data/model/oci/tag.py) ends the alive row at now and creates a new row with
+    ``lifetime_start_ms`` now, whether or not the manifest changed."""
+    client = sim()
     advance(client, 3600 + 10)
-    assert [kind for kind, _, _ in log_entries(client)[5:]] == [
-        "repo_mirror_sync_started",
-        "repo_mirror_sync_tag_success",
-        "repo_mirror_sync_tag_success",
-        "repo_mirror_sync_tag_success",
-        "repo_mirror_sync_success",
+    rows = client.get(TAGS, query_string={"specificTag": "v3.3.0"}, headers=DEVTABLE).json
+    digest = rows["tags"][0]["manifest_digest"]
+    assert rows["tags"] == [
+        {
+            "name": "v3.3.0",
+            "reversion": False,
+            "start_ts": 1767229201,
+            "manifest_digest": digest,
+            "is_manifest_list": False,
+            "size": rows["tags"][0]["size"],
+            "last_modified": "Thu, 01 Jan 2026 01:00:01 -0000",
+        },
+        {
+            "name": "v3.3.0",
+            "reversion": False,
+            "start_ts": 1767225601,
+            "end_ts": 1767229201,
+            "manifest_digest": digest,
+            "is_manifest_list": False,
+            "size": rows["tags"][0]["size"],
+            "last_modified": "Thu, 01 Jan 2026 00:00:01 -0000",
+            "expiration": "Thu, 01 Jan 2026 01:00:01 -0000",
+        },
     ]
-    assert tag_names(client) == [("v3.5.0", False), ("v3.4.0", False), ("v3.3.0", False)]
 
 
 def test_a_changed_upstream_digest_moves_the_tag(sim):
@@ -236,7 +277,13 @@ def test_tags_no_longer_matched_are_deleted(sim):
     )
     advance(client, 3600)
     assert tag_names(client, onlyActiveTags="true") == [("v3.5.0", False)]
-    assert sorted(tag_names(client)) == [("v3.3.0", True), ("v3.4.0", True), ("v3.5.0", False)]
+    # v3.5.0 was copied again: its first row ended when the second began.
+    assert sorted(tag_names(client)) == [
+        ("v3.3.0", True),
+        ("v3.4.0", True),
+        ("v3.5.0", False),
+        ("v3.5.0", True),
+    ]
 
 
 def test_no_matching_tag_is_success(sim):

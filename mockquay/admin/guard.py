@@ -6,12 +6,14 @@ to visit must not reach it:
 * **Host.** Only loopback host names (``localhost``, ``127.0.0.0/8``, ``[::1]``) and the
   ``allowed_hosts`` setting are answered, so a DNS-rebinding page, whose requests carry its own
   host name, is refused.
-* **Origin.** A browser request from another origin is refused; mockquay's own pages (the
-  Swagger UI, the dashboard) send their own origin.
-* **No simple POST.** A browser sends a cross-site POST without asking first only with a form
-  content type and no custom header, so a POST needs ``Content-Type: application/json``, an
-  ``X-Mockquay-...`` or ``X-Requested-With`` header, or mockquay's own ``Origin``. PUT, PATCH
-  and DELETE always ask first, and mockquay never answers that preflight with CORS headers.
+* **Origin.** A browser request from another origin (``Origin``) or another site
+  (``Sec-Fetch-Site: cross-site`` or ``same-site``) is refused; mockquay's own pages (the
+  Swagger UI, the dashboard) send their own origin. A browser sends one of the two on every
+  cross-site POST; a script (curl, requests) sends neither and is answered.
+* **No simple POST from a browser.** A page may POST a form or ``text/plain`` body cross-site
+  without asking first, so a browser's POST of one (with ``Origin`` or ``Sec-Fetch-*``) also
+  needs an ``X-Mockquay-...`` or ``X-Requested-With`` header. PUT, PATCH and DELETE always ask
+  first, and mockquay never answers that preflight with CORS headers.
 * **Body.** A JSON body must be Unicode text: a lone surrogate (``"\\ud800"``) could be neither
   stored under a key nor sent back.
 
@@ -35,6 +37,10 @@ TOO_DEEP = "the JSON body is nested too deeply"
 #: The header mockquay's own clients (``mockquay.testing``, the pytest plugin) send.
 CLIENT_HEADER = "X-Mockquay-Client"
 ANY_HOST = "*"
+#: The ``Sec-Fetch-Site`` values of a request made by a page of another site.
+OTHER_SITES = ("cross-site", "same-site")
+#: The content types a page may POST cross-site without a CORS preflight.
+SIMPLE_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
 def check_admin_request() -> Response | None:
@@ -87,22 +93,28 @@ def _host_refusal() -> Response | None:
 
 def _origin_refusal() -> Response | None:
     origin = request.headers.get("Origin")
-    if origin is None or urlsplit(origin).netloc.lower() == request.host.lower():
-        return None
-    return error_response(403, f"the admin API refuses requests from another origin ({origin})")
+    if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
+        return error_response(403, f"the admin API refuses requests from another origin ({origin})")
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in OTHER_SITES:
+        return error_response(
+            403, f"the admin API refuses requests from another site (Sec-Fetch-Site: {site})"
+        )
+    return None
 
 
 def _simple_post_refusal() -> Response | None:
-    if request.method != "POST":
+    if request.method != "POST" or request.mimetype not in SIMPLE_TYPES:
         return None
-    if request.is_json or "Origin" in request.headers or "X-Requested-With" in request.headers:
+    names = [name.lower() for name in request.headers.keys()]
+    if not any(name == "origin" or name.startswith("sec-fetch-") for name in names):
         return None
-    if any(name.lower().startswith("x-mockquay-") for name in request.headers.keys()):
+    if "x-requested-with" in names or any(name.startswith("x-mockquay-") for name in names):
         return None
     return error_response(
         403,
-        "a POST to the admin API needs Content-Type: application/json or an X-Mockquay-... "
-        "header, which a web page cannot send cross-site",
+        "a browser's form or text/plain POST to the admin API needs an X-Mockquay-... or "
+        "X-Requested-With header, which a web page cannot send cross-site",
     )
 
 

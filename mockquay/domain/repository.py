@@ -68,7 +68,9 @@ def list_repo_tags(
     """``listRepoTags``: one page of the repository's tag history (:func:`tags.tag_history`
     takes ``query``); NotFound for a missing repository."""
     get_repository(tx, repository)
-    return tags.tag_history(tx, repository, ctx.now, **query)
+    return tags.tag_history(
+        tx, repository, ctx.now, sparse_info=ctx.config.profile.tag_sparse_info, **query
+    )
 
 
 def repository_record(

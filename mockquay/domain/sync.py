@@ -109,8 +109,6 @@ class Run:
     #: When the copy in flight ends.
     next_time: datetime = datetime.min
     failed: list[str] = field(default_factory=list)
-    #: ``{tag: digest}`` of the local tags when the run began (Quay's incremental sync).
-    local_digests: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -256,13 +254,7 @@ def start_run(
             tags_text="No tags matched",
         )
         return Finished(repository, release(tx, repository, claim_id, "SUCCESS", now))
-    run = Run(repository, claim_id, list(matching))
-    if config.profile.mirror_skips_unchanged_tags and not _architectures(config, mirror):
-        run.local_digests = {
-            name: row["manifest_digest"]
-            for name, row in tags.alive_tags(tx, repository, now).items()
-        }
-    return _next_copy(tx, config, run, mirror, now)
+    return _next_copy(tx, config, Run(repository, claim_id, list(matching)), mirror, now)
 
 
 def _matching(listing: upstream.Listing, patterns: tuple[str, ...]) -> list[str]:
@@ -309,15 +301,6 @@ def _access(source: upstream.Source, mirror: Mapping[str, Any]) -> tuple[Any, ..
     )
 
 
-def _remote_digest(
-    tx: Session, source: upstream.Source, mirror: Mapping[str, Any], tag: str
-) -> str | None:
-    return tx.remember(
-        ("digest", tag, *_access(source, mirror)),
-        lambda: upstream.remote_digest(source, mirror, tag),
-    )
-
-
 def _resolve(tx: Session, reference: str) -> upstream.Source:
     return tx.remember(("source", reference), lambda: upstream.resolve(tx.tx, reference))
 
@@ -331,21 +314,12 @@ def _architectures(config: QuayConfig, mirror: Mapping[str, Any]) -> list[str]:
 def _next_copy(
     tx: Session, config: QuayConfig, run: Run, mirror: Mapping[str, Any], now: datetime
 ) -> Run | Finished:
-    """Start the copy of the next tag that needs one, or end the run."""
-    source = _resolve(tx, mirror["external_reference"])
-    while run.index < len(run.tags):
-        tag = run.tags[run.index]
-        if (
-            tag in run.local_digests
-            and _remote_digest(tx, source, mirror, tag) == run.local_digests[tag]
-        ):
-            # Quay skips an unchanged tag without a log entry and without a cancel check.
-            run.index += 1
-            continue
+    """Start the copy of the next tag, or end the run: Quay copies every matching tag."""
+    if run.index < len(run.tags):
         run.copy = upstream.copy_tag(
-            source,
+            _resolve(tx, mirror["external_reference"]),
             mirror,
-            tag,
+            run.tags[run.index],
             now,
             timeout=mirror.get("skopeo_timeout_interval") or 300,
             architectures=_architectures(config, mirror),
@@ -364,7 +338,7 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
     tag = run.tags[run.index]
     copy = run.copy
     if copy.ok and copy.manifest is not None:
-        tags.retarget(tx, run.repository, tag, copy.manifest, now)
+        tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
     if mirror["sync_status"] == "CANCEL":
         return _finish(tx, config, run, mirror, "CANCEL", now)
     image = f"docker://{mirror['external_reference']}:{tag}"

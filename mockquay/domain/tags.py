@@ -1,8 +1,9 @@
 """A repository's tags and their history, as Quay's OCI ``Tag`` table keeps them.
 
 Each row is one lifetime of a tag: from ``lifetime_start_ms`` until ``lifetime_end_ms`` (None:
-alive). Moving a tag ends its alive row and starts a new one at the same instant; deleting it
-ends the row. ``listRepoTags`` shows the whole history, ``getRepo`` the alive tags.
+alive). Pushing a tag, moved or not, ends its alive row and starts a new one at the same
+instant; deleting it ends the row. ``listRepoTags`` shows the whole history, ``getRepo`` the
+alive tags.
 """
 
 from __future__ import annotations
@@ -55,29 +56,42 @@ def alive_tags(
 
 
 def retarget(
-    tx: Transaction, repository: RepositoryRef, name: str, manifest: Manifest, now: datetime
-) -> bool:
-    """Point tag ``name`` at ``manifest`` (Quay's ``retarget_tag``); False if it already does."""
+    tx: Transaction,
+    repository: RepositoryRef,
+    name: str,
+    manifest: Manifest,
+    now: datetime,
+    architectures: tuple[str, ...] | None = None,
+) -> None:
+    """Point tag ``name`` at ``manifest``, as Quay's ``retarget_tag`` does on every manifest
+    push: the alive row ends at ``now`` and a new row starts then, even for the same manifest.
+
+    ``architectures`` are the images of a manifest list that were copied (None: all).
+    """
     now_ms = epoch_ms(now)
     history = _history(tx, repository)
-    for row in history:
-        if row["name"] == name and _is_alive(row, now_ms):
-            if row["manifest_digest"] == manifest.digest:
-                return False
-            row["lifetime_end_ms"] = now_ms
-    history.append(
-        {
-            "name": name,
-            "manifest_digest": manifest.digest,
-            "is_manifest_list": manifest.is_manifest_list,
-            "size": manifest.size,
-            "lifetime_start_ms": now_ms,
-            "lifetime_end_ms": None,
-            "reversion": False,
+    # Rows are appended in time order: only a tag's newest row can be alive.
+    for row in reversed(history):
+        if row["name"] == name:
+            if _is_alive(row, now_ms):
+                row["lifetime_end_ms"] = now_ms
+            break
+    row = {
+        "name": name,
+        "manifest_digest": manifest.digest,
+        "is_manifest_list": manifest.is_manifest_list,
+        "size": manifest.size,
+        "lifetime_start_ms": now_ms,
+        "lifetime_end_ms": None,
+        "reversion": False,
+    }
+    if manifest.is_manifest_list:
+        row["child_manifests_presence"] = {
+            digest: architectures is None or architecture in architectures
+            for architecture, digest in manifest.children
         }
-    )
+    history.append(row)
     tx.put(TAGS, str(repository), {"history": history})
-    return True
 
 
 def delete(tx: Transaction, repository: RepositoryRef, names: set[str], now: datetime) -> None:
@@ -108,8 +122,10 @@ def tag_history(
     page: int,
     limit: int,
     active_tags_only: bool,
+    sparse_info: bool,
 ) -> dict[str, Any]:
-    """One page of the tag history, newest first (Quay's ``list_repository_tag_history``).
+    """One page of the tag history, newest first (Quay's ``list_repository_tag_history``);
+    ``sparse_info``: manifest lists show what of them is present (3.17 on).
     Raises TagFilterError for a bad ``filter_tag_name``."""
     page = max(1, page)
     limit = min(100, max(1, limit))
@@ -130,13 +146,13 @@ def tag_history(
     rows = sorted(rows, key=lambda row: (-row["lifetime_start_ms"], row["name"]))
     found = rows[limit * (page - 1) : limit * page + 1]
     return {
-        "tags": [_tag_dict(row) for row in found[:limit]],
+        "tags": [_tag_dict(row, sparse_info) for row in found[:limit]],
         "page": page,
         "has_additional": len(found) > limit,
     }
 
 
-def _tag_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
     """Quay's ``_tag_dict`` of ``endpoints/api/tag.py``."""
     start_ts = row["lifetime_start_ms"] // 1000
     end_ms = row["lifetime_end_ms"]
@@ -153,6 +169,14 @@ def _tag_dict(row: Mapping[str, Any]) -> dict[str, Any]:
         info["last_modified"] = _rfc2822(start_ts)
     if end_ts is not None:
         info["expiration"] = _rfc2822(end_ts)
+    if sparse_info and row["is_manifest_list"]:
+        presence = row.get("child_manifests_presence", {})
+        present = sum(presence.values())
+        info["is_sparse"] = present < len(presence)
+        info["child_manifest_count"] = len(presence)
+        info["present_child_count"] = present
+        if info["is_sparse"]:
+            info["child_manifests_presence"] = dict(presence)
     return info
 
 

@@ -152,6 +152,8 @@ class Manifest:
     digest: str
     is_manifest_list: bool
     size: int
+    #: A manifest list's ``(architecture, child digest)`` pairs, in the list's order.
+    children: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ class Copy:
     manifest: Manifest | None
     stdout: str
     stderr: str
+    #: The architectures of a manifest list whose images were copied (None: all of them).
+    architectures: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +265,13 @@ def _manifest(source: Source, tag: str, spec: Mapping[str, Any]) -> Manifest:
     size = spec["size"]
     if size is None:
         size = 1_000_000 * len(architectures) + int(digest[7:13], 16)
-    return Manifest(digest, len(architectures) > 1, size)
+    if len(architectures) == 1:
+        return Manifest(digest, False, size)
+    children = tuple(
+        (architecture, "sha256:" + hashlib.sha256(f"{digest}:{architecture}".encode()).hexdigest())
+        for architecture in architectures
+    )
+    return Manifest(digest, True, size, children)
 
 
 def copy_tag(
@@ -327,7 +337,14 @@ def copy_tag(
                 f"[{arch}] Getting image source signatures\nWriting manifest to image destination"
                 for arch in matching
             )
-            return Copy(True, seconds, manifest, stdout, "\n".join(f"[{a}] " for a in matching))
+            return Copy(
+                True,
+                seconds,
+                manifest,
+                stdout,
+                "\n".join(f"[{a}] " for a in matching),
+                architectures=tuple(matching),
+            )
     stdout = spec.get("_stdout")
     if stdout is None:
         stdout = spec["_stdout"] = _copy_output(manifest, len(available))
@@ -347,13 +364,3 @@ def _copy_output(manifest: Manifest, images: int) -> str:
     if manifest.is_manifest_list:
         lines.append("Writing manifest list to image destination")
     return "\n".join(lines) + "\n"
-
-
-def remote_digest(source: Source, mirror: Mapping[str, Any], tag: str) -> str | None:
-    """The digest ``skopeo inspect --raw`` gives for ``tag``; None when it fails."""
-    if _connect_failure(source, mirror) is not None:
-        return None
-    spec = (source.repository or {}).get("tags", {}).get(tag)
-    if spec is None or spec["fail"] is not None:
-        return None
-    return manifest_of(source, tag).digest
