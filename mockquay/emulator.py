@@ -8,10 +8,10 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from mockquay.domain.clock import Clock, settings_start
+from mockquay.domain.clock import Clock, ClockError, format_instant, settings_start
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import SETTINGS
-from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, MirrorWorker
+from mockquay.domain.mirror_worker import ADVANCE_EVENTS, DEFAULT_INTERVAL, MirrorWorker
 from mockquay.domain.sync import Finished
 from mockquay.faults.engine import FaultEngine
 from mockquay.faults.rules import parse_new_rules, parse_rule
@@ -58,7 +58,7 @@ class Emulator:
         self.clock = Clock(settings.clock)
         self._boot_time = self.clock.start
         #: Quay's repository-mirror worker, on the clock.
-        self.worker = MirrorWorker(self.store, self.quay_config, self.clock.now(), settings.worker)
+        self.worker = MirrorWorker(self.store, self.quay_config, self.clock.now, settings.worker)
         self._time_settings: tuple[Any, Any] | None = None
         self._closed = threading.Event()
         self._driver: threading.Thread | None = None
@@ -154,8 +154,11 @@ class Emulator:
             self.clock.configure(mode, start)
             restart = True
         worker_settings = chosen[1] or {}
-        self.worker.mode = worker_settings.get("mode", self.settings.worker)
-        self.worker.interval = worker_settings.get("interval", DEFAULT_INTERVAL)
+        self.worker.configure(
+            worker_settings.get("mode", self.settings.worker),
+            worker_settings.get("interval", DEFAULT_INTERVAL),
+            self.clock.now(),
+        )
         if restart:
             self.worker.reset(self.clock.now())
         self._time_settings = chosen
@@ -176,13 +179,25 @@ class Emulator:
 
     def advance_clock(self, target, *, strict: bool = True) -> None:
         """Move the clock to ``target``, running the worker's events due on the way, each at its
-        own time. ClockError if ``target`` is in the past and ``strict`` (a real clock moves on
-        while an advance is computed, so an advance is not strict)."""
+        own time; other requests are served meanwhile, at the time of the last event run.
+
+        ClockError if ``target`` is in the past and ``strict`` (a real clock moves on while an
+        advance is computed, so an advance is not strict), and when the worker's events would
+        be more than ``ADVANCE_EVENTS``: the clock then stays at the last one run.
+        """
         if strict and target < self.clock.now():
             self.clock.move_to(target)
+        ended = "done"
         if self.worker.mode == "auto":
-            self.worker.run_until(target, self._clock_to)
-        self._clock_to(target)
+            ended = self.worker.run_until(target, self._clock_to, ADVANCE_EVENTS)
+        if ended == "limit":
+            raise ClockError(
+                f"the advance stopped at {format_instant(self.clock.now())}, before "
+                f"{format_instant(target)}: one advance runs at most {ADVANCE_EVENTS:,} worker "
+                "events (polls, claims, tag copies); advance from there in smaller steps"
+            )
+        if ended == "done":
+            self._clock_to(target)
         self.worker.changed.set()
 
     def _clock_to(self, moment) -> None:

@@ -161,12 +161,14 @@ class Transaction:
             if pending_kind == kind and doc is not None:
                 yield key, _copy(doc)
 
-    def _commit(self) -> list[tuple[str, str, Doc | None]]:
+    def _commit(self, fresh: set[str]) -> list[tuple[str, str, Doc | None]]:
         """Apply the buffered writes; return them as ``(kind, key, doc or None)``.
 
-        A write replaces its table by a changed copy, as TinyDB's own writes do, and never
-        changes a table or document in place: so a shallow copy of the tables taken under the
-        lock stays a consistent snapshot after it is released (see :meth:`Store._frozen`).
+        A table is changed in place only if it is in ``fresh`` (no snapshot shares it);
+        otherwise it is replaced by a changed copy, which joins ``fresh``. So a shallow copy
+        of the tables taken under the lock stays a consistent snapshot after it is released
+        (see :meth:`Store._frozen`), and a table is copied at most once per snapshot, however
+        many commits write to it.
         """
         tables = self._db.storage.read()
         if tables is None:
@@ -174,12 +176,14 @@ class Transaction:
             self._db.storage.write(tables)
         for (kind, key), doc in self._pending.items():
             name = _table_name(kind, key)
-            table = dict(tables.get(name, ()))
+            table = tables.get(name)
+            if table is None or name not in fresh:
+                table = tables[name] = dict(table or ())
+                fresh.add(name)
             if doc is None:
                 table.pop(key, None)
             else:
                 table[key] = doc
-            tables[name] = table
         return [(kind, key, doc) for (kind, key), doc in self._pending.items()]
 
 
@@ -201,8 +205,11 @@ class Store:
         self._files: _Persistence | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
         self.generation = 0
-        #: Called (holding the store) after every commit that wrote something and every restore.
-        self.listeners: list[Callable[[], None]] = []
+        #: Called (holding the store) after every commit that wrote something, with the
+        #: ``(kind, key)`` pairs written, and after every restore, with None.
+        self.listeners: list[Callable[[list[tuple[str, str]] | None], None]] = []
+        #: The tables no snapshot shares, which a commit may change in place.
+        self._fresh: set[str] = set()
         if self._path is not None:
             self._files = _Persistence(self._path, self._lock, self._frozen)
             self._replace(self._files.load())
@@ -250,7 +257,7 @@ class Store:
             self._replace(data)
             if self._files is not None:
                 self._files.append(f'{{"replace": {snapshot}}}')
-            self._notify()
+            self._notify(None)
 
     def touch(self) -> None:
         """Tell caches of derived values (the Quay configuration) that they may be stale."""
@@ -268,9 +275,9 @@ class Store:
             self._files.close()
 
     def _apply(self, tx: Transaction) -> None:
-        writes = tx._commit()
+        writes = tx._commit(self._fresh)
         if writes:
-            self._notify()
+            self._notify([(kind, key) for kind, key, _ in writes])
         if writes and self._files is not None:
             try:
                 line = json.dumps({"writes": writes})
@@ -281,16 +288,18 @@ class Store:
 
     def _frozen(self) -> dict:
         """The tables as they are now, safe to read without the lock (see ``_commit``)."""
+        self._fresh = set()
         return dict(self._db.storage.read() or {})
 
     def _replace(self, data: dict) -> None:
         self._db = _Database(storage=MemoryStorage)
         self._db.storage.write(data)
+        self._fresh = set()
         self.generation += 1
 
-    def _notify(self) -> None:
+    def _notify(self, written: list[tuple[str, str]] | None) -> None:
         for listener in self.listeners:
-            listener()
+            listener(written)
 
 
 class _Persistence:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Literal
 
 from mockquay.domain import sync
 from mockquay.domain.config import QuayConfig
@@ -19,6 +23,19 @@ WORKER_MODES = ("auto", "manual", "off")
 #: Quay's ``REPO_MIRROR_INTERVAL`` default: seconds between two polls.
 DEFAULT_INTERVAL = 30
 
+#: Events run in one store transaction; other requests are served between two slices.
+SLICE_EVENTS = 1000
+
+#: The most events one advance of the clock runs (a claim, the end of a tag copy, a poll).
+ADVANCE_EVENTS = 1_000_000
+
+#: The most documents the worker keeps read between two transactions.
+CACHE_DOCUMENTS = 50_000
+
+#: How :meth:`MirrorWorker.run_until` ended: every event up to the target ran, the limit of
+#: events stopped it first, or the worker was reset meanwhile.
+Ended = Literal["done", "limit", "reset"]
+
 
 class MirrorWorker:
     """Quay's ``RepoMirrorWorker`` on mockquay's clock, over the store.
@@ -27,70 +44,138 @@ class MirrorWorker:
     while the previous one's work goes on, as APScheduler's ``max_instances=1`` does), picks the
     eligible mirrors oldest ``sync_start_date`` first, and runs them one after the other, each
     run a few events in time (:mod:`mockquay.domain.sync`). Polls that would find nothing are
-    not simulated: an index of when each mirror becomes eligible, rebuilt after any change made
-    outside the worker, tells when the next useful poll is.
+    not simulated: a heap of when each mirror becomes eligible tells when the next useful poll
+    is. A change made outside the worker at time T (the ``clock``'s time when it is committed)
+    enables a mirror no earlier than T, so the poll that picks it is the first tick at or
+    after T.
     """
 
     def __init__(
         self,
         store: Store,
         config: Callable[[], QuayConfig],
-        origin: datetime,
+        clock: Callable[[], datetime],
         mode: str = "auto",
         interval: int = DEFAULT_INTERVAL,
     ) -> None:
         self.store = store
         self._config = config
+        self._clock = clock
         self.mode = mode
         self.interval = interval
         self._lock = threading.RLock()
         self._own = threading.local()
-        self.reset(origin)
+        #: Counts resets: a run of events started before one stops.
+        self._epoch = 0
+        self.reset(clock())
         #: Set when something outside the worker changed the store (wakes a driving thread).
         self.changed = threading.Event()
         store.listeners.append(self._store_changed)
 
     def reset(self, origin: datetime) -> None:
-        """Forget any work in progress; polls start again at ``origin``."""
+        """Forget any work in progress; polls start again at ``origin``, and every mirror
+        counts as changed then."""
         with self._lock:
+            self._epoch += 1
             self.origin = origin
             self._run: sync.Run | None = None
-            self._queue: list[tuple[str, str]] = []
+            self._queue: deque[tuple[str, str]] = deque()
             self._not_before = origin
             #: When the next queued mirror is claimed: as soon as the previous run ended.
             self._free_at = origin
-            self._due: dict[str, datetime] = {}
-            self._stale = True
+            #: ``{mirror: (eligible_from, earliest poll time)}`` of the eligible mirrors.
+            self._eligible: dict[str, tuple[datetime, datetime]] = {}
+            #: ``(earliest poll time, mirror)``, with outdated entries skipped when met.
+            self._heap: list[tuple[datetime, str]] = []
+            #: ``{mirror: commit time}`` of the changes made outside the worker since the
+            #: index last looked.
+            self._changed: dict[str, datetime] = {}
+            #: When set, the whole store changed at that time: the index is built again.
+            self._rebuild: datetime | None = origin
+            self._cache: _CarriedSession | None = None
 
-    def _store_changed(self) -> None:
-        if not getattr(self._own, "writing", False):
-            self._stale = True
-            self.changed.set()
+    def configure(self, mode: str, interval: int, now: datetime) -> None:
+        """Take ``mode`` and ``interval`` from ``now``: a change lets no event happen before
+        ``now`` (a mirror left due while the worker was off waits for the next poll)."""
+        with self._lock:
+            if (mode, interval) != (self.mode, self.interval):
+                self._not_before = max(self._not_before, now)
+                self._free_at = max(self._free_at, now)
+                if self._run is not None:
+                    self._run.next_time = max(self._run.next_time, now)
+            self.mode, self.interval = mode, interval
 
-    def _reindex(self, tx: sync.Session) -> None:
-        due = {}
-        for key, mirror in tx.scan(MIRRORS):
-            start = eligible_from(tx.get(REPOSITORIES, key), mirror)
-            if start is not None:
-                due[key] = start
-        self._due = due
-        self._stale = False
-
-    def _note(self, tx: sync.Session, key: str) -> None:
-        """Update the index for the mirror ``key`` the worker just changed."""
-        mirror = tx.get(MIRRORS, key)
-        start = None if mirror is None else eligible_from(tx.get(REPOSITORIES, key), mirror)
-        if start is None:
-            self._due.pop(key, None)
+    def _store_changed(self, written: list[tuple[str, str]] | None) -> None:
+        """The store's listener: note when each mirror or repository changed (under the
+        store's lock, which the index is read under too)."""
+        if getattr(self._own, "writing", False):
+            return
+        if self._cache is not None:
+            self._cache.forget(written)
+        now = self._clock()
+        if written is None:
+            self._rebuild = now
         else:
-            self._due[key] = start
+            for kind, key in written:
+                if kind == MIRRORS or kind == REPOSITORIES:
+                    self._changed[key] = now
+        self.changed.set()
+
+    def _refresh(self, session: sync.Session) -> None:
+        """Bring the index up to date with the changes made outside the worker."""
+        changed, self._changed = self._changed, {}
+        if self._rebuild is not None:
+            floor, self._rebuild = self._rebuild, None
+            self._eligible, self._heap = {}, []
+            for key, mirror in session.scan(MIRRORS):
+                start = eligible_from(session.get(REPOSITORIES, key), mirror)
+                self._index(key, start, max(floor, changed.get(key, floor)))
+            return
+        for key, when in changed.items():
+            start = self._eligible_from(session, key)
+            known = self._eligible.get(key)
+            # A change that leaves the mirror eligible from the same time enabled nothing.
+            if start is None or known is None or known[0] != start:
+                self._index(key, start, when)
+
+    @staticmethod
+    def _eligible_from(session: sync.Session, key: str) -> datetime | None:
+        mirror = session.get(MIRRORS, key)
+        return None if mirror is None else eligible_from(session.get(REPOSITORIES, key), mirror)
+
+    def _index(self, key: str, start: datetime | None, changed_at: datetime) -> None:
+        """Index the mirror ``key``, eligible from ``start`` (None: never), changed at
+        ``changed_at``: no poll before then picks it."""
+        if start is None:
+            self._eligible.pop(key, None)
+            return
+        ready = max(start, changed_at)
+        self._eligible[key] = (start, ready)
+        heapq.heappush(self._heap, (ready, key))
+        if len(self._heap) > 2 * len(self._eligible) + 64:
+            self._heap = [(ready, key) for key, (_, ready) in self._eligible.items()]
+            heapq.heapify(self._heap)
+
+    def _earliest(self) -> datetime | None:
+        """The earliest time a poll may pick an indexed mirror."""
+        heap = self._heap
+        while heap:
+            ready, key = heap[0]
+            known = self._eligible.get(key)
+            if known is not None and known[1] == ready:
+                return ready
+            heapq.heappop(heap)
+        return None
 
     def next_event(self) -> datetime | None:
         """When the worker next has something to do, if nothing else changes."""
         with self._lock:
-            if self._run is None and not self._queue and self._stale:
-                with self._session() as session:
-                    return self._next_event(session)
+            if self._run is None and not self._queue and (self._changed or self._rebuild):
+                try:
+                    with self._session() as session:
+                        return self._next_event(session)
+                finally:
+                    self._cache = None
             return self._next_event(None)
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
@@ -98,50 +183,94 @@ class MirrorWorker:
             return self._run.next_time
         if self._queue:
             return self._free_at
-        if self._stale and session is not None:
-            self._reindex(session)
-        if not self._due:
+        if session is not None:
+            self._refresh(session)
+        earliest = self._earliest()
+        if earliest is None:
             return None
-        earliest = max(min(self._due.values()), self._not_before)
-        periods = -((self.origin - earliest) // timedelta(seconds=self.interval))
-        return self.origin + max(periods, 0) * timedelta(seconds=self.interval)
+        return self._tick(max(earliest, self._not_before))
+
+    def _tick(self, moment: datetime) -> datetime | None:
+        """The first poll of the grid at or after ``moment`` (None: beyond the calendar)."""
+        step = timedelta(seconds=self.interval)
+        periods = max(-((self.origin - moment) // step), 0)
+        try:
+            return self.origin + periods * step
+        except OverflowError:
+            return None
 
     def run_until(
-        self, target: datetime, before_event: Callable[[datetime], None] | None = None
-    ) -> list[sync.Finished]:
-        """Run every event due up to ``target``, in time order; the runs that ended.
+        self,
+        target: datetime,
+        before_event: Callable[[datetime], None] | None = None,
+        limit: int | None = None,
+    ) -> Ended:
+        """Run every event due up to ``target``, in time order, or ``limit`` events at most.
 
-        The store is held meanwhile, so that nothing else changes between the events.
+        Each slice of :data:`SLICE_EVENTS` events is one transaction; between two the store
+        is free for other requests, which see the state and ``before_event``'s clock as of
+        the last event run. A reset meanwhile ends the run.
         """
-        finished: list[sync.Finished] = []
-        with self._lock, self._session() as session:
+        epoch, events = self._epoch, 0
+        try:
             while True:
-                when = self._next_event(session)
-                if when is None or when > target:
-                    return finished
-                if before_event is not None:
-                    before_event(when)
-                self._step(session, when, finished)
+                with self._lock:
+                    if self._epoch != epoch:
+                        return "reset"
+                    with self._session() as session:
+                        for _ in range(SLICE_EVENTS):
+                            when = self._next_event(session)
+                            if when is None or when > target:
+                                return "done"
+                            if limit is not None and events >= limit:
+                                return "limit"
+                            if before_event is not None:
+                                before_event(when)
+                            self._step(session, when, None)
+                            events += 1
+                # Long enough for a thread waiting for the store to take it first.
+                time.sleep(0.0005)
+        finally:
+            with self._lock:
+                self._cache = None
 
     def poll_now(self, now: datetime) -> tuple[list[str], list[sync.Finished]]:
         """One poll at ``now`` (off the grid), its runs carried out to their end, each event at
-        its own time: ``POST /__mockquay__/worker/run``. The claimed mirrors and the ends."""
+        its own time: ``POST /__mockquay__/worker/run``. The claimed mirrors and the ends.
+
+        A run in flight ends first; the poll is then at ``now`` or when that run ended.
+        """
         finished: list[sync.Finished] = []
-        with self._lock, self._session() as session:
-            while self._run is not None or self._queue:
-                self._step(session, self._next_event(session), finished)
-            claimed = self._poll(session, now)
-            while self._run is not None or self._queue:
-                self._step(session, self._next_event(session), finished)
+        with self._lock:
+            try:
+                with self._session() as session:
+                    self._finish_runs(session, finished)
+                    claimed = self._poll(session, max(now, self._free_at))
+                    self._finish_runs(session, finished)
+            finally:
+                self._cache = None
         return claimed, finished
+
+    def _finish_runs(self, session: sync.Session, finished: list[sync.Finished]) -> None:
+        while self._run is not None or self._queue:
+            self._step(session, self._next_event(session), finished)
 
     @contextmanager
     def _session(self) -> Iterator[sync.Session]:
+        """One transaction, through the documents the worker kept from its previous one.
+
+        Every session of the worker (all under its lock) goes through the one cache, and the
+        store's listener drops from it what others change, so it never holds an old document.
+        Callers drop the cache, under the lock, when they are done.
+        """
+        config = self._config()
         self._own.writing = True
         try:
             with self.store.transaction() as tx:
-                session = sync.Session(tx)
-                session.config = self._config()
+                if self._cache is None:
+                    self._cache = _CarriedSession()
+                session = self._cache
+                session.tx, session.config = tx, config
                 try:
                     yield session
                 except Exception:
@@ -152,39 +281,90 @@ class MirrorWorker:
             self._own.writing = False
 
     def _poll(self, session: sync.Session, now: datetime) -> list[str]:
-        if self._stale:
-            self._reindex(session)
+        self._refresh(session)
         chosen = []
-        for key, start in self._due.items():
-            if start <= now:
-                mirror = session.get(MIRRORS, key)
-                if mirror is not None:
-                    chosen.append((load_date(mirror["sync_start_date"]), key, mirror))
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            ready, key = heapq.heappop(heap)
+            known = self._eligible.get(key)
+            if known is None or known[1] != ready:
+                continue
+            # Indexed again when its run ends (or when the claim is pre-empted).
+            del self._eligible[key]
+            mirror = session.get(MIRRORS, key)
+            if mirror is not None:
+                start = load_date(mirror["sync_start_date"])
+                chosen.append((start, key, mirror["sync_transaction_id"]))
         chosen.sort(key=lambda item: (item[0] is None, item[0] or now, item[1]))
-        self._queue = [(key, mirror["sync_transaction_id"]) for _, key, mirror in chosen]
+        self._queue = deque((key, transaction_id) for _, key, transaction_id in chosen)
         # The next poll is a later tick, even if this one's work ends at once.
         self._not_before = now + timedelta(microseconds=1)
         self._free_at = now
         return [key for key, _ in self._queue]
 
-    def _step(self, session: sync.Session, now: datetime, finished: list[sync.Finished]) -> None:
+    def _step(
+        self, session: sync.Session, now: datetime, finished: list[sync.Finished] | None
+    ) -> None:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
         if self._run is not None:
             key = str(self._run.repository)
             outcome = sync.step(session, config, self._run, now)
         elif self._queue:
-            key, transaction_id = self._queue.pop(0)
+            key, transaction_id = self._queue.popleft()
             outcome = sync.start_run(session, config, RepositoryRef.parse(key), transaction_id, now)
         else:
             self._poll(session, now)
             return
-        self._note(session, key)
+        changed_at = max(now, self._changed.pop(key, now))
+        self._index(key, self._eligible_from(session, key), changed_at)
         if isinstance(outcome, sync.Run):
             self._run = outcome
             return
         self._run = None
-        if outcome is not None:
+        if outcome is not None and finished is not None:
             finished.append(outcome)
         self._free_at = now
         self._not_before = max(self._not_before, now)
+
+
+class _CarriedSession(sync.Session):
+    """A :class:`~mockquay.domain.sync.Session` that outlives its transaction: the documents it
+    read stay cached for the next one, so a long run of events reads each document once.
+
+    Its flush hands the transaction copies of the documents it read, and the documents it
+    only wrote (log entries), which it lets go.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self._blind: set[tuple[str, str]] = set()
+
+    def put(self, kind: str, key: str, doc: dict) -> None:
+        if (kind, key) not in self._docs:
+            self._blind.add((kind, key))
+        super().put(kind, key, doc)
+
+    def flush(self) -> None:
+        for pair in self._dirty:
+            doc = self._docs[pair]
+            if doc is None:
+                self.tx.delete(*pair)
+                del self._docs[pair]
+            elif pair in self._blind:
+                self.tx.put(*pair, self._docs.pop(pair), handed_over=True)
+            else:
+                self.tx.put(*pair, doc)
+        self._dirty.clear()
+        self._blind.clear()
+        if len(self._docs) > CACHE_DOCUMENTS:
+            self._docs.clear()
+
+    def forget(self, written: list[tuple[str, str]] | None) -> None:
+        """Drop what another transaction wrote (None: everything), and the memo."""
+        if written is None:
+            self._docs.clear()
+        else:
+            for pair in written:
+                self._docs.pop(pair, None)
+        self.memo.clear()
