@@ -2,9 +2,11 @@
 
 Starts ``mockquay serve`` on loopback, times GETs of a mirror each on a new connection with no
 other clients, then again while 1,000 idle connections (connected, nothing sent) and 200
-slowloris connections (a request head sent one byte a second, never finished) are open, and
-prints both side by side. Everything is bounded: ``--samples`` GETs per side, each with a
-30 s timeout, and the slow clients stop when the measurement ends.
+slowloris connections (a request head sent one byte a second, never finished) are open, then
+while 40 slow-body clients of one kind are (a chunked body, a sized body over 64 KiB, or a
+body after ``Expect: 100-continue``, each dripped one byte a second after its start), and
+prints each beside the first. Everything is bounded: ``--samples`` GETs per side, each with a
+30 s timeout, and the slow clients stop when their measurement ends.
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ MIRROR_PATH = "/api/v1/repository/acme/etcd/mirror"
 HEADERS = {"Authorization": "Bearer admin-token"}
 TIMEOUT = 30.0
 SLOW_HEAD = b"GET /api/v1/discovery HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 200
+BODY_HEAD = (
+    f"PUT {MIRROR_PATH} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer admin-token\r\n"
+    "Content-Type: application/json\r\n"
+).encode()
+#: Each slow-body client's start (sent at once) and the rest it drips, by kind.
+SLOW_BODIES = {
+    "chunked": (b"Transfer-Encoding: chunked\r\n\r\n10000\r\n", b"a" * 200),
+    "200 KB sized": (b"Content-Length: 200000\r\n\r\n" + b"a" * 70000, b"a" * 200),
+    "100-continue": (b"Content-Length: 200\r\nExpect: 100-continue\r\n\r\n", b"a" * 200),
+}
 
 
 def get_seconds(host: str, port: int) -> float:
@@ -59,17 +71,41 @@ def open_connections(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-def drip(sockets: list[socket.socket], stop: threading.Event) -> None:
-    """Send the slowloris heads one byte per connection per second until ``stop``."""
+def drip(sockets: list[socket.socket], stop: threading.Event, data: bytes = SLOW_HEAD) -> None:
+    """Send ``data`` one byte per connection per second until ``stop``."""
     position = 0
-    while not stop.is_set() and position < len(SLOW_HEAD):
+    while not stop.is_set() and position < len(data):
         for sock in sockets:
             try:
-                sock.send(SLOW_HEAD[position : position + 1])
+                sock.send(data[position : position + 1])
             except OSError:
                 pass
         position += 1
         stop.wait(1.0)
+
+
+def sample_while_dripping(
+    host: str, port: int, sockets: list[socket.socket], data: bytes, count: int
+) -> list[float]:
+    """GETs sampled while ``data`` drips into ``sockets``; the sockets are closed after."""
+    stop = threading.Event()
+    dripping = threading.Thread(target=drip, args=(sockets, stop, data), daemon=True)
+    dripping.start()
+    time.sleep(2.0)
+    try:
+        return sample(host, port, count)
+    finally:
+        stop.set()
+        dripping.join()
+        for sock in sockets:
+            sock.close()
+
+
+def slow_bodies(host: str, port: int, count: int, start: bytes) -> list[socket.socket]:
+    sockets = open_connections(host, port, count)
+    for sock in sockets:
+        sock.sendall(BODY_HEAD + start)
+    return sockets
 
 
 def describe(samples: list[float]) -> str:
@@ -85,6 +121,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--slow", type=int, default=200)
+    parser.add_argument("--bodies", type=int, default=40)
     parser.add_argument("--samples", type=int, default=20)
     arguments = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -101,25 +138,26 @@ def main() -> int:
         sample(host, port, 5)  # warm-up: the first answers pay for imports and caches
         quiet = sample(host, port, arguments.samples)
         idle = open_connections(host, port, arguments.idle)
-        slow = open_connections(host, port, arguments.slow)
-        stop = threading.Event()
-        dripping = threading.Thread(target=drip, args=(slow, stop), daemon=True)
-        dripping.start()
-        time.sleep(2.0)
         try:
-            busy = sample(host, port, arguments.samples)
+            slow = open_connections(host, port, arguments.slow)
+            busy = sample_while_dripping(host, port, slow, SLOW_HEAD, arguments.samples)
         finally:
-            stop.set()
-            dripping.join()
-            for sock in idle + slow:
+            for sock in idle:
                 sock.close()
+        bodies = {}
+        for kind, (start, rest) in SLOW_BODIES.items():
+            sockets = slow_bodies(host, port, arguments.bodies, start)
+            bodies[kind] = sample_while_dripping(host, port, sockets, rest, arguments.samples)
     finally:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
     print(f"new client's GET, no other clients:   {describe(quiet)}")
     print(f"new client's GET, {arguments.idle} idle + {arguments.slow} slowloris: {describe(busy)}")
-    return 0 if all(s != float("inf") for s in busy) else 1
+    for kind, samples in bodies.items():
+        print(f"new client's GET, {arguments.bodies} slow {kind} bodies: {describe(samples)}")
+    measured = [busy, *bodies.values()]
+    return 0 if all(s != float("inf") for samples in measured for s in samples) else 1
 
 
 if __name__ == "__main__":

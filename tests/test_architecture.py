@@ -28,6 +28,7 @@ ROOMS: tuple[tuple[str, ...], ...] = (
         "mockquay.app",
         "mockquay.access_log",
         "mockquay.server",
+        "mockquay.cheroot_compat",
         "mockquay.cli",
         "mockquay.testing",
         "mockquay.pytest_plugin",

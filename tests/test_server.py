@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 
 from mockquay.app import create_app
+from mockquay.cheroot_compat import check_cheroot, missing_names
 from mockquay.extension import emulator_of
-from mockquay.server import THREADS, Server, bytes_to_gather, check_head
+from mockquay.server import THREADS, Server, check_head
 from mockquay.settings import Settings
 
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
@@ -102,11 +103,22 @@ def test_idle_and_slow_connections_beyond_the_worker_count_leave_a_new_client_se
     assert b'"external_reference": "quay.io/coreos/etcd"' in answer
 
 
-def test_slow_small_bodies_beyond_the_worker_count_leave_a_new_client_served(server):
+#: What each kind of slow-body client sends before it stalls: a small sized body begun, a
+#: chunked one, one over 64 KiB, and a head that waits for ``100 Continue`` before its body.
+SLOW_BODIES = {
+    "small": b"Content-Length: 30\r\n\r\n" + b'{"sync_interval": ',
+    "chunked": b"Transfer-Encoding: chunked\r\n\r\n10000\r\n" + b"a" * 1000,
+    "large": b"Content-Length: 200000\r\n\r\n" + b"a" * 70000,
+    "100-continue": b"Content-Length: 30\r\nExpect: 100-continue\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("kind", SLOW_BODIES)
+def test_slow_bodies_beyond_the_worker_count_leave_a_new_client_served(server, kind):
     slow = [socket.create_connection(address(server)) for _ in range(THREADS + 8)]
     try:
         for sock in slow:
-            sock.sendall(put_mirror(b"Content-Length: 30\r\n\r\n" + b'{"sync_interval": '))
+            sock.sendall(put_mirror(SLOW_BODIES[kind]))
         answer = exchange(server, GET_MIRROR)
     finally:
         for sock in slow:
@@ -125,22 +137,6 @@ def test_a_body_sent_in_pieces_is_served_whole(server):
     assert answer_parts(answer)[0] == b"HTTP/1.1 201 CREATED"
     journal = emulator_of(server.app).journal.entries(operation=["changeRepoMirrorConfig"])
     assert journal[-1]["body"] == {"sync_interval": 7200}
-
-
-@pytest.mark.parametrize(
-    ("fields", "gathered"),
-    [
-        (b"", 0),
-        (b"Content-Length: 10\r\n", 10),
-        (b"content-length:  65536\r\n", 65536),
-        (b"Content-Length: 65537\r\n", 0),
-        (b"Content-Length: 10\r\nExpect: 100-continue\r\n", 0),
-        (b"Transfer-Encoding: chunked\r\n", 0),
-    ],
-)
-def test_bytes_to_gather_are_the_head_and_a_small_sized_body(fields, gathered):
-    head = b"PUT / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"
-    assert bytes_to_gather(head + b"body") == len(head) + gathered
 
 
 def test_a_head_sent_in_pieces_is_answered_once_complete(server):
@@ -258,20 +254,21 @@ def answer_parts(answer: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
     return status, headers, body
 
 
+def assert_same_413(answer: bytes, sized: bytes) -> None:
+    """``answer`` is the 413 a sized body over the limit got (``sized``), Date aside."""
+    status, headers, page = answer_parts(answer)
+    sized_status, sized_headers, sized_page = answer_parts(sized)
+    assert status == sized_status == b"HTTP/1.1 413 REQUEST ENTITY TOO LARGE"
+    assert (headers[b"Content-Type"], page) == (sized_headers[b"Content-Type"], sized_page)
+
+
 def test_chunked_body_over_one_mebibyte_gets_the_same_413_as_a_sized_one(server):
     body = b'{"sync_interval": "' + b"x" * (1 << 20) + b'"}'
     sized = exchange(server, put_mirror(b"Content-Length: %d\r\n\r\n" % len(body) + body))
     sent_chunked = exchange(
         server, put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body))
     )
-    sized_status, sized_headers, sized_page = answer_parts(sized)
-    status, headers, page = answer_parts(sent_chunked)
-    assert sized_status.startswith(b"HTTP/1.1 413 ")
-    assert (status, headers[b"Content-Type"], page) == (
-        sized_status,
-        sized_headers[b"Content-Type"],
-        sized_page,
-    )
+    assert_same_413(sent_chunked, sized)
 
 
 def test_chunked_body_within_the_limit_is_served_and_journaled(server):
@@ -357,3 +354,120 @@ def test_a_line_ended_by_a_bare_newline_is_refused_at_once(server):
     answer = exchange(server, b"GET /api/v1/discovery HTTP/1.1\nHost: localhost\n\n")
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert answer.endswith(b"HTTP requires CRLF terminators")
+
+
+def keep_alive_put(framing: bytes) -> bytes:
+    """:func:`put_mirror` on a connection that stays open after the answer."""
+    return put_mirror(framing).replace(b"Connection: close\r\n", b"")
+
+
+def test_a_body_over_the_limit_after_expect_100_continue_gets_the_413_without_100(server):
+    """nginx checks ``client_max_body_size`` before it answers ``100 Continue``."""
+    sized = exchange(server, put_mirror(b"Content-Length: 2000000\r\n\r\n"))
+    expecting = put_mirror(b"Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
+    assert_same_413(exchange(server, expecting), sized)
+
+
+def test_a_chunk_size_over_the_limit_gets_the_413_at_once(server):
+    sized = exchange(server, put_mirror(b"Content-Length: 2000000\r\n\r\n"))
+    with socket.create_connection(address(server), timeout=PATIENCE) as sock:
+        # The client keeps the connection open: the answer comes before any chunk data.
+        sock.sendall(put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + b"f" * 40 + b"\r\n"))
+        answer = read_to_end(sock)
+    assert_same_413(answer, sized)
+
+
+def test_chunk_trailers_are_consumed_and_the_next_pipelined_request_answered(server):
+    body = b'{"sync_interval": 7200}'
+    framing = b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\nX-Checksum: abc\r\n\r\n"
+    with socket.create_connection(address(server), timeout=PATIENCE) as sock:
+        sock.sendall(keep_alive_put(framing % (len(body), body)) + GET_MIRROR)
+        answers = read_to_end(sock)
+    first, _, second = answers.partition(b'""\n')
+    assert first.startswith(b"HTTP/1.1 201 CREATED\r\n")
+    assert second.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b'"sync_interval": 7200' in second
+
+
+@pytest.mark.parametrize(
+    ("field", "name"),
+    [(b"Content-Length : 2", "Content-Length "), (b"X-A\0b: 1", "X-A\\x00b")],
+)
+def test_a_field_name_gunicorn_22_refuses_gets_its_400(server, field, name):
+    """gunicorn 22 ``http/message.py``: a field name must be an RFC 9110 token, nothing
+    stripped (``strip_header_spaces`` is off), or ``InvalidHeaderName``."""
+    head = GET_MIRROR.replace(b"Connection: close\r\n", field + b"\r\n")
+    assert exchange(server, head) == gunicorn_answer(
+        "400", "Bad Request", f"Invalid HTTP header name: &#x27;{name}&#x27;"
+    )
+
+
+def test_content_length_with_chunked_transfer_encoding_gets_gunicorns_400(server):
+    """gunicorn 22 ``set_body_reader``: a body framed two ways is ``InvalidHeader``."""
+    framing = b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    assert exchange(server, put_mirror(framing)) == gunicorn_answer(
+        "400", "Bad Request", "Invalid HTTP Header: &#x27;CONTENT-LENGTH&#x27;"
+    )
+
+
+@pytest.mark.parametrize("size", [b"-1", b"0x0"])
+def test_a_chunk_size_gunicorn_22_cannot_read_gets_its_500_marked_emulated(server, size):
+    """gunicorn 22 ``http/body.py``: ``parse_chunk_size`` takes hex digits only and raises
+    ``InvalidChunkSize``, an ``IOError`` its ``handle_error`` answers with its 500 page."""
+    answer = exchange(server, put_mirror(b"Transfer-Encoding: chunked\r\n\r\n" + size + b"\r\n"))
+    page = (
+        "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
+        "    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+    )
+    assert (
+        answer
+        == (
+            "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/html\r\n"
+            f"Content-Length: {len(page)}\r\n"
+            f"X-Mockquay-Emulated: InvalidChunkSize: {size!r}\r\n\r\n{page}"
+        ).encode()
+    )
+
+
+def test_two_host_fields_get_nginxs_400(server):
+    page = (
+        "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n"
+        "<center><h1>400 Bad Request</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+    answer = exchange(server, with_fields(b"Host: elsewhere\r\n"))
+    assert (
+        answer
+        == (
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n"
+            f"Content-Length: {len(page)}\r\nConnection: close\r\n\r\n{page}"
+        ).encode()
+    )
+
+
+def test_the_installed_cheroot_has_every_name_mockquay_uses():
+    check_cheroot()
+    assert missing_names() == []
+
+
+def test_a_cheroot_lacking_a_name_fails_with_its_version_and_the_name():
+    from cheroot import connections, makefile
+    from cheroot import server as cheroot_server
+
+    class Lacking:
+        ConnectionManager = type("ConnectionManager", (), {"__init__": lambda self: None})
+
+    modules = {"connections": Lacking, "makefile": makefile, "server": cheroot_server}
+    with pytest.raises(RuntimeError) as refused:
+        check_cheroot(modules, version="99.0.0")
+    assert str(refused.value) == (
+        "mockquay cannot serve on cheroot 99.0.0: it lacks"
+        " cheroot.connections.ConnectionManager._run,"
+        " cheroot.connections.ConnectionManager._remove_invalid_sockets,"
+        " cheroot.connections._ThreadsafeSelector.connections,"
+        " cheroot.connections.ConnectionManager._selector,"
+        " cheroot.connections.ConnectionManager._stop_requested"
+        " (see mockquay/cheroot_compat.py; mockquay's setup.cfg names the cheroot releases"
+        " it works with)"
+    )
+    assert connections.ConnectionManager._run

@@ -45,13 +45,18 @@ def gunicorn_page(reason: str, message: str = "") -> str:
 _GUNICORN_500 = gunicorn_page("Internal Server Error")
 
 
-#: nginx's page for a body over ``client_max_body_size`` (1 MiB by default): the 413 page of
-#: ``ngx_http_special_response.c`` and its tail, lines ended by CRLF.
-_NGINX_413 = (
-    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
-    "<center><h1>413 Request Entity Too Large</h1></center>\r\n"
-    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-)
+def nginx_page(status: str) -> str:
+    """nginx's own error page for ``status`` (e.g. ``"400 Bad Request"``): a page of
+    ``ngx_http_special_response.c`` and its tail, lines ended by CRLF."""
+    return (
+        f"<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status}</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+
+
+#: nginx's page for a body over ``client_max_body_size`` (1 MiB by default).
+_NGINX_413 = nginx_page("413 Request Entity Too Large")
 
 
 def restful_json(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
