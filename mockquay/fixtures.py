@@ -8,6 +8,8 @@ if there is any, nothing is written.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -73,9 +75,7 @@ def read_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, A
         for file in files:
             try:
                 text = file.read_text(encoding="utf-8")
-                document = (
-                    json.loads(text) if file.suffix == ".json" else yaml.load(text, _YAML_LOADER)
-                )
+                document = copy.deepcopy(_parsed(file.suffix == ".json", text))
             except (OSError, ValueError, yaml.YAMLError) as error:
                 problems.append(f"{file}: cannot read: {_one_line(error)}")
                 continue
@@ -83,6 +83,13 @@ def read_documents(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, A
     if problems:
         raise FixtureError(problems)
     return documents
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(is_json: bool, text: str) -> Any:
+    """The document in ``text``, parsed once: each app of a test suite reads the same files
+    again. Shared: copy it before handing it out."""
+    return json.loads(text) if is_json else yaml.load(text, _YAML_LOADER)
 
 
 def _one_line(error: Exception) -> str:
