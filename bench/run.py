@@ -360,6 +360,35 @@ def bench_reset() -> None:
     report("reset to the default fixtures", f"{median * 1000:.2f} ms", "< 5 ms", median < 0.005)
 
 
+CREATE_APP_PROBE = """
+import json, statistics, time
+from mockquay.app import create_app
+from mockquay.settings import Settings
+
+def seconds():
+    started = time.perf_counter()
+    create_app(Settings(profile="3.15", worker="off"))
+    return time.perf_counter() - started
+
+first = seconds()
+print(json.dumps([first, statistics.median(seconds() for _ in range(50))]))
+"""
+
+
+def bench_create_app() -> None:
+    """``create_app`` in a fresh process: the first app, then another for the same profile."""
+    output = subprocess.run(
+        [sys.executable, "-c", CREATE_APP_PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    first, again = json.loads(output)
+    report(
+        "create_app, another app for the same profile",
+        f"{again * 1000:.2f} ms (the first: {first * 1000:.0f} ms, {first / again:.0f}x)",
+        "< 5 ms",
+        again < 0.005,
+    )
+
+
 MEMORY_PROBE = """
 import sys
 sys.path.insert(0, {here!r})
@@ -501,6 +530,7 @@ BENCHES = {
     "durability": bench_durability,
     "scale": bench_scale,
     "reset": bench_reset,
+    "create_app": bench_create_app,
     "memory": bench_memory,
     "plugin": bench_plugin,
     "worker": bench_worker,

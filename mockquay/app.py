@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Api
@@ -12,6 +15,8 @@ from werkzeug.exceptions import (
     NotFound,
     RequestEntityTooLarge,
 )
+from werkzeug.routing import Map
+from werkzeug.utils import cached_property
 
 from mockquay.admin import (
     blueprint,
@@ -46,9 +51,43 @@ logger = logging.getLogger("mockquay")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """A Flask app that answers as Quay does, with the mock's controls under ``/__mockquay__``."""
+    """A Flask app that answers as Quay does, with the mock's controls under ``/__mockquay__``.
+
+    Every app of a process copies one set of routes, hooks, error handlers and OpenAPI
+    document (:func:`_shared_app`), so the second app costs milliseconds; its config, emulator
+    and WSGI layers are its own.
+    """
     settings = settings or Settings.from_env()
-    app = Flask("mockquay")
+    app = _copy_of(_shared_app())
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions[EXTENSION] = Emulator(settings)
+    emulator = emulator_of(app)
+    app.wsgi_app = FaultLayer(
+        app.wsgi_app,
+        emulator.faults,
+        app.request_context,
+        guard.fault_header_refusal,
+        blueprint.error_response,
+    )
+    # Outside the faults, so the journal sees every request as sent and every answer as given.
+    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
+    # Routes each request to Quay's API once, for the layers inside it.
+    app.wsgi_app = RouteLayer(app.wsgi_app, app)
+    # Outermost: what Quay's server does before any layer sees the request, so the route is
+    # computed on the decoded path.
+    app.wsgi_app = GunicornPathInfo(app.wsgi_app)
+    return app
+
+
+@functools.cache
+def _shared_app() -> _App:
+    """The app every :func:`create_app` copies: blueprints, hooks, error handlers and the OpenAPI
+    document, none of which depends on the settings. It serves no request itself.
+
+    Built once per process: flask-smorest documents each view as it is registered, which takes
+    about 100 ms, and Werkzeug compiles each route.
+    """
+    app = _App("mockquay")
     app.config.update(
         API_TITLE="mockquay",
         API_VERSION=__version__,
@@ -57,7 +96,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="swagger-ui",
         OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = _Api(app)
@@ -75,28 +113,71 @@ def create_app(settings: Settings | None = None) -> Flask:
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
-    app.extensions[EXTENSION] = Emulator(settings)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
     app.before_request(guard.check_admin_request)
     app.after_request(_after_request)
-    emulator = emulator_of(app)
-    app.wsgi_app = FaultLayer(
-        app.wsgi_app,
-        emulator.faults,
-        app.request_context,
-        guard.fault_header_refusal,
-        blueprint.error_response,
-    )
-    # Outside the faults, so the journal sees every request as sent and every answer as given.
-    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
-    # Routes each request to Quay's API once, for the layers inside it.
-    app.wsgi_app = RouteLayer(app.wsgi_app, app)
-    # Outermost: what Quay's server does before any layer sees the request, so the route is
-    # computed on the decoded path.
-    app.wsgi_app = GunicornPathInfo(app.wsgi_app)
     return app
+
+
+class _App(Flask):
+    """A Flask app that may share its URL map with the app it was copied from, until a rule is
+    added to it."""
+
+    shares_url_map = False
+
+    def add_url_rule(self, rule: str, *args: Any, **kwargs: Any) -> None:
+        if self.shares_url_map:
+            self.url_map = _copy_of_map(self.url_map)
+            self.shares_url_map = False
+        super().add_url_rule(rule, *args, **kwargs)
+
+
+def _copy_of(shared: _App) -> _App:
+    """An app with ``shared``'s routes, hooks and handlers, which changes without changing it.
+
+    Its registries (config, view functions, hooks, error handlers, extensions) are copied, the
+    functions and objects in them are not; the URL map is copied when a rule is added (see
+    :class:`_App`), as compiling it again is most of what an app costs.
+    """
+    app = copy.copy(shared)
+    for name, value in vars(shared).items():
+        if isinstance(value, (dict, list)):
+            setattr(app, name, _copy_nested(value))
+        elif isinstance(getattr(_App, name, None), (cached_property, functools.cached_property)):
+            del app.__dict__[name]
+    app.json = app.json_provider_class(app)
+    app.shares_url_map = True
+    return app
+
+
+def _copy_nested(value: Any) -> Any:
+    """``value`` with its dicts and lists copied all the way down (a ``defaultdict`` keeps its
+    factory), and the rest shared."""
+    if isinstance(value, dict):
+        copied = copy.copy(value)
+        for key, item in value.items():
+            copied[key] = _copy_nested(item)
+        return copied
+    if isinstance(value, list):
+        return [_copy_nested(item) for item in value]
+    return value
+
+
+def _copy_of_map(url_map: Map) -> Map:
+    """A URL map with ``url_map``'s rules and options, which can change on its own."""
+    return Map(
+        [rule.empty() for rule in url_map.iter_rules()],
+        default_subdomain=url_map.default_subdomain,
+        strict_slashes=url_map.strict_slashes,
+        merge_slashes=url_map.merge_slashes,
+        redirect_defaults=url_map.redirect_defaults,
+        converters=url_map.converters,
+        sort_parameters=url_map.sort_parameters,
+        sort_key=url_map.sort_key,
+        host_matching=url_map.host_matching,
+    )
 
 
 class _Api(Api):

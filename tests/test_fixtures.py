@@ -202,3 +202,17 @@ def test_a_mirror_makes_a_repository_without_a_stated_state_mirror():
     store = apply(ORG, {"mirrors": [MIRROR_ENTRY]})
     with store.transaction() as tx:
         assert tx.get("repositories", "acme/app")["state"] == "MIRROR"
+
+
+def test_a_file_read_twice_gives_two_documents_and_its_new_text_when_changed(tmp_path):
+    path = tmp_path / "state.yaml"
+    path.write_text("users: [{username: alice}]\n")
+
+    ((_, first),) = read_documents([path])
+    first["users"].append({"username": "mallory"})
+    ((_, again),) = read_documents([path])
+    path.write_text("users: [{username: bob}]\n")
+    ((_, changed),) = read_documents([path])
+
+    assert again == {"users": [{"username": "alice"}]}
+    assert changed == {"users": [{"username": "bob"}]}

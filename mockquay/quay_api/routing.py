@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
+from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, current_app, request
 from unidecode import unidecode
@@ -115,11 +116,16 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
     return frozenset(hidden)
 
 
+#: A URL map's copies without the endpoints Quay hides, by the endpoints hidden; the apps that
+#: share a URL map (``create_app``) share them.
+_FALLBACK_MAPS: WeakKeyDictionary[Map, dict[frozenset[str], Map]] = WeakKeyDictionary()
+
+
 def fall_through(config: QuayConfig) -> Response:
     """Answer the request as if the resources hidden by ``config``'s features were not there."""
     app = current_app
     hidden = _hidden_endpoints(app, config)
-    maps = app.extensions.setdefault("mockquay.fallback_maps", {})
+    maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
     if hidden not in maps:
         maps[hidden] = map_without(app.url_map, hidden)
     endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
