@@ -45,7 +45,6 @@ class Emulator:
         self.store = Store(settings.data)
         if not self.store.loaded_from_file():
             self.store.restore(self.boot_snapshot)
-        self._config_lock = threading.Lock()
         self._config: tuple[int, QuayConfig] | None = None
         #: The fault rules in force; their definitions live in the store, their counts here.
         self.faults = FaultEngine(settings.seed)
@@ -64,18 +63,23 @@ class Emulator:
         self._apply_time_settings(restart=True)
 
     def quay_config(self) -> QuayConfig:
-        """The Quay settings now in force (cached until the state is replaced or reseeded)."""
+        """The Quay settings now in force (cached until the state is replaced or reseeded).
+
+        It takes no lock but the store's, so a caller may hold the store (ARCHITECTURE.md,
+        "Locks"); two threads that miss the cache at once both build it, and either result
+        stands.
+        """
         cached = self._config
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]
-        with self._config_lock:
-            with self.store.transaction() as tx:
-                settings = tx.get(SETTINGS, "quay") or {}
-            config = QuayConfig.from_settings(
-                settings, self.settings.profile, self.settings.audit_log_size
-            )
-            self._config = (self.store.generation, config)
-            return config
+        with self.store.transaction() as tx:
+            generation = self.store.generation
+            settings = tx.get(SETTINGS, "quay") or {}
+        config = QuayConfig.from_settings(
+            settings, self.settings.profile, self.settings.audit_log_size
+        )
+        self._config = (generation, config)
+        return config
 
     def reset(self, *, empty: bool = False) -> None:
         """Back to the boot fixtures, or to nothing at all; fault counts start again."""
