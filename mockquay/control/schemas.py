@@ -24,7 +24,12 @@ from mockquay.domain.clock import CLOCK_MODES, ClockError, settings_start
 from mockquay.domain.config import DEFAULT_FEATURES
 from mockquay.domain.dates import MIRROR_DATE_INPUT, store_date
 from mockquay.domain.identity import ALL_SCOPES, ROLES
-from mockquay.domain.mirror import MAX_SYNC_RETRIES, REPOSITORY_STATES, SYNC_STATUSES
+from mockquay.domain.mirror import (
+    INTEGER_COLUMN,
+    MAX_SYNC_RETRIES,
+    REPOSITORY_STATES,
+    SYNC_STATUSES,
+)
 from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, WORKER_MODES
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.quay_api.pipeline import Operation
@@ -37,6 +42,8 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REQUEST_RULE_ID = "request"
 #: The longest wait a rule may ask for (ten minutes), to catch seconds given as milliseconds.
 MAX_DELAY_MS = 600_000
+#: The longest worker poll interval a fixture may set: a day.
+MAX_INTERVAL = 86400
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z")
 _ID_MESSAGE = "must be 1 to 100 letters, digits, '.', '_', ':' or '-'"
@@ -434,8 +441,15 @@ class TokenSchema(_Entry):
     )
 
 
-def _mirror_int(key: str, **kwargs: Any) -> strict.Integer:
-    return strict.Integer(f"{key} must be an integer", **kwargs)
+def _mirror_int(
+    key: str, low: int, high: int = INTEGER_COLUMN[-1], **kwargs: Any
+) -> strict.Integer:
+    """An integer column of Quay's ``RepoMirrorConfig`` (``data/database.py``), from ``low``."""
+    return strict.Integer(
+        f"{key} must be an integer from {low} to {high}",
+        validate=validate.Range(low, high),
+        **kwargs,
+    )
 
 
 class RootRuleSchema(Schema):
@@ -458,8 +472,9 @@ class MirrorSchema(_Entry):
         required=True,
         error_messages={"required": strict.MISSING},
     )
+    # Quay's API takes 0 (its schema's minimum), and its worker then fails to reschedule.
     sync_interval = _mirror_int(
-        "sync_interval", required=True, error_messages={"required": strict.MISSING}
+        "sync_interval", 0, required=True, error_messages={"required": strict.MISSING}
     )
     sync_start_date = _Date(
         "sync_start_date",
@@ -468,13 +483,14 @@ class MirrorSchema(_Entry):
         error_messages={"required": strict.MISSING},
     )
     root_rule = strict.Nested(
-        "root_rule must be {rule_kind: tag_glob_csv, rule_value: [...]}",
+        # marshmallow formats the message: braces are doubled.
+        "root_rule must be {{rule_kind: tag_glob_csv, rule_value: [...]}}",
         RootRuleSchema,
         required=True,
         error_messages={"required": strict.MISSING},
     )
     robot_username = strict.String("robot_username must be a string", allow_none=True)
-    skopeo_timeout_interval = _mirror_int("skopeo_timeout_interval", load_default=300)
+    skopeo_timeout_interval = _mirror_int("skopeo_timeout_interval", 0, load_default=300)
     is_enabled = strict.Boolean("is_enabled must be true or false", load_default=True)
     external_registry_username = strict.String(
         "external_registry_username must be a string", allow_none=True
@@ -495,7 +511,9 @@ class MirrorSchema(_Entry):
         validate=validate.OneOf(SYNC_STATUSES),
         load_default="NEVER_RUN",
     )
-    sync_retries_remaining = _mirror_int("sync_retries_remaining", load_default=MAX_SYNC_RETRIES)
+    sync_retries_remaining = _mirror_int(
+        "sync_retries_remaining", 0, MAX_SYNC_RETRIES, load_default=MAX_SYNC_RETRIES
+    )
     sync_expiration_date = _Date("sync_expiration_date", allow_none=True)
 
 
@@ -591,8 +609,8 @@ class WorkerSettingsSchema(Schema):
 
     mode = _mode(WORKER_MODES)
     interval = strict.Integer(
-        "interval must be a whole number of seconds, at least 1",
-        validate=validate.Range(min=1),
+        f"interval must be a whole number of seconds from 1 to {MAX_INTERVAL}",
+        validate=validate.Range(1, MAX_INTERVAL),
         metadata={"default": DEFAULT_INTERVAL},
     )
 
