@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
+from support.fuzz import bounded
 
 from mockquay.app import create_app
 from mockquay.cli import main
@@ -234,13 +235,7 @@ DOCUMENTS = st.fixed_dictionaries(
         },
     },
 )
-FUZZ = settings(
-    max_examples=50,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = bounded(50)
 
 
 @FUZZ
