@@ -6,6 +6,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mockquay.control.fault_store import fault_rules, put_fault_rules
@@ -13,7 +14,8 @@ from mockquay.control.faults import FaultEngine, parse_new_rules, parse_rule
 from mockquay.control.journal import Journal
 from mockquay.domain.clock import Clock, settings_start
 from mockquay.domain.config import QuayConfig
-from mockquay.domain.keys import SETTINGS
+from mockquay.domain.dates import load_date, store_date
+from mockquay.domain.keys import CLOCK, SETTINGS
 from mockquay.domain.mirror_worker import DEFAULT_INTERVAL, MirrorWorker
 from mockquay.domain.sync import Finished
 from mockquay.fixtures import (
@@ -60,7 +62,7 @@ class Emulator:
         self._time_settings: tuple[Any, Any] | None = None
         self._closed = threading.Event()
         self._driver: threading.Thread | None = None
-        self._apply_time_settings(restart=True)
+        self._apply_time_settings(restart=True, resume=self._stored_clock())
 
     def quay_config(self) -> QuayConfig:
         """The Quay settings now in force (cached until the state is replaced or reseeded).
@@ -142,9 +144,9 @@ class Emulator:
             seed = (tx.get(SETTINGS, "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
 
-    def _apply_time_settings(self, *, restart: bool) -> None:
+    def _apply_time_settings(self, *, restart: bool, resume: datetime | None = None) -> None:
         """Set the clock from the state's ``settings.clock`` after a reset, a replace, or a
-        seed that changed it: mode, and back to the start."""
+        seed that changed it: mode, and back to the start, or on to ``resume`` if later."""
         with self.store.transaction() as tx:
             settings = tx.get(SETTINGS, "quay") or {}
         chosen = (settings.get("clock"), settings.get("worker"))
@@ -155,14 +157,35 @@ class Emulator:
             if start is None and mode == "manual":
                 start = self._boot_time.replace(microsecond=0)
             self.clock.configure(mode, start)
+            if resume is not None and resume > self.clock.now():
+                self.clock.move_to(resume)
             restart = True
         worker_settings = chosen[1] or {}
         self.worker.mode = worker_settings.get("mode", self.settings.worker)
         self.worker.interval = worker_settings.get("interval", DEFAULT_INTERVAL)
         if restart:
             self.worker.reset(self.clock.now())
+            self.save_clock()
         self._time_settings = chosen
         self._start_driver()
+
+    def save_clock(self) -> None:
+        """Store the clock's position, once per change: a restart with ``--data`` goes on
+        from it, so the clock is never before a date the state holds."""
+        position = {
+            "mode": self.clock.mode,
+            "start": store_date(self.clock.start),
+            "now": store_date(self.clock.now()),
+        }
+        # Nothing derived depends on it: the worker need not look at the store again.
+        with self.store.transaction(notify=False) as tx:
+            tx.put(CLOCK, "position", position, handed_over=True)
+
+    def _stored_clock(self) -> datetime | None:
+        """The clock's time the state was left at, if it says."""
+        with self.store.transaction() as tx:
+            position = tx.get(CLOCK, "position")
+        return None if position is None else load_date(position["now"])
 
     def _start_driver(self) -> None:
         """In real time with the worker on auto, a thread runs the worker's events when due."""

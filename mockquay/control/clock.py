@@ -47,4 +47,5 @@ def change_clock(body: dict[str, Any]) -> Response | dict[str, Any]:
             emulator.advance_clock(parse_instant(body["set"]))
     except ClockError as error:
         return admin.error_response(400, str(error))
+    emulator.save_clock()
     return emulator.clock.view()
