@@ -14,6 +14,8 @@ from typing import Any
 from marshmallow import ValidationError, fields
 from marshmallow import validates_schema as _validates_schema
 
+from mockquay.domain.numbers import is_number
+
 #: The message marshmallow gives a key no field takes; :func:`problems` lists these apart.
 UNKNOWN = "unknown key"
 #: The message of a required field of a schema that reports missing keys together.
@@ -56,10 +58,10 @@ class Integer(_OneMessage, fields.Integer):
 
 
 class Number(_OneMessage, fields.Float):
-    """An int or a float, kept as given (``250`` stays an int)."""
+    """An int or a finite float, kept as given (``250`` stays an int)."""
 
     def _checked(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return is_number(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not self._checked(value):

@@ -6,11 +6,13 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mockquay.domain.clock import Clock, ClockError, format_instant, settings_start
 from mockquay.domain.config import QuayConfig
-from mockquay.domain.keys import SETTINGS
+from mockquay.domain.dates import load_date, store_date
+from mockquay.domain.keys import CLOCK, SETTINGS
 from mockquay.domain.mirror_worker import ADVANCE_EVENTS, DEFAULT_INTERVAL, MirrorWorker
 from mockquay.domain.sync import Finished
 from mockquay.faults.engine import FaultEngine
@@ -46,7 +48,6 @@ class Emulator:
         self.store = Store(settings.data)
         if not self.store.loaded_from_file():
             self.store.restore(self.boot_snapshot)
-        self._config_lock = threading.Lock()
         self._config: tuple[int, QuayConfig] | None = None
         #: The fault rules in force; their definitions live in the store, their counts here.
         self.faults = FaultEngine(settings.seed)
@@ -62,21 +63,26 @@ class Emulator:
         self._time_settings: tuple[Any, Any] | None = None
         self._closed = threading.Event()
         self._driver: threading.Thread | None = None
-        self._apply_time_settings(restart=True)
+        self._apply_time_settings(restart=True, resume=self._stored_clock())
 
     def quay_config(self) -> QuayConfig:
-        """The Quay settings now in force (cached until the state is replaced or reseeded)."""
+        """The Quay settings now in force (cached until the state is replaced or reseeded).
+
+        It takes no lock but the store's, so a caller may hold the store (ARCHITECTURE.md,
+        "Locks"); two threads that miss the cache at once both build it, and either result
+        stands.
+        """
         cached = self._config
         if cached is not None and cached[0] == self.store.generation:
             return cached[1]
-        with self._config_lock:
-            with self.store.transaction() as tx:
-                settings = tx.get(SETTINGS, "quay") or {}
-            config = QuayConfig.from_settings(
-                settings, self.settings.profile, self.settings.audit_log_size
-            )
-            self._config = (self.store.generation, config)
-            return config
+        with self.store.transaction() as tx:
+            generation = self.store.generation
+            settings = tx.get(SETTINGS, "quay") or {}
+        config = QuayConfig.from_settings(
+            settings, self.settings.profile, self.settings.audit_log_size
+        )
+        self._config = (generation, config)
+        return config
 
     def reset(self, *, empty: bool = False) -> None:
         """Back to the boot fixtures, or to nothing at all; fault counts start again."""
@@ -139,9 +145,9 @@ class Emulator:
             seed = (tx.get(SETTINGS, "quay") or {}).get("seed", self.settings.seed)
         self.faults.load(rules, seed=seed, keep_counters=keep_counters)
 
-    def _apply_time_settings(self, *, restart: bool) -> None:
+    def _apply_time_settings(self, *, restart: bool, resume: datetime | None = None) -> None:
         """Set the clock from the state's ``settings.clock`` after a reset, a replace, or a
-        seed that changed it: mode, and back to the start."""
+        seed that changed it: mode, and back to the start, or on to ``resume`` if later."""
         with self.store.transaction() as tx:
             settings = tx.get(SETTINGS, "quay") or {}
         chosen = (settings.get("clock"), settings.get("worker"))
@@ -152,6 +158,8 @@ class Emulator:
             if start is None and mode == "manual":
                 start = self._boot_time.replace(microsecond=0)
             self.clock.configure(mode, start)
+            if resume is not None and resume > self.clock.now():
+                self.clock.move_to(resume)
             restart = True
         worker_settings = chosen[1] or {}
         self.worker.configure(
@@ -161,8 +169,27 @@ class Emulator:
         )
         if restart:
             self.worker.reset(self.clock.now())
+            self.save_clock()
         self._time_settings = chosen
         self._start_driver()
+
+    def save_clock(self) -> None:
+        """Store the clock's position, once per change: a restart with ``--data`` goes on
+        from it, so the clock is never before a date the state holds."""
+        position = {
+            "mode": self.clock.mode,
+            "start": store_date(self.clock.start),
+            "now": store_date(self.clock.now()),
+        }
+        # Nothing derived depends on it: the worker need not look at the store again.
+        with self.store.transaction(notify=False) as tx:
+            tx.put(CLOCK, "position", position, handed_over=True)
+
+    def _stored_clock(self) -> datetime | None:
+        """The clock's time the state was left at, if it says."""
+        with self.store.transaction() as tx:
+            position = tx.get(CLOCK, "position")
+        return None if position is None else load_date(position["now"])
 
     def _start_driver(self) -> None:
         """In real time with the worker on auto, a thread runs the worker's events when due."""

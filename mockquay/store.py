@@ -231,19 +231,20 @@ class Store:
         return None if self._files is None else self._files.status()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, notify: bool = True) -> Iterator[Transaction]:
         """Hold the store for one unit of work; its writes land only if it ends cleanly.
 
-        With a file, they are in the change log when the block returns.
+        With a file, they are in the change log when the block returns. Without ``notify``
+        the :attr:`listeners` are not called: for writes that no derived value depends on.
         """
         with self._lock:
             tx = Transaction(self._db)
             try:
                 yield tx
             except CommittedAnyway:
-                self._apply(tx)
+                self._apply(tx, notify)
                 raise
-            self._apply(tx)
+            self._apply(tx, notify)
 
     def snapshot(self) -> str:
         """The whole state as a string that :meth:`restore` takes back."""
@@ -274,9 +275,9 @@ class Store:
         if self._files is not None:
             self._files.close()
 
-    def _apply(self, tx: Transaction) -> None:
+    def _apply(self, tx: Transaction, notify: bool = True) -> None:
         writes = tx._commit(self._fresh)
-        if writes:
+        if writes and notify:
             self._notify([(kind, key) for kind, key, _ in writes])
         if writes and self._files is not None:
             try:

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from support.fuzz import bounded
 from werkzeug.test import EnvironBuilder
 
 from mockquay.app import create_app
@@ -24,13 +25,7 @@ from mockquay.quay_api.answers import EMULATED_HEADER
 from mockquay.quay_api.routing import operation_for
 from mockquay.settings import Settings
 
-FUZZ = settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = bounded(15)
 
 #: A value for each path argument of the routes.
 PATH_VALUES = {

@@ -12,6 +12,9 @@ import requests
 from support.world import ACME_CREATE_BODY as CREATE
 from support.world import Served
 
+from mockquay.domain.clock import parse_instant
+from mockquay.domain.dates import format_rfc2822
+
 ADMIN = {"Authorization": "Bearer admin-token"}
 
 
@@ -143,6 +146,28 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path):
             ]
             == 3619
         )
+    finally:
+        assert restarted.stop() == 0
+
+
+def test_a_manual_clock_goes_on_from_where_a_kill_9_left_it(tmp_path):
+    """The state's dates come from the clock: after a restart it is not before any of them."""
+    data = tmp_path / "state.json"
+    server = Served("--data", str(data), "--clock", "manual")
+    clock = f"{server.url}/__mockquay__/clock"
+    moved = requests.post(clock, json={"advance": "P3D"}).json()
+    url = f"{server.url}/api/v1/repository/acme/etcd/mirror"
+    assert requests.put(url, json={"sync_interval": 7200}, headers=ADMIN).status_code == 201
+    server.process.kill()
+    server.process.communicate(timeout=10)
+    restarted = Served("--data", str(data), "--clock", "manual")
+    try:
+        assert requests.get(f"{restarted.url}/__mockquay__/clock").json() == moved
+        logs = requests.get(
+            f"{restarted.url}/api/v1/repository/acme/etcd/logs", headers=ADMIN
+        ).json()["logs"]
+        assert logs[0]["kind"] == "repo_mirror_config_changed"
+        assert logs[0]["datetime"] == format_rfc2822(parse_instant(moved["now"]))
     finally:
         assert restarted.stop() == 0
 

@@ -688,7 +688,7 @@ def test_seed_can_switch_the_worker_mode(sim):
         ({"mode": "sometimes"}, "settings.worker: mode must be one of auto, manual, off"),
         (
             {"interval": 0},
-            "settings.worker: interval must be a whole number of seconds, at least 1",
+            "settings.worker: interval must be a whole number of seconds from 1 to 86400",
         ),
         ({"speed": 1}, "settings.worker: unknown key(s) speed (known: mode, interval)"),
     ],

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response
 
 from mockquay.admin import blueprint, schemas
-from mockquay.domain.clock import ClockError, parse_duration, parse_instant
+from mockquay.domain.clock import ClockError, advanced, parse_duration, parse_instant
 from mockquay.extension import current_emulator
 
 blp = blueprint.AdminBlueprint(
@@ -41,10 +41,11 @@ def change_clock(body: dict[str, Any]) -> Response | dict[str, Any]:
     try:
         if "advance" in body:
             emulator.advance_clock(
-                emulator.clock.now() + parse_duration(body["advance"]), strict=False
+                advanced(emulator.clock.now(), parse_duration(body["advance"])), strict=False
             )
         else:
             emulator.advance_clock(parse_instant(body["set"]))
     except ClockError as error:
         return blueprint.error_response(400, str(error))
+    emulator.save_clock()
     return emulator.clock.view()

@@ -14,7 +14,7 @@ from flask import Response
 
 from mockquay.admin import blueprint, schemas
 from mockquay.domain import mirror
-from mockquay.domain.clock import format_instant
+from mockquay.domain.clock import ClockError, format_instant, in_range
 from mockquay.domain.context import Context
 from mockquay.domain.dates import parse_mirror_date
 from mockquay.domain.errors import NotFound
@@ -76,7 +76,9 @@ def claim(body: dict[str, Any]) -> Response | dict[str, Any]:
     """
     emulator = current_emulator()
     try:
-        now = emulator.now() if body.get("at") is None else parse_mirror_date(body["at"])
+        now = emulator.now() if body.get("at") is None else in_range(parse_mirror_date(body["at"]))
+    except ClockError as error:
+        return blueprint.error_response(400, f"'at': {error}")
     except (TypeError, ValueError):
         return blueprint.error_response(400, schemas.ClaimSchema.usage)
     ctx = Context(config=emulator.quay_config(), now=now)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mockquay.domain import audit
+from mockquay.domain.clock import LATEST
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_mirror_date, load_date, parse_mirror_date, store_date
 from mockquay.domain.errors import (
@@ -622,9 +623,13 @@ def mark_claimed(mirror: dict[str, Any], now, max_sync_duration) -> None:
 
 def eligible_from(repo: Mapping[str, Any] | None, mirror: Mapping[str, Any]):
     """From when the worker would pick the mirror if nothing changes: ``datetime.min`` for
-    SYNC_NOW, else its start date; None when it would not pick it at any time."""
+    SYNC_NOW, else its start date; None when it would not pick it at any time the clock can
+    show."""
     if repo is None or _why_not_eligible(repo, mirror, datetime.max) is not None:
         return None
     if mirror["sync_status"] == "SYNC_NOW":
         return datetime.min
-    return load_date(mirror.get("sync_start_date"))
+    start = load_date(mirror.get("sync_start_date"))
+    # The clock never gets past LATEST (Quay's date columns reach 9999): a later start is
+    # never reached, and the worker's poll grid beyond it would leave datetime's range.
+    return None if start is not None and start > LATEST else start

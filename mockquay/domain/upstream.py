@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mockquay.domain.keys import REGISTRIES
+from mockquay.domain.numbers import is_number
 from mockquay.store import Transaction
 
 TLS_MODES = ("valid", "self-signed", "unreachable")
@@ -104,7 +105,7 @@ def _normalize_tag(tag: Any, spec: Any) -> tuple[list[str], dict[str, Any]]:
     ):
         problems.append("architectures must be a non-empty list such as [amd64, arm64]")
     seconds = spec.get("copy_seconds", DEFAULT_COPY_SECONDS)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+    if not is_number(seconds) or seconds < 0:
         problems.append("copy_seconds must be a number of seconds, not negative")
     if spec.get("fail") is not None and not isinstance(spec["fail"], str):
         problems.append("fail must be the error text skopeo reports")
