@@ -363,5 +363,5 @@ _OTHER_SCHEMAS: dict[str, dict] = {
 def request_schema(name: str, profile: Profile) -> dict:
     """The request schema ``name`` as the Quay release of ``profile`` declares it."""
     if name in SCHEMA_NAMES:
-        return mirror_config_schema(name, **{flag: getattr(profile, flag) for flag in _FLAGS})
+        return _build_schema(name, frozenset(flag for flag in _FLAGS if getattr(profile, flag)))
     return _OTHER_SCHEMAS[name]
