@@ -12,22 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-VIEW_KEYS = (
-    "is_enabled",
-    "mirror_type",
-    "external_reference",
-    "external_registry_username",
-    "external_registry_config",
-    "sync_interval",
-    "sync_start_date",
-    "sync_expiration_date",
-    "sync_retries_remaining",
-    "sync_status",
-    "root_rule",
-    "robot_username",
-    "skopeo_timeout_interval",
-    "architecture_filter",
-)
+from mockquay import mirror_fields
 
 #: A Quay release as numbers, ``(3, 16, 2)``.
 Release = tuple[int, int, int]
@@ -81,12 +66,7 @@ class Profile:
     @property
     def view_keys(self) -> tuple[str, ...]:
         """The keys of ``getRepoMirrorConfig``'s answer, in Quay's order."""
-        return tuple(
-            key
-            for key in VIEW_KEYS
-            if (key != "skopeo_timeout_interval" or self.skopeo_timeout_interval)
-            and (key != "architecture_filter" or self.architecture_filter)
-        )
+        return mirror_fields.view_keys(self)
 
     def covers_release(self, release: Release) -> bool:
         """Whether Quay ``release`` behaves as this profile."""

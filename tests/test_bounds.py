@@ -107,7 +107,7 @@ def _tag(copy_seconds: Any) -> dict[str, Any]:
 COPY_SECONDS = "copy_seconds must be a number of seconds, not negative"
 SYNC_INTERVAL = "sync_interval must be an integer from 0 to 2147483647"
 RETRIES = "sync_retries_remaining must be an integer from 0 to 3"
-TIMEOUT = "skopeo_timeout_interval must be an integer from 0 to 2147483647"
+TIMEOUT = "skopeo_timeout_interval must be an integer from 300 to 2147483647"
 INTERVAL = "interval must be a whole number of seconds from 1 to 86400"
 REFUSED = [
     (

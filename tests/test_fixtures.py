@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+from support.world import MIRROR_ENTRY
 
 from mockquay.cli import main
 from mockquay.fixtures.loader import (
@@ -175,15 +176,6 @@ def test_check_fixtures_prints_one_line_per_problem_and_exits_2(tmp_path, capsys
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{bad}: users[0]: unknown key(s): x"
     assert lines[1].startswith(f"{bad}: tokens[0]: 'token' is required")
-
-
-MIRROR_ENTRY = {
-    "repository": "acme/app",
-    "external_reference": "quay.io/x/y",
-    "sync_interval": 60,
-    "sync_start_date": "2026-01-01T00:00:00Z",
-    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["latest"]},
-}
 
 
 def test_a_mirror_keeps_a_state_its_document_gives_the_repository():

@@ -35,17 +35,25 @@ from mockquay.domain.keys import (
 )
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.domain.repository import get_repository
+from mockquay.mirror_fields import (
+    INTEGER_COLUMN,
+    MAX_SYNC_RETRIES,
+    MIRROR_FIELDS,
+    NO_DEFAULT,
+    SYNC_STATUSES,
+    MirrorField,
+    mirror_field,
+)
 from mockquay.store import Transaction
 
+__all__ = ["INTEGER_COLUMN", "MAX_SYNC_RETRIES", "SYNC_STATUSES"]
+
 VALID_ARCHITECTURES = frozenset({"amd64", "arm64", "ppc64le", "s390x"})
-MAX_SYNC_RETRIES = 3
-SYNC_STATUSES = ("CANCEL", "FAIL", "NEVER_RUN", "SUCCESS", "SYNCING", "SYNC_NOW")
 REPOSITORY_STATES = ("NORMAL", "READ_ONLY", "MIRROR", "MARKED_FOR_DELETION", "ORG_MIRROR")
 
 CHANGED = "repo_mirror_config_changed"
 EMPTY_RULE = "validation failed: rule_value for TAG_GLOB_CSV must be a list with at least one rule"
-#: PostgreSQL's ``integer``, the type of Quay's integer columns in production.
-INTEGER_COLUMN = range(-(2**31), 2**31)
+RULE_KIND = "tag_glob_csv"
 
 ORG_MIRROR_CONFLICT = (
     "Repository mirror configuration cannot be managed when organization-level mirroring is "
@@ -62,38 +70,34 @@ def _get_mirror(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]:
 
 def mirror_record(
     *,
-    external_reference: str,
-    sync_interval: int,
-    sync_start_date: str | None,
     rule_value: Iterable[str],
-    robot_username: str | None,
-    is_enabled: bool = True,
-    external_registry_username: str | None = None,
-    external_registry_password: str | None = None,
-    external_registry_config: Mapping[str, Any] | None = None,
-    sync_expiration_date: str | None = None,
-    sync_retries_remaining: int = MAX_SYNC_RETRIES,
-    sync_status: str = "NEVER_RUN",
-    skopeo_timeout_interval: int = 300,
-    architecture_filter: Iterable[str] = (),
+    fields: Iterable[MirrorField] = MIRROR_FIELDS,
+    **values: Any,
 ) -> dict[str, Any]:
-    """A mirror as the store keeps it, keys in its order; dates as ``store_date`` gives them."""
-    return {
-        "is_enabled": is_enabled,
-        "external_reference": external_reference,
-        "external_registry_username": external_registry_username,
-        "external_registry_password": external_registry_password,
-        "external_registry_config": dict(external_registry_config or {}),
-        "sync_interval": sync_interval,
-        "sync_start_date": sync_start_date,
-        "sync_expiration_date": sync_expiration_date,
-        "sync_retries_remaining": sync_retries_remaining,
-        "sync_status": sync_status,
-        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": list(rule_value)},
-        "robot_username": robot_username,
-        "skopeo_timeout_interval": skopeo_timeout_interval,
-        "architecture_filter": list(architecture_filter),
-    }
+    """A mirror as the store keeps it: every stored field of ``fields``, in their order.
+
+    ``values`` are the fields given (dates as ``store_date`` gives them); the others get their
+    default. ``rule_value`` is the root rule's. Raises TypeError for a field without a default
+    that is not given, and for a name that is not a stored field.
+    """
+    record: dict[str, Any] = {}
+    for field in fields:
+        if not field.stored:
+            continue
+        if field.name == "root_rule":
+            record["root_rule"] = {"rule_kind": RULE_KIND, "rule_value": list(rule_value)}
+            continue
+        value = values.pop(field.name, field.default)
+        if value is NO_DEFAULT:
+            raise TypeError(f"mirror_record() needs {field.name!r}")
+        if field.json_type == "object":
+            value = dict(value or {})
+        elif field.json_type == "array":
+            value = list(value or ())
+        record[field.name] = value
+    if values:
+        raise TypeError(f"mirror_record() got an unknown field {next(iter(values))!r}")
+    return record
 
 
 def save_mirror(
@@ -157,13 +161,18 @@ def _check_rule(rule: Mapping[str, Any]) -> list[str]:
     return list(rule["rule_value"])
 
 
-def _integer_column(field: str, value: Any) -> int:
+def _integer_column(field: MirrorField, value: Any) -> int:
     """``value`` as Quay's integer column stores it: ``5.0`` and ``1e2`` pass the schema as
     integers and read back as ``5`` and ``100``; a value the column cannot hold crashes Quay."""
     number = int(value)
-    if number not in INTEGER_COLUMN:
-        raise EmulatedCrash(f"DataError: integer out of range ({field}={number})")
+    if field.column.values is not None and number not in field.column.values:
+        raise EmulatedCrash(f"DataError: integer out of range ({field.name}={number})")
     return number
+
+
+def _as_stored(field: MirrorField, value: Any) -> Any:
+    """A value of a body as its column keeps it."""
+    return _integer_column(field, value) if field.json_type == "integer" else value
 
 
 def _leave_orphan_rule(tx: Transaction, repository: RepositoryRef, rule_value: list[str]) -> None:
@@ -208,45 +217,40 @@ def grant_write(tx: Transaction, repository: RepositoryRef, robot_username: str)
 
 def _create_keys(ctx: Context) -> frozenset[str]:
     """The body keys Quay's ``enable_mirroring_for_repository`` takes; others crash it."""
-    keys = {
-        "external_reference",
-        "sync_interval",
-        "sync_start_date",
-        "root_rule",
-        "robot_username",
-        "is_enabled",
-        "external_registry_username",
-        "external_registry_password",
-        "external_registry_config",
+    profile = ctx.config.profile
+    return frozenset(
+        field.name for field in MIRROR_FIELDS if field.post and field.in_profile(profile)
+    )
+
+
+def view_mirror(
+    mirror: Mapping[str, Any], profile: object, fields: Iterable[MirrorField] = MIRROR_FIELDS
+) -> dict[str, Any]:
+    """What GET shows of a stored ``mirror`` in the release of ``profile``, in Quay's order."""
+    return {
+        field.name: _shown(field, mirror)
+        for field in fields
+        if field.view and field.in_profile(profile)
     }
-    if ctx.config.profile.skopeo_timeout_interval:
-        keys.add("skopeo_timeout_interval")
-    if ctx.config.profile.architecture_filter:
-        keys.add("architecture_filter")
-    return frozenset(keys)
+
+
+def _shown(field: MirrorField, mirror: Mapping[str, Any]) -> Any:
+    if not field.stored:
+        return field.default
+    if field.name == "root_rule":
+        return {"rule_kind": RULE_KIND, "rule_value": mirror["root_rule"]["rule_value"]}
+    value = mirror.get(field.name, None if field.default is NO_DEFAULT else field.default)
+    if field.format == "date-time":
+        return format_mirror_date(load_date(value))
+    if field.json_type in ("object", "array"):
+        return value or field.empty()
+    return value
 
 
 def view_mirror_config(tx: Transaction, ctx: Context, repository: RepositoryRef) -> dict[str, Any]:
     """``getRepoMirrorConfig``: the mirror's configuration, keys in Quay's order."""
     get_repository(tx, repository)
-    mirror = _get_mirror(tx, repository)
-    values = {
-        "is_enabled": mirror["is_enabled"],
-        "mirror_type": "PULL",
-        "external_reference": mirror["external_reference"],
-        "external_registry_username": mirror.get("external_registry_username"),
-        "external_registry_config": mirror.get("external_registry_config") or {},
-        "sync_interval": mirror["sync_interval"],
-        "sync_start_date": format_mirror_date(load_date(mirror.get("sync_start_date"))),
-        "sync_expiration_date": format_mirror_date(load_date(mirror.get("sync_expiration_date"))),
-        "sync_retries_remaining": mirror["sync_retries_remaining"],
-        "sync_status": mirror["sync_status"],
-        "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": mirror["root_rule"]["rule_value"]},
-        "robot_username": mirror.get("robot_username"),
-        "skopeo_timeout_interval": mirror.get("skopeo_timeout_interval", 300),
-        "architecture_filter": mirror.get("architecture_filter") or [],
-    }
-    return {key: values[key] for key in ctx.config.profile.view_keys}
+    return view_mirror(_get_mirror(tx, repository), ctx.config.profile)
 
 
 def create_mirror_config(
@@ -290,6 +294,20 @@ def create_mirror_config(
     )
 
 
+#: The fields create treats its own way: credentials (a falsy one is None), the date it parsed,
+#: the rule it made, the robot it checked, and the architectures it stores after the mirror.
+_CREATE_OWN = frozenset(
+    {
+        "external_registry_username",
+        "external_registry_password",
+        "sync_start_date",
+        "root_rule",
+        "robot_username",
+        "architecture_filter",
+    }
+)
+
+
 def _enable_mirroring(
     tx: Transaction,
     ctx: Context,
@@ -306,19 +324,18 @@ def _enable_mirroring(
     unknown = sorted(set(body) - _create_keys(ctx))
     if unknown:
         raise EmulatedCrash(f"TypeError: unexpected keyword argument {unknown[0]!r}")
+    given = {
+        field.name: _as_stored(field, body[field.name])
+        for field in MIRROR_FIELDS
+        if field.post and field.name in body and field.name not in _CREATE_OWN
+    }
     return mirror_record(
-        is_enabled=body.get("is_enabled", True),
-        external_reference=body["external_reference"],
+        **given,
         external_registry_username=body.get("external_registry_username") or None,
         external_registry_password=body.get("external_registry_password") or None,
-        external_registry_config=body.get("external_registry_config"),
-        sync_interval=_integer_column("sync_interval", body["sync_interval"]),
         sync_start_date=store_date(start),
         rule_value=rule_value,
         robot_username=robot,
-        skopeo_timeout_interval=_integer_column(
-            "skopeo_timeout_interval", body.get("skopeo_timeout_interval", 300)
-        ),
     )
 
 
@@ -350,22 +367,24 @@ def _no_check(tx: Transaction, ctx: Context, namespace: str, values: Mapping[str
     return None
 
 
-def _set(field: str, changed: str | None = None):
+def _set(field: MirrorField):
+    """Store the value as its column keeps it; the log keeps the value as sent, as Quay's does."""
+
     def apply(mirror: dict[str, Any], values: Mapping[str, Any], checked: Any):
-        mirror[field] = values[field]
-        return [(changed or field, values[field])]
+        mirror[field.name] = _as_stored(field, values[field.name])
+        return [(field.name, values[field.name])]
 
     return apply
 
 
-def _set_integer(field: str):
-    """Store an integer column; the log keeps the value as sent, as Quay's does."""
-
-    def apply(mirror: dict[str, Any], values: Mapping[str, Any], checked: Any):
-        mirror[field] = _integer_column(field, values[field])
-        return [(field, values[field])]
-
-    return apply
+def _change(
+    name: str,
+    check: Callable[[Transaction, Context, str, Mapping[str, Any]], Any] = _no_check,
+    apply: Callable[[dict[str, Any], Mapping[str, Any], Any], list[tuple[str, Any]]] | None = None,
+) -> _Change:
+    """The change of field ``name``: Quay sets it as sent unless ``apply`` says otherwise."""
+    field = mirror_field(name)
+    return _Change(name, _has(name), check, apply or _set(field), requires=field.profile_flag)
 
 
 def _check_credentials(tx, ctx, namespace, values) -> None:
@@ -425,7 +444,7 @@ def _apply_architectures(mirror, values, checked):
 
 
 def _apply_rule(mirror, values, checked):
-    mirror["root_rule"] = {"rule_kind": "tag_glob_csv", "rule_value": checked}
+    mirror["root_rule"] = {"rule_kind": RULE_KIND, "rule_value": checked}
     return [("mirror_rule", checked)]
 
 
@@ -435,63 +454,66 @@ def _apply_robot(mirror, values, checked):
     return []
 
 
-#: The field groups in the order Quay applies them (spec section 2.3, "Mutation order").
-_CHANGES = (
-    _Change("is_enabled", _has("is_enabled"), _no_check, _set("is_enabled")),
-    _Change(
-        "external_reference",
-        _has("external_reference"),
-        lambda tx, ctx, ns, values: _check_reference(ctx, values["external_reference"]),
-        _set("external_reference"),
-    ),
-    _Change(
-        "robot_username",
-        _has("robot_username"),
-        lambda tx, ctx, ns, values: _lookup_robot(tx, ns, values["robot_username"]),
-        _apply_robot,
-    ),
-    _Change(
-        "sync_start_date",
-        _has("sync_start_date"),
-        lambda tx, ctx, ns, values: _parse_start_date(
-            values["sync_start_date"], bad_date_crashes=False
+_CREDENTIALS = ("external_registry_username", "external_registry_password")
+#: PUT's rules of its own, by field (the credentials are one group); a field not named here is
+#: set as sent.
+_OWN_CHANGES = {
+    change.name: change
+    for change in (
+        _change(
+            "external_reference",
+            lambda tx, ctx, ns, values: _check_reference(ctx, values["external_reference"]),
         ),
-        _apply_start_date,
-    ),
-    _Change("sync_interval", _has("sync_interval"), _no_check, _set_integer("sync_interval")),
-    _Change(
-        "skopeo_timeout_interval",
-        _has("skopeo_timeout_interval"),
-        _no_check,
-        _set_integer("skopeo_timeout_interval"),
-        requires="skopeo_timeout_interval",
-    ),
-    _Change(
-        "architecture_filter",
-        _has("architecture_filter"),
-        lambda tx, ctx, ns, values: _check_architectures(ctx, values["architecture_filter"]),
-        _apply_architectures,
-        requires="architecture_filter",
-    ),
-    _Change(
-        "credentials",
-        _has("external_registry_username", "external_registry_password"),
-        _check_credentials,
-        _apply_credentials,
-    ),
-    _Change(
-        "external_registry_config",
-        _has("external_registry_config"),
-        _no_check,
-        _apply_registry_config,
-    ),
-    _Change(
-        "root_rule",
-        _has("root_rule"),
-        lambda tx, ctx, ns, values: _check_rule(values["root_rule"]),
-        _apply_rule,
-    ),
+        _change(
+            "robot_username",
+            lambda tx, ctx, ns, values: _lookup_robot(tx, ns, values["robot_username"]),
+            _apply_robot,
+        ),
+        _change(
+            "sync_start_date",
+            lambda tx, ctx, ns, values: _parse_start_date(
+                values["sync_start_date"], bad_date_crashes=False
+            ),
+            _apply_start_date,
+        ),
+        _change(
+            "architecture_filter",
+            lambda tx, ctx, ns, values: _check_architectures(ctx, values["architecture_filter"]),
+            _apply_architectures,
+        ),
+        _Change(
+            "credentials",
+            _has(*_CREDENTIALS),
+            _check_credentials,
+            _apply_credentials,
+        ),
+        _change("external_registry_config", apply=_apply_registry_config),
+        _change(
+            "root_rule", lambda tx, ctx, ns, values: _check_rule(values["root_rule"]), _apply_rule
+        ),
+    )
+}
+#: Quay's handler applies the fields of its first release in this order, and those it added
+#: since after ``sync_interval``, in the order it added them (spec section 2.3, "Mutation
+#: order").
+_APPLIED_BEFORE = (
+    "is_enabled",
+    "external_reference",
+    "robot_username",
+    "sync_start_date",
+    "sync_interval",
 )
+_APPLIED_AFTER = ("credentials", "external_registry_config", "root_rule")
+
+
+def put_order(fields: Iterable[MirrorField] = MIRROR_FIELDS) -> tuple[str, ...]:
+    """The field groups of ``changeRepoMirrorConfig`` in the order Quay applies them."""
+    named = {*_APPLIED_BEFORE, *_APPLIED_AFTER, *_CREDENTIALS}
+    added = tuple(field.name for field in fields if field.put and field.name not in named)
+    return (*_APPLIED_BEFORE, *added, *_APPLIED_AFTER)
+
+
+_CHANGES = tuple(_OWN_CHANGES.get(name) or _change(name) for name in put_order())
 
 #: The order in which Quay's current code validates before it changes anything.
 _VALIDATION_ORDER = (

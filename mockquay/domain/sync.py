@@ -22,6 +22,7 @@ from mockquay.domain.dates import load_date, store_date
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
+from mockquay.mirror_fields import mirror_field
 from mockquay.store import Transaction
 
 STARTED = "repo_mirror_sync_started"
@@ -31,6 +32,7 @@ TAG_SUCCESS = "repo_mirror_sync_tag_success"
 TAG_FAILED = "repo_mirror_sync_tag_failed"
 
 NOT_APPLICABLE = "Not applicable"
+_SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
 
 
 class Session:
@@ -321,7 +323,7 @@ def _next_copy(
             mirror,
             run.tags[run.index],
             now,
-            timeout=mirror.get("skopeo_timeout_interval") or 300,
+            timeout=mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default,
             architectures=_architectures(config, mirror),
             sparse_index=config.feature("SPARSE_INDEX"),
         )

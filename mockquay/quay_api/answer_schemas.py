@@ -7,10 +7,13 @@ and never build them: :mod:`mockquay.quay_api.answers` does, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, fields
+
+from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField
 
 if TYPE_CHECKING:
     from mockquay.quay_api.operation import Operation
@@ -21,23 +24,37 @@ class MirrorRuleSchema(Schema):
     rule_value = fields.List(fields.String(), required=True)
 
 
-class MirrorConfigSchema(Schema):
-    """``getRepoMirrorConfig``: keys a profile lacks are absent."""
+#: The answer's field of each JSON type.
+_FIELD_OF_TYPE: dict[str, Callable[..., fields.Field]] = {
+    "boolean": fields.Boolean,
+    "integer": fields.Integer,
+    "string": fields.String,
+    "object": fields.Dict,
+    "array": lambda **kwargs: fields.List(fields.String(), **kwargs),
+}
 
-    is_enabled = fields.Boolean(required=True)
-    mirror_type = fields.String(required=True)
-    external_reference = fields.String(required=True)
-    external_registry_username = fields.String(allow_none=True)
-    external_registry_config = fields.Dict(required=True)
-    sync_interval = fields.Integer(required=True)
-    sync_start_date = fields.String(allow_none=True)
-    sync_expiration_date = fields.String(allow_none=True)
-    sync_retries_remaining = fields.Integer(required=True)
-    sync_status = fields.String(required=True)
-    root_rule = fields.Nested(MirrorRuleSchema, required=True)
-    robot_username = fields.String(allow_none=True)
-    skopeo_timeout_interval = fields.Integer()
-    architecture_filter = fields.List(fields.String())
+
+def _view_field(field: MirrorField) -> fields.Field:
+    """A field of GET's answer: required when every release shows it and it is never null."""
+    kwargs: dict[str, Any] = {}
+    if field.profile_flag is None and not field.null:
+        kwargs["required"] = True
+    if field.null:
+        kwargs["allow_none"] = True
+    if field.name == "root_rule":
+        return fields.Nested(MirrorRuleSchema, **kwargs)
+    return _FIELD_OF_TYPE[field.json_type](**kwargs)
+
+
+def mirror_view_schema(mirror_fields: Iterable[MirrorField] = MIRROR_FIELDS) -> type[Schema]:
+    """The schema of ``getRepoMirrorConfig``'s answer: keys a profile lacks are absent."""
+    return Schema.from_dict(
+        {field.name: _view_field(field) for field in mirror_fields if field.view},
+        name="MirrorConfigSchema",
+    )
+
+
+MirrorConfigSchema = mirror_view_schema()
 
 
 class ApiErrorSchema(Schema):

@@ -12,20 +12,20 @@ from __future__ import annotations
 import copy
 import pprint
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from typing import Any, NoReturn
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
+from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField, profile_flags
 from mockquay.profiles import Profile
 
 __all__ = ["mirror_config_schema", "schema_error"]
 
 SCHEMA_NAMES = ("CreateMirrorConfig", "UpdateMirrorConfig")
 
-_CREATE_REQUIRED = ["external_reference", "sync_interval", "sync_start_date", "root_rule"]
 _DESCRIPTIONS = {
     "CreateMirrorConfig": "Create the repository mirroring configuration.",
     "UpdateMirrorConfig": "Update the repository mirroring configuration.",
@@ -78,145 +78,146 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _common_properties(*, skopeo_timeout_interval: bool, architecture_filter: bool) -> dict:
-    """Quay's ``common_properties``, in Quay's key order."""
-    properties: dict[str, Any] = {
-        "is_enabled": {
-            "type": "boolean",
-            "description": "Used to enable or disable synchronizations.",
-        },
-        "external_reference": {
-            "type": "string",
-            "description": "Location of the external repository.",
-        },
-        "external_registry_username": {
-            "type": ["string", "null"],
-            "description": "Username used to authenticate with external registry.",
-        },
-        "external_registry_password": {
-            "type": ["string", "null"],
-            "description": "Password used to authenticate with external registry.",
-        },
-        "sync_start_date": {
-            "type": "string",
-            "description": "Determines the next time this repository is ready for synchronization.",
-        },
-        "sync_interval": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "Number of seconds after next_start_date to begin synchronizing.",
-        },
-        "robot_username": {
-            "type": "string",
-            "description": "Username of robot which will be used for image pushes.",
-        },
-        "root_rule": {
-            "type": "object",
-            # Quay's literal sets "description" twice ("Tag mirror rule", then this text);
-            # the dict keeps the first key position and the last value.
-            "description": (
-                "A list of glob-patterns used to determine which tags should be synchronized."
-            ),
-            "required": ["rule_kind", "rule_value"],
-            "properties": {
-                "rule_kind": {
-                    "type": "string",
-                    "description": "The kind of rule type",
-                    "enum": ["tag_glob_csv"],
-                },
-                "rule_value": {
-                    "type": "array",
-                    "description": "Array of tag patterns",
-                    "items": {"type": "string"},
-                },
+#: Quay's first ``common_properties`` in its literal's order; the properties it added since
+#: follow in the order it added them (the table's).
+_FIRST_PROPERTIES = (
+    "is_enabled",
+    "external_reference",
+    "external_registry_username",
+    "external_registry_password",
+    "sync_start_date",
+    "sync_interval",
+    "robot_username",
+    "root_rule",
+    "external_registry_config",
+)
+
+#: What Quay's literal declares inside its object properties.
+_INSIDE: dict[str, dict[str, Any]] = {
+    "root_rule": {
+        "required": ["rule_kind", "rule_value"],
+        "properties": {
+            "rule_kind": {
+                "type": "string",
+                "description": "The kind of rule type",
+                "enum": ["tag_glob_csv"],
+            },
+            "rule_value": {
+                "type": "array",
+                "description": "Array of tag patterns",
+                "items": {"type": "string"},
             },
         },
-        "external_registry_config": {
-            "type": "object",
-            "properties": {
-                "verify_tls": {
-                    "type": "boolean",
-                    "description": (
-                        "Determines whether HTTPs is required and the certificate is verified when "
-                        "communicating with the external repository."
-                    ),
-                },
-                "unsigned_images": {
-                    "type": "boolean",
-                    "description": (
-                        "Determines whether the image signature will be verified when pulling from "
-                        "the external repository."
-                    ),
-                },
-                "proxy": {
-                    "type": "object",
-                    "description": "Proxy configuration for use during synchronization.",
-                    "properties": {
-                        "https_proxy": {
-                            "type": ["string", "null"],
-                            "description": (
-                                "Value for HTTPS_PROXY environment variable during sync."
-                            ),
-                        },
-                        "http_proxy": {
-                            "type": ["string", "null"],
-                            "description": "Value for HTTP_PROXY environment variable during sync.",
-                        },
-                        "no_proxy": {
-                            "type": ["string", "null"],
-                            "description": "Value for NO_PROXY environment variable during sync.",
-                        },
+    },
+    "external_registry_config": {
+        "properties": {
+            "verify_tls": {
+                "type": "boolean",
+                "description": (
+                    "Determines whether HTTPs is required and the certificate is verified when "
+                    "communicating with the external repository."
+                ),
+            },
+            "unsigned_images": {
+                "type": "boolean",
+                "description": (
+                    "Determines whether the image signature will be verified when pulling from "
+                    "the external repository."
+                ),
+            },
+            "proxy": {
+                "type": "object",
+                "description": "Proxy configuration for use during synchronization.",
+                "properties": {
+                    "https_proxy": {
+                        "type": ["string", "null"],
+                        "description": "Value for HTTPS_PROXY environment variable during sync.",
+                    },
+                    "http_proxy": {
+                        "type": ["string", "null"],
+                        "description": "Value for HTTP_PROXY environment variable during sync.",
+                    },
+                    "no_proxy": {
+                        "type": ["string", "null"],
+                        "description": "Value for NO_PROXY environment variable during sync.",
                     },
                 },
             },
         },
+    },
+}
+
+
+_FLAGS = profile_flags()
+
+
+def _property(field: MirrorField) -> dict[str, Any]:
+    """A property of Quay's ``common_properties``, its keys in Quay's order."""
+    prop: dict[str, Any] = {
+        "type": [field.json_type, "null"] if field.request_null else field.json_type
     }
-    if skopeo_timeout_interval:
-        properties["skopeo_timeout_interval"] = {
-            "type": "integer",
-            "minimum": 300,
-            "description": "Number of seconds mirroring job will run before timing out.",
-        }
-    if architecture_filter:
-        properties["architecture_filter"] = {
-            "type": ["array", "null"],
-            "description": (
-                "List of architectures to mirror from multi-arch images. Empty array or null "
-                "means mirror all architectures. Valid values: amd64, arm64, ppc64le, s390x."
-            ),
-            "items": {"type": "string"},
-        }
-    return properties
+    if field.minimum is not None:
+        prop["minimum"] = field.minimum
+    if field.description is not None:
+        prop["description"] = field.description
+    if field.json_type == "array":
+        prop["items"] = {"type": "string"}
+    prop.update(copy.deepcopy(_INSIDE.get(field.name, {})))
+    return prop
 
 
-def mirror_config_schema(
-    name: str, *, skopeo_timeout_interval: bool = True, architecture_filter: bool = True
-) -> dict:
+def common_properties(
+    present: Collection[str], mirror_fields: Iterable[MirrorField] = MIRROR_FIELDS
+) -> dict[str, Any]:
+    """Quay's ``common_properties`` in Quay's key order, for a release with the ``present``
+    profile flags: a property for each field POST or PUT takes."""
+    carried = {
+        field.name: field
+        for field in mirror_fields
+        if (field.post or field.put)
+        and (field.profile_flag is None or field.profile_flag in present)
+    }
+    order = [name for name in _FIRST_PROPERTIES if name in carried]
+    order += [name for name in carried if name not in _FIRST_PROPERTIES]
+    return {name: _property(carried[name]) for name in order}
+
+
+def mirror_config_schema(name: str, **present: bool) -> dict:
     """Return Quay's schema ``name`` ("CreateMirrorConfig" or "UpdateMirrorConfig").
 
-    The flags say whether the Quay release has the ``skopeo_timeout_interval`` property (3.15+;
-    then it is also required by Create) and the ``architecture_filter`` property (3.17+).
-    Results are cached: the same arguments return the same object, which is read-only
-    (mutation raises ``TypeError``); ``copy.deepcopy`` gives a plain, mutable dict.
-    Raises ``ValueError`` for another name.
+    The keyword arguments are the profile flags of :data:`~mockquay.mirror_fields.MIRROR_FIELDS`
+    (``skopeo_timeout_interval``: 3.15+, ``architecture_filter``: 3.17+); each says whether the
+    Quay release has that property (and Create requires it if the field is required), and is
+    true when not given. Results are cached: the same arguments return the same object, which
+    is read-only (mutation raises ``TypeError``); ``copy.deepcopy`` gives a plain, mutable dict.
+    Raises ``ValueError`` for another name, ``TypeError`` for another flag.
     """
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown mirror schema {name!r}; expected one of {SCHEMA_NAMES}")
-    return _build_schema(name, bool(skopeo_timeout_interval), bool(architecture_filter))
+    unknown = sorted(set(present) - set(_FLAGS))
+    if unknown:
+        raise TypeError(f"mirror_config_schema() got an unknown profile flag {unknown[0]!r}")
+    return _build_schema(name, frozenset(flag for flag in _FLAGS if present.get(flag, True)))
 
 
 @cache
-def _build_schema(name: str, skopeo_timeout_interval: bool, architecture_filter: bool) -> dict:
+def _build_schema(name: str, present: frozenset[str]) -> dict:
+    return _freeze(build_mirror_config_schema(name, present))
+
+
+def build_mirror_config_schema(
+    name: str, present: Collection[str], mirror_fields: Iterable[MirrorField] = MIRROR_FIELDS
+) -> dict[str, Any]:
+    """Quay's schema ``name`` for a release with the ``present`` profile flags, built anew."""
+    mirror_fields = tuple(mirror_fields)
+    properties = common_properties(present, mirror_fields)
     schema: dict[str, Any] = {"description": _DESCRIPTIONS[name], "type": "object"}
     if name == "CreateMirrorConfig":
-        required = list(_CREATE_REQUIRED)
-        if skopeo_timeout_interval:
-            required.append("skopeo_timeout_interval")
-        schema["required"] = required
-    schema["properties"] = _common_properties(
-        skopeo_timeout_interval=skopeo_timeout_interval, architecture_filter=architecture_filter
-    )
-    return _freeze(schema)
+        schema["required"] = [
+            field.name for field in mirror_fields if field.required and field.name in properties
+        ]
+    schema["properties"] = properties
+    return schema
 
 
 def _relevance(error: ValidationError) -> tuple[int, bool, bool]:
@@ -362,9 +363,5 @@ _OTHER_SCHEMAS: dict[str, dict] = {
 def request_schema(name: str, profile: Profile) -> dict:
     """The request schema ``name`` as the Quay release of ``profile`` declares it."""
     if name in SCHEMA_NAMES:
-        return mirror_config_schema(
-            name,
-            skopeo_timeout_interval=profile.skopeo_timeout_interval,
-            architecture_filter=profile.architecture_filter,
-        )
+        return _build_schema(name, frozenset(flag for flag in _FLAGS if getattr(profile, flag)))
     return _OTHER_SCHEMAS[name]

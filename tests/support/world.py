@@ -152,3 +152,13 @@ ACME_CREATE_BODY = {
     "robot_username": "acme+mirrorbot",
     "skopeo_timeout_interval": 300,
 }
+
+
+#: A fixture's mirror entry with only the keys a fixture must give.
+MIRROR_ENTRY = {
+    "repository": "acme/app",
+    "external_reference": "quay.io/x/y",
+    "sync_interval": 60,
+    "sync_start_date": "2026-01-01T00:00:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["latest"]},
+}
