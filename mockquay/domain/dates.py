@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import overload
 
 MIRROR_DATE_INPUT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -28,6 +29,12 @@ def store_date(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+@overload
+def load_date(text: str) -> datetime: ...
+@overload
+def load_date(text: None) -> None: ...
+@overload
+def load_date(text: str | None) -> datetime | None: ...
 def load_date(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
