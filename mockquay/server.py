@@ -22,6 +22,8 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
+from typing import cast
 
 from cheroot import connections, wsgi
 from cheroot.makefile import MakeFile, StreamReader
@@ -121,7 +123,7 @@ class HungConnections:
                     if self._take_pending():
                         return
                 else:
-                    self._read_or_release(key.fileobj)
+                    self._read_or_release(cast(socket.socket, key.fileobj))
 
     def _take_pending(self) -> bool:
         """Register newly held sockets; on close, release all and return True."""
@@ -137,7 +139,7 @@ class HungConnections:
             return False
         for key in list(self._selector.get_map().values()):
             if key.fileobj is not self._wake_reader:
-                self._release(key.fileobj)
+                self._release(cast(socket.socket, key.fileobj))
         self._selector.close()
         self._wake_reader.close()
         self._wake_writer.close()
@@ -349,6 +351,12 @@ class _HeadFirstSocket:
         return getattr(self._sock, name)
 
 
+class _Connection(HTTPConnection):
+    """cheroot's connection, with the socket that reads its heads."""
+
+    mockquay_socket: _HeadFirstSocket
+
+
 class _HeadFirst(connections.ConnectionManager):
     """cheroot's connection manager, handing a connection to a worker only with a whole head.
 
@@ -358,6 +366,11 @@ class _HeadFirst(connections.ConnectionManager):
     When the process runs out of file descriptors, accepting pauses and is retried.
     """
 
+    # cheroot's private names used here, which its stubs leave out.
+    _selector: connections._ThreadsafeSelector
+    _stop_requested: bool
+    _remove_invalid_sockets: Callable[[], None]
+
     def __init__(self, server: wsgi.Server) -> None:
         super().__init__(server)
         server.socket.setblocking(False)
@@ -365,7 +378,7 @@ class _HeadFirst(connections.ConnectionManager):
         self._accept_logged = -ACCEPT_LOG_INTERVAL
         self._accept_failing = False
 
-    def put(self, conn: HTTPConnection) -> None:
+    def put(self, conn: _Connection) -> None:
         """Take back a kept-alive connection from a worker and wait for its next head."""
         conn.last_used = time.time()
         reader = conn.mockquay_socket
@@ -445,7 +458,7 @@ class _HeadFirst(connections.ConnectionManager):
                 ACCEPT_PAUSE,
             )
 
-    def _read(self, conn: HTTPConnection) -> None:
+    def _read(self, conn: _Connection) -> None:
         reader = conn.mockquay_socket
         try:
             data = conn.socket.recv(_READ_SIZE, _DONTWAIT)
@@ -472,7 +485,7 @@ class _HeadFirst(connections.ConnectionManager):
             self._selector.unregister(conn.socket.fileno())
             self.server.process_conn(conn)
 
-    def _refuse(self, conn: HTTPConnection, answer: bytes, registered: bool) -> None:
+    def _refuse(self, conn: _Connection, answer: bytes, registered: bool) -> None:
         """Send ``answer``, then drain the connection for a while before closing it."""
         reader = conn.mockquay_socket
         reader.head.clear()
@@ -490,7 +503,7 @@ class _HeadFirst(connections.ConnectionManager):
         if not registered:
             self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
-    def _forget(self, conn: HTTPConnection) -> None:
+    def _forget(self, conn: _Connection) -> None:
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn.socket.fileno())
         conn.close()
@@ -499,7 +512,8 @@ class _HeadFirst(connections.ConnectionManager):
         """Close connections idle for the server's timeout, heads begun ``HEAD_TIMEOUT`` ago,
         and refused connections drained for ``_DRAIN_SECONDS``."""
         expired = []
-        for _, conn in self._selector.connections:
+        # cheroot's stub types connections as None; it yields (descriptor, connection) pairs.
+        for _, conn in self._selector.connections:  # type: ignore[attr-defined]
             if conn is self.server:
                 continue
             reader = conn.mockquay_socket
@@ -516,8 +530,15 @@ class _HeadFirst(connections.ConnectionManager):
 class _CherootServer(wsgi.Server):
     """cheroot's WSGI server with :class:`_HeadFirst` in front of its workers."""
 
+    ConnectionClass = _Connection
     #: Waiting keep-alive connections cost a descriptor, not a thread: keep them all.
-    keep_alive_conn_limit = None
+    #: (cheroot's stub types it as int; its code takes None for no limit.)
+    keep_alive_conn_limit = None  # type: ignore[assignment]
+    #: The app's body limit and the held connections, for :class:`_Gateway`.
+    mockquay_max_body: int | None
+    mockquay_hung: HungConnections
+    #: cheroot's private connection manager (its stubs leave it out): _HeadFirst once prepared.
+    _connections: _HeadFirst
 
     def prepare(self) -> None:
         super().prepare()
@@ -533,7 +554,8 @@ class _Gateway(wsgi.Gateway_10):
     sized one (413 over the limit) and the journal records it.
     """
 
-    def get_environ(self) -> dict:
+    # cheroot's stub types Gateway.get_environ as returning None; it returns the environ.
+    def get_environ(self) -> dict:  # type: ignore[override]
         environ = super().get_environ()
         environ[CONNECTION_ENVIRON] = RawConnection(self.req, self.req.server.mockquay_hung)
         if self.req.chunked_read:

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -55,6 +55,17 @@ STATE_VERSION = 1
 log = logging.getLogger("mockquay.store")
 
 Doc = dict[str, Any]
+
+
+class Documents(Protocol):
+    """Reads and writes by kind and key: a :class:`Transaction`, or the sync worker's
+    write-back session over one (``mockquay.domain.sync.Session``)."""
+
+    def get(self, kind: str, key: str) -> Doc | None: ...
+
+    def put(self, kind: str, key: str, doc: Doc) -> None: ...
+
+    def delete(self, kind: str, key: str) -> None: ...
 
 
 def _copy(value: Any) -> Any:

@@ -24,6 +24,12 @@ def format_mirror_date(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat() + "Z"
 
 
+@overload
+def store_date(value: datetime) -> str: ...
+@overload
+def store_date(value: None) -> None: ...
+@overload
+def store_date(value: datetime | None) -> str | None: ...
 def store_date(value: datetime | None) -> str | None:
     """A naive UTC datetime as the store keeps it."""
     return None if value is None else value.isoformat()

@@ -94,10 +94,8 @@ class MirrorWorker:
             return self._next_event(None)
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
-        if self._run is not None:
-            return self._run.next_time
-        if self._queue:
-            return self._free_at
+        if self._run is not None or self._queue:
+            return self._busy_event()
         if self._stale and session is not None:
             self._reindex(session)
         if not self._due:
@@ -105,6 +103,10 @@ class MirrorWorker:
         earliest = max(min(self._due.values()), self._not_before)
         periods = -((self.origin - earliest) // timedelta(seconds=self.interval))
         return self.origin + max(periods, 0) * timedelta(seconds=self.interval)
+
+    def _busy_event(self) -> datetime:
+        """The end of the copy in flight, else the claim of the next queued mirror."""
+        return self._run.next_time if self._run is not None else self._free_at
 
     def run_until(
         self, target: datetime, before_event: Callable[[datetime], None] | None = None
@@ -129,10 +131,10 @@ class MirrorWorker:
         finished: list[sync.Finished] = []
         with self._lock, self._session() as session:
             while self._run is not None or self._queue:
-                self._step(session, self._next_event(session), finished)
+                self._step(session, self._busy_event(), finished)
             claimed = self._poll(session, now)
             while self._run is not None or self._queue:
-                self._step(session, self._next_event(session), finished)
+                self._step(session, self._busy_event(), finished)
         return claimed, finished
 
     @contextmanager
@@ -170,6 +172,8 @@ class MirrorWorker:
     def _step(self, session: sync.Session, now: datetime, finished: list[sync.Finished]) -> None:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
+        assert config is not None, "_session sets it"
+        outcome: sync.Run | sync.Finished | None
         if self._run is not None:
             key = str(self._run.repository)
             outcome = sync.step(session, config, self._run, now)
