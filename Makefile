@@ -17,6 +17,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mockquay
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP)
