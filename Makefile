@@ -18,6 +18,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mockquay
 	$(BIN)/python -m pytest -n auto $(ARGS)
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import (
     HTTPException,
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions[EXTENSION] = Emulator(settings)
     emulator = emulator_of(app)
-    app.wsgi_app = FaultLayer(
+    # Flask documents wrapping wsgi_app in middleware so; its types call it a method.
+    app.wsgi_app = FaultLayer(  # type: ignore[method-assign]
         app.wsgi_app,
         emulator.faults,
         app.request_context,
@@ -70,12 +72,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         blueprint.error_response,
     )
     # Outside the faults, so the journal sees every request as sent and every answer as given.
-    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
+    app.wsgi_app = JournalLayer(  # type: ignore[method-assign]
+        app.wsgi_app, emulator.journal, settings.max_body_bytes
+    )
     # Routes each request to Quay's API once, for the layers inside it.
-    app.wsgi_app = RouteLayer(app.wsgi_app, app)
+    app.wsgi_app = RouteLayer(app.wsgi_app, app)  # type: ignore[method-assign]
     # Outermost: what Quay's server does before any layer sees the request, so the route is
     # computed on the decoded path.
-    app.wsgi_app = GunicornPathInfo(app.wsgi_app)
+    app.wsgi_app = GunicornPathInfo(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
@@ -211,7 +215,7 @@ def _body_limit() -> None:
         raise RequestEntityTooLarge()
 
 
-def _http_error(error: HTTPException) -> Response:
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     """Routing and protocol errors, as Quay's Flask-RESTful or Werkzeug would answer them.
 
     A body over the limit, declared or read (chunked), is nginx's 413, in front of Quay.
@@ -228,11 +232,11 @@ def _http_error(error: HTTPException) -> Response:
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return answers.werkzeug_error(error.code, error.description, headers)
+        return answers.werkzeug_error(error.code or 500, error.description, headers)
     return error.get_response()
 
 
-def _internal_error(error: Exception) -> Response:
+def _internal_error(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
         return _http_error(error)
     if (

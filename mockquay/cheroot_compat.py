@@ -25,8 +25,9 @@ mockquay's ``setup.cfg`` bounds cheroot below its next major release for these n
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
+from typing import Any
 
 import cheroot
 from cheroot import connections, makefile, server, wsgi
@@ -106,6 +107,11 @@ class ConnectionManager(connections.ConnectionManager):
     """cheroot's connection manager, its private parts under public names; a subclass
     implements :meth:`loop`."""
 
+    # cheroot's private names used here, which its stubs leave out.
+    _selector: connections._ThreadsafeSelector
+    _stop_requested: bool
+    _remove_invalid_sockets: Callable[[], None]
+
     @property
     def selector(self) -> connections._ThreadsafeSelector:
         """The selector watching the listening socket and connections between requests."""
@@ -119,9 +125,10 @@ class ConnectionManager(connections.ConnectionManager):
         """Forget connections whose descriptors were closed (a select failed on one)."""
         self._remove_invalid_sockets()
 
-    def waiting(self) -> Iterable[tuple[int, object]]:
+    def waiting(self) -> Iterable[tuple[int, Any]]:
         """``(descriptor, connection)`` of each connection in the selector."""
-        return self._selector.connections
+        # cheroot's stub types connections as None; it yields (descriptor, connection) pairs.
+        return self._selector.connections  # type: ignore[return-value]
 
     def loop(self, expiration_interval: float) -> None:
         """Watch the selector until :attr:`stop_requested`."""
@@ -133,8 +140,10 @@ class ConnectionManager(connections.ConnectionManager):
 
 def replace_connection_manager(served: wsgi.Server, manager: ConnectionManager) -> None:
     """Put ``manager`` in place of the one ``served.prepare()`` made (whose selector closes)."""
-    served._connections._selector.close()
-    served._connections = manager
+    # ``_connections`` is set by ``prepare`` and left out of cheroot's stubs.
+    held: Any = served
+    held._connections._selector.close()
+    held._connections = manager
 
 
 def take_socket(connection: server.HTTPConnection) -> socket.socket:

@@ -242,7 +242,7 @@ def _first_mirror(emulator: Emulator) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _namespaces(state: dict, token: dict) -> set[str]:
+def _namespaces(state: dict, token: dict) -> set[str | None]:
     """The namespaces whose repositories ``token``'s user administers, as far as the fixture
     document shows: its own, and organizations where it is in an admin team."""
     user = token.get("user")

@@ -22,7 +22,7 @@ UNKNOWN = "unknown key"
 MISSING = "missing key"
 
 
-class _OneMessage:
+class _OneMessage(fields.Field):
     """A field whose every problem, its validators' included, is its one ``message``."""
 
     def __init__(self, message: str | None = None, *args: Any, **kwargs: Any) -> None:
@@ -39,11 +39,13 @@ class _OneMessage:
     def _checked(self, value: Any) -> bool:
         return True
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         if not self._checked(value):
             raise self.make_error("invalid")
         try:
-            return super()._deserialize(value, attr, data, **kwargs)
+            return super()._deserialize(value, attr, data, *args, **kwargs)
         except ValidationError:
             raise self.make_error("invalid") from None
 

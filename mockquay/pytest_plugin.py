@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
+    from pluggy import Result
 
     from mockquay.testing import Controls, MockQuay
 
@@ -37,7 +38,7 @@ _PREPARED = pytest.StashKey[dict]()
 #: Whether a test's failure report already has mockquay's sections.
 _REPORTED = pytest.StashKey[bool]()
 #: The report sections of a test failed at teardown, taken while its server still runs.
-_TEARDOWN_SECTIONS = pytest.StashKey[list]()
+_TEARDOWN_SECTIONS = pytest.StashKey[list[tuple[str, str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -250,7 +251,9 @@ def _verify(request: pytest.FixtureRequest, controls: Controls) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> Generator[None, Result[pytest.TestReport], None]:
     """When a test that used mockquay fails, add its journal and seed to the report."""
     outcome = yield
     report = outcome.get_result()
@@ -260,7 +263,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     item.stash[_REPORTED] = True
     if call.when == "teardown":
         # The session's server may be gone by now: use what was taken before it stopped.
-        report.sections.extend(item.stash.get(_TEARDOWN_SECTIONS, []))
+        sections = item.stash.get(_TEARDOWN_SECTIONS, [])
+        report.sections.extend(sections)
         return
     for controls in prepared.values():
         report.sections.extend(_report_sections(controls))
@@ -274,6 +278,7 @@ def _report_sections(controls: Controls) -> list[tuple[str, str]]:
         journal = describe_journal(controls.requests())
     except Exception as error:  # the report must not hide the failure it explains
         journal = f"The journal could not be read: {error}"
+    seed: int | str
     try:
         seed = controls.fault_seed()
     except Exception as error:

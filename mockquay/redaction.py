@@ -41,7 +41,7 @@ def redact(value: Any) -> Any:
     while pending:
         source, target = pending.pop()
         is_mapping = isinstance(source, Mapping)
-        for key, item in source.items() if is_mapping else enumerate(source):
+        for key, item in source.items() if isinstance(source, Mapping) else enumerate(source):
             if is_mapping and is_secret(key):
                 copied: Any = REDACTED
             elif isinstance(item, (Mapping, list)):

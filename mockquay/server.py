@@ -24,6 +24,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from cheroot import wsgi
 from cheroot.server import HTTPConnection, HTTPRequest
@@ -133,7 +134,7 @@ class HungConnections:
                     if self._take_pending():
                         return
                 else:
-                    self._read_or_release(key.fileobj)
+                    self._read_or_release(cast(socket.socket, key.fileobj))
 
     def _take_pending(self) -> bool:
         """Register newly held sockets; on close, release all and return True."""
@@ -149,7 +150,7 @@ class HungConnections:
             return False
         for key in list(self._selector.get_map().values()):
             if key.fileobj is not self._wake_reader:
-                self._release(key.fileobj)
+                self._release(cast(socket.socket, key.fileobj))
         self._selector.close()
         self._wake_reader.close()
         self._wake_writer.close()
@@ -522,6 +523,7 @@ class _HeadFirstSocket:
         """The head as the front passes it on: without the ``Transfer-Encoding`` and
         ``Expect`` it dealt with, and with ``length`` (if given) as its ``Content-Length``."""
         framing = self.framing
+        assert framing is not None, "called once the head was read"
         lines = bytes(self.head[: framing.head_size - 4]).split(b"\r\n")
         dropped = {b"content-length"} if length is not None else set()
         if framing.chunked:
@@ -591,7 +593,7 @@ class _HeadFirst(ConnectionManager):
         self._accept_logged = -ACCEPT_LOG_INTERVAL
         self._accept_failing = False
 
-    def put(self, conn: HTTPConnection) -> None:
+    def put(self, conn: _Connection) -> None:
         """Take back a kept-alive connection from a worker and wait for its next head."""
         conn.last_used = time.time()
         reader = conn.mockquay_socket
@@ -611,7 +613,7 @@ class _HeadFirst(ConnectionManager):
         else:
             self.selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
-    def drain(self, conn: HTTPConnection) -> None:
+    def drain(self, conn: _Connection) -> None:
         """After the worker's answer (flushed here), read and drop what the client still sends
         for a while, then close."""
         with contextlib.suppress(OSError, ValueError):
@@ -688,7 +690,7 @@ class _HeadFirst(ConnectionManager):
                 ACCEPT_PAUSE,
             )
 
-    def _read(self, conn: HTTPConnection) -> None:
+    def _read(self, conn: _Connection) -> None:
         reader = conn.mockquay_socket
         size = _READ_SIZE if reader.framing is None else _BODY_READ_SIZE
         try:
@@ -716,7 +718,7 @@ class _HeadFirst(ConnectionManager):
             self.selector.unregister(conn.socket.fileno())
             self.server.process_conn(conn)
 
-    def _refuse(self, conn: HTTPConnection, answer: bytes, registered: bool) -> None:
+    def _refuse(self, conn: _Connection, answer: bytes, registered: bool) -> None:
         """Send ``answer``, then drain the connection for a while before closing it."""
         reader = conn.mockquay_socket
         reader.head.clear()
@@ -734,7 +736,7 @@ class _HeadFirst(ConnectionManager):
         if not registered:
             self.selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
-    def _forget(self, conn: HTTPConnection) -> None:
+    def _forget(self, conn: _Connection) -> None:
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(conn.socket.fileno())
         conn.close()
@@ -760,10 +762,13 @@ class _HeadFirst(ConnectionManager):
 class _CherootServer(wsgi.Server):
     """cheroot's WSGI server with :class:`_HeadFirst` in front of its workers."""
 
+    ConnectionClass = _Connection
     #: Waiting keep-alive connections cost a descriptor, not a thread: keep them all.
-    keep_alive_conn_limit = None
+    #: (cheroot's stub types it as int; its code takes None for no limit.)
+    keep_alive_conn_limit = None  # type: ignore[assignment]
     #: The largest body gathered; a larger one is withheld from the app, which refuses it.
-    mockquay_max_body = BODY_LIMIT
+    mockquay_max_body: int = BODY_LIMIT
+    mockquay_hung: HungConnections
 
     def prepare(self) -> None:
         super().prepare()
@@ -773,7 +778,8 @@ class _CherootServer(wsgi.Server):
 class _Gateway(wsgi.Gateway_10):
     """cheroot's WSGI 1.0 gateway, adding the request's :class:`RawConnection` to the environ."""
 
-    def get_environ(self) -> dict:
+    # cheroot's stub types Gateway.get_environ as returning None; it returns the environ.
+    def get_environ(self) -> dict:  # type: ignore[override]
         environ = super().get_environ()
         environ[CONNECTION_ENVIRON] = RawConnection(self.req, self.req.server.mockquay_hung)
         return environ

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -57,6 +57,17 @@ log = logging.getLogger("mockquay.store")
 Doc = dict[str, Any]
 
 
+class Documents(Protocol):
+    """Reads and writes by kind and key: a :class:`Transaction`, or the sync worker's
+    write-back session over one (``mockquay.domain.sync.Session``)."""
+
+    def get(self, kind: str, key: str) -> Doc | None: ...
+
+    def put(self, kind: str, key: str, doc: Doc) -> None: ...
+
+    def delete(self, kind: str, key: str) -> None: ...
+
+
 def _copy(value: Any) -> Any:
     """A deep copy of a JSON-shaped value (dicts, lists, scalars): the store's documents.
 
@@ -72,6 +83,7 @@ def _copy(value: Any) -> Any:
     else:
         return value
     pending = [(value, root)]
+    nested: Any
     while pending:
         source, target = pending.pop()
         if isinstance(source, dict):
@@ -101,7 +113,8 @@ def _copy(value: Any) -> Any:
 class _KeyedTable(Table):
     """A TinyDB table whose document ids are the documents' natural keys."""
 
-    document_id_class = str
+    # TinyDB types ids as int, though its documentation invites this override.
+    document_id_class = str  # type: ignore[assignment]
 
 
 class _Database(TinyDB):
@@ -132,7 +145,8 @@ class Transaction:
         """The document ``kind``/``key``, or None."""
         if (kind, key) in self._pending:
             return _copy(self._pending[(kind, key)])
-        doc = self._db.table(_table_name(kind, key)).get(doc_id=key)
+        # TinyDB types ids as int; a _KeyedTable's ids are str.
+        doc = self._db.table(_table_name(kind, key)).get(doc_id=key)  # type: ignore[call-overload]
         return None if doc is None else _copy(dict(doc))
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
@@ -153,7 +167,7 @@ class Transaction:
         for name in sorted(self._db.tables()):
             if not name.startswith(prefix):
                 continue
-            for key, doc in self._db.storage.read()[name].items():
+            for key, doc in (self._db.storage.read() or {})[name].items():
                 if (kind, key) in self._pending:
                     continue
                 yield key, _copy(doc)
@@ -441,6 +455,7 @@ class _Persistence:
             self._recovered()
 
     def _tick(self) -> None:
+        assert self._fd is not None, "the writer stops before close() clears the log"
         removed = os.fstat(self._fd).st_nlink == 0 or not os.path.exists(self.path)
         if removed and not self._broken:
             raise FileNotFoundError(f"{self.path} or its change log was removed")

@@ -112,8 +112,10 @@ class BaseURLSession(requests.Session):
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if url.startswith("/"):
+    def request(
+        self, method: str, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if isinstance(url, str) and url.startswith("/"):
             url = self.base_url + url
         return super().request(method, url, *args, **kwargs)
 
@@ -533,8 +535,10 @@ class MockQuay(Controls):
                 profile=self._profile,
                 # A test's time stands still unless the test moves it.
                 clock="manual",
-                **({} if self._seed is None else {"seed": self._seed}),
-                **({} if self._journal_size is None else {"journal_size": self._journal_size}),
+                seed=Settings.seed if self._seed is None else self._seed,
+                journal_size=(
+                    Settings.journal_size if self._journal_size is None else self._journal_size
+                ),
             )
             self._app = create_app(settings)
         return self._app

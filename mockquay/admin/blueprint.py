@@ -48,9 +48,10 @@ class _AdminParser(FlaskParser):
 
     def handle_error(self, error: ValidationError, req: Any, schema: Schema, **kwargs: Any):
         # webargs files the schema's messages under the request location: {"query": {...}}.
+        assert isinstance(error.messages, dict)
         (messages,) = error.messages.values()
-        usage_for = getattr(schema, "usage_for", None)
-        abort(error_response(400, usage_for(messages) if usage_for else schema.usage))
+        assert isinstance(schema, schemas.AdminRequestSchema), "admin arguments are these"
+        abort(error_response(400, schema.usage_for(messages)))
 
 
 #: The answers every admin request may get before its view: the token's 401, the guard's.

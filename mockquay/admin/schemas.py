@@ -26,10 +26,14 @@ class AdminErrorSchema(Schema):
     field = fields.String(metadata={"description": "the fault rule field of the first problem"})
 
 
-class _AdminRequest(Schema):
+class AdminRequestSchema(Schema):
     """An admin request's parameters; ``usage`` answers any problem with them."""
 
-    usage: str | None = None
+    usage = ""
+
+    def usage_for(self, messages: dict[str, Any]) -> str:
+        """The answer to a request with these problems."""
+        return self.usage
 
 
 class PersistenceSchema(Schema):
@@ -56,7 +60,7 @@ class HealthSchema(Schema):
     )
 
 
-class StateQuerySchema(_AdminRequest):
+class StateQuerySchema(AdminRequestSchema):
     class Meta:
         unknown = EXCLUDE
 
@@ -71,7 +75,7 @@ class StateQuerySchema(_AdminRequest):
     )
 
 
-class ResetQuerySchema(_AdminRequest):
+class ResetQuerySchema(AdminRequestSchema):
     usage = "'to' must be 'fixtures' or 'empty'"
     to = fields.String(validate=validate.OneOf(("fixtures", "empty")), load_default="fixtures")
 
@@ -88,11 +92,11 @@ class ReplacedSchema(Schema):
     replaced = fields.Boolean(required=True)
 
 
-class _AsSent(_AdminRequest):
+class _AsSent(AdminRequestSchema):
     """A body the view checks itself (a document or rule list, every problem named at once):
     the schema describes it in the OpenAPI document and hands it over as sent."""
 
-    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def load(self, data: Any, **kwargs: Any) -> Any:
         if data is None:
             raise ValidationError(self.usage)
         return data
@@ -126,7 +130,7 @@ class DeletedSchema(Schema):
     deleted = fields.List(fields.String(), required=True)
 
 
-class JournalQuerySchema(_AdminRequest):
+class JournalQuerySchema(AdminRequestSchema):
     """``GET /requests`` filters; each may be given several times (any value matches)."""
 
     operation = fields.List(fields.String())
@@ -165,7 +169,7 @@ class ClearedSchema(Schema):
     cleared = fields.Integer(required=True)
 
 
-class ClaimSchema(_AdminRequest):
+class ClaimSchema(AdminRequestSchema):
     """The worker claim: which mirror, and when (default: now)."""
 
     usage = (
@@ -255,7 +259,7 @@ class ClockSchema(Schema):
     mode = fields.String(required=True, validate=validate.OneOf(("real", "manual")))
 
 
-class ClockChangeSchema(_AdminRequest):
+class ClockChangeSchema(AdminRequestSchema):
     """One change: ``advance`` or ``set``, not both; the clock checks the values."""
 
     usage = (

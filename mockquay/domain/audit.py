@@ -25,7 +25,7 @@ from mockquay.domain.context import Context
 from mockquay.domain.dates import store_date
 from mockquay.domain.identity import Caller
 from mockquay.domain.keys import LOG_COUNTERS, LOGS
-from mockquay.store import Transaction
+from mockquay.store import Documents, Transaction
 
 #: The OAuth application mockquay's fixture tokens stand for (Quay's ``OAuthApplication``).
 OAUTH_APPLICATION_CLIENT_ID = "MOCKQUAYFIXTURETOKEN"
@@ -52,7 +52,7 @@ def record(tx: Transaction, ctx: Context, repository: str, kind: str, **metadata
 
 
 def log_action(
-    tx: Transaction, ctx: Context, repository: str, kind: str, metadata: Mapping[str, Any]
+    tx: Documents, ctx: Context, repository: str, kind: str, metadata: Mapping[str, Any]
 ) -> None:
     """``log_action(kind, namespace, metadata, repo_name=...)`` for ``repository``."""
     _append(tx, ctx, repository, kind, {**metadata, **_oauth_token_metadata(ctx.caller)})
@@ -77,7 +77,7 @@ def forget(tx: Transaction, repository: str) -> None:
 
 
 def _append(
-    tx: Transaction, ctx: Context, repository: str, kind: str, metadata: dict[str, Any]
+    tx: Documents, ctx: Context, repository: str, kind: str, metadata: dict[str, Any]
 ) -> None:
     first, count = _span(tx, repository)
     entry = {
@@ -95,7 +95,7 @@ def _append(
     tx.put(LOG_COUNTERS, repository, {"count": count, "first": first})
 
 
-def _span(tx: Transaction, repository: str) -> tuple[int, int]:
+def _span(tx: Documents, repository: str) -> tuple[int, int]:
     """The numbers of the repository's oldest kept entry and of its next one."""
     counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     return counter.get("first", 0), counter["count"]

@@ -16,6 +16,7 @@ class Context:
 
     config: QuayConfig
     caller: Caller = ANONYMOUS
-    ip: str = "127.0.0.1"
+    #: None for Quay's worker, which logs without an IP address.
+    ip: str | None = "127.0.0.1"
     user_agent: str = ""
     now: datetime = field(default_factory=utcnow)

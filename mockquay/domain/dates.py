@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import overload
 
 MIRROR_DATE_INPUT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -23,11 +24,23 @@ def format_mirror_date(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat() + "Z"
 
 
+@overload
+def store_date(value: datetime) -> str: ...
+@overload
+def store_date(value: None) -> None: ...
+@overload
+def store_date(value: datetime | None) -> str | None: ...
 def store_date(value: datetime | None) -> str | None:
     """A naive UTC datetime as the store keeps it."""
     return None if value is None else value.isoformat()
 
 
+@overload
+def load_date(text: str) -> datetime: ...
+@overload
+def load_date(text: None) -> None: ...
+@overload
+def load_date(text: str | None) -> datetime | None: ...
 def load_date(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 

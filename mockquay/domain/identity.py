@@ -131,6 +131,7 @@ def repository_role(tx: Transaction, caller: Caller, repository: RepositoryRef) 
     """The caller's role on ``repository``, capped by the token's scopes."""
     if caller.username is None:
         return None
+    role: str | None
     if caller.username == repository.namespace:
         role = "admin"
     else:

@@ -209,6 +209,7 @@ def _lookup_robot(tx: Transaction, namespace: str, robot_username: str) -> str:
 def grant_write(tx: Transaction, repository: RepositoryRef, robot_username: str) -> None:
     """A mirror robot gets ``write`` on the repository unless it has ``write`` or ``admin``."""
     repo = tx.get(REPOSITORIES, str(repository))
+    assert repo is not None, "the caller found the repository"
     permissions = repo.setdefault("permissions", {})
     if permissions.get(robot_username) in (None, "read"):
         permissions[robot_username] = "write"
@@ -342,6 +343,7 @@ def _enable_mirroring(
 def set_mirror_state(tx: Transaction, repository: RepositoryRef) -> None:
     """A mirror puts its repository in the MIRROR state."""
     repo = tx.get(REPOSITORIES, str(repository))
+    assert repo is not None, "the caller found the repository"
     if repo.get("state") != "MIRROR":
         repo["state"] = "MIRROR"
         tx.put(REPOSITORIES, str(repository), repo)

@@ -65,7 +65,7 @@ def mirror_health(
 ) -> dict[str, Any]:
     """The health report; its ``healthy`` decides 200 or 503."""
     rows = _enabled_mirror_rows(tx, namespace)
-    counts = {
+    counts: dict[str, Any] = {
         "total": len(rows),
         "syncing": _count(rows, "SYNCING"),
         "completed": _count(rows, "SUCCESS"),

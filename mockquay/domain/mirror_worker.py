@@ -16,7 +16,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.dates import load_date
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import eligible_from
-from mockquay.store import Store
+from mockquay.store import Store, Transaction
 
 WORKER_MODES = ("auto", "manual", "off")
 
@@ -179,10 +179,8 @@ class MirrorWorker:
             return self._next_event(None)
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
-        if self._run is not None:
-            return self._run.next_time
-        if self._queue:
-            return self._free_at
+        if self._run is not None or self._queue:
+            return self._busy_event()
         if session is not None:
             self._refresh(session)
         earliest = self._earliest()
@@ -253,7 +251,11 @@ class MirrorWorker:
 
     def _finish_runs(self, session: sync.Session, finished: list[sync.Finished]) -> None:
         while self._run is not None or self._queue:
-            self._step(session, self._next_event(session), finished)
+            self._step(session, self._busy_event(), finished)
+
+    def _busy_event(self) -> datetime:
+        """The end of the copy in flight, else the claim of the next queued mirror."""
+        return self._run.next_time if self._run is not None else self._free_at
 
     @contextmanager
     def _session(self) -> Iterator[sync.Session]:
@@ -268,7 +270,7 @@ class MirrorWorker:
         try:
             with self.store.transaction() as tx:
                 if self._cache is None:
-                    self._cache = _CarriedSession()
+                    self._cache = _CarriedSession(tx)
                 session = self._cache
                 session.tx, session.config = tx, config
                 try:
@@ -307,6 +309,8 @@ class MirrorWorker:
     ) -> None:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
+        assert config is not None, "_session sets it"
+        outcome: sync.Run | sync.Finished | None
         if self._run is not None:
             key = str(self._run.repository)
             outcome = sync.step(session, config, self._run, now)
@@ -336,8 +340,8 @@ class _CarriedSession(sync.Session):
     only wrote (log entries), which it lets go.
     """
 
-    def __init__(self) -> None:
-        super().__init__(None)
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__(tx)
         self._blind: set[tuple[str, str]] = set()
 
     def put(self, kind: str, key: str, doc: dict) -> None:

@@ -41,7 +41,7 @@ def _higher(a: str | None, b: str | None) -> str | None:
     return a if TEAM_ROLES.index(a) >= TEAM_ROLES.index(b) else b
 
 
-def user_role(caller: Caller, username: str) -> str | None:
+def user_role(caller: Caller, username: str | None) -> str | None:
     """The caller's role on the account ``username``: its own, as far as ``user:`` scopes go."""
     if caller.username is None or caller.username != username:
         return None

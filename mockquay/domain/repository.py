@@ -79,10 +79,10 @@ def repository_record(
     visibility: str,
     permissions: Mapping[str, str],
     state: str = "NORMAL",
-    description: str = "",
+    description: str | None = "",
     kind: str = "image",
 ) -> dict[str, Any]:
-    """A repository as the store keeps it, keys in its order."""
+    """A repository as the store keeps it, keys in its order (Quay's description may be null)."""
     return {
         "namespace": repository.namespace,
         "name": repository.name,
@@ -144,6 +144,7 @@ def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) ->
         or namespace_roles.is_full_access_superuser(ctx.config, caller)
     ):
         raise Unauthorized()
+    assert caller.username is not None, "both permissions need a signed-in caller"
     if _org_mirror_managed(tx, ctx, namespace):
         raise InvalidRequest(ORG_MIRROR_CREATE)
     existing = tx.get(REPOSITORIES, str(repository))

@@ -339,6 +339,7 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
         return Finished(run.repository, None)
     tag = run.tags[run.index]
     copy = run.copy
+    assert copy is not None, "a run steps when its copy ends"
     if copy.ok and copy.manifest is not None:
         tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
     if mirror["sync_status"] == "CANCEL":

@@ -16,7 +16,7 @@ from typing import Any
 from mockquay.domain.dates import format_rfc2822
 from mockquay.domain.keys import TAGS, RepositoryRef
 from mockquay.domain.upstream import Manifest
-from mockquay.store import Transaction
+from mockquay.store import Documents, Transaction
 
 #: ``getRepo`` shows at most this many tags (Quay's ``max_tags``).
 MAX_REPOSITORY_TAGS = 500
@@ -39,7 +39,7 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def _history(tx: Transaction, repository: RepositoryRef) -> list[dict[str, Any]]:
+def _history(tx: Documents, repository: RepositoryRef) -> list[dict[str, Any]]:
     return (tx.get(TAGS, str(repository)) or {"history": []})["history"]
 
 
@@ -48,7 +48,7 @@ def _is_alive(row: Mapping[str, Any], now_ms: int) -> bool:
 
 
 def alive_tags(
-    tx: Transaction, repository: RepositoryRef, now: datetime
+    tx: Documents, repository: RepositoryRef, now: datetime
 ) -> dict[str, dict[str, Any]]:
     """The alive tags of ``repository`` by name."""
     now_ms = epoch_ms(now)
@@ -56,7 +56,7 @@ def alive_tags(
 
 
 def retarget(
-    tx: Transaction,
+    tx: Documents,
     repository: RepositoryRef,
     name: str,
     manifest: Manifest,
@@ -94,7 +94,7 @@ def retarget(
     tx.put(TAGS, str(repository), {"history": history})
 
 
-def delete(tx: Transaction, repository: RepositoryRef, names: set[str], now: datetime) -> None:
+def delete(tx: Documents, repository: RepositoryRef, names: set[str], now: datetime) -> None:
     """End the alive rows of the tags ``names`` (Quay's ``delete_tag``)."""
     now_ms = epoch_ms(now)
     history = _history(tx, repository)

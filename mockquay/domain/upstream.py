@@ -240,6 +240,7 @@ def list_tags(source: Source, mirror: Mapping[str, Any], now: datetime) -> Listi
         return Listing(
             False, stderr=_skopeo_error(now, f"Error listing repository tags: {failure}")
         )
+    assert source.repository is not None, "a missing repository is a failure above"
     tags = tuple(source.repository["tags"])
     stdout = json.dumps({"Repository": source.reference, "Tags": list(tags)}, indent=4) + "\n"
     return Listing(True, tags, stdout=stdout)
@@ -247,6 +248,7 @@ def list_tags(source: Source, mirror: Mapping[str, Any], now: datetime) -> Listi
 
 def manifest_of(source: Source, tag: str) -> Manifest:
     """The manifest ``tag`` points to upstream: a list when it has several architectures."""
+    assert source.repository is not None, "callers found the tag upstream first"
     spec = source.repository["tags"][tag]
     known = spec.get("_manifest")
     if known is None:

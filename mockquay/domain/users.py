@@ -44,7 +44,7 @@ def logged_in_user(tx: Transaction, ctx: Context) -> dict[str, Any] | None:
     Quay answers 401 for an anonymous caller and for a token without a ``user:`` scope.
     """
     caller = ctx.caller
-    user = tx.get(USERS, caller.username) if caller.authenticated else None
+    user = tx.get(USERS, caller.username) if caller.username is not None else None
     role = namespace_roles.user_role(caller, caller.username) if user else None
     if user is None or role is None:
         return None

@@ -94,6 +94,7 @@ def default_answer(status: int) -> Response:
 
 
 def _answer(rule: FaultRule) -> Response:
+    assert rule.status is not None, "a rule that breaks no connection has a status"
     if rule.body is None:
         response = default_answer(rule.status)
     elif isinstance(rule.body, str):
@@ -160,6 +161,7 @@ class FaultLayer:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(QUAY_API_PREFIX):
             return self.wsgi_app(environ, start_response)
+        decision: Decision | None
         if header is not None:
             with self.request_context(environ):
                 refusal = self.header_refusal()
@@ -196,6 +198,7 @@ class FaultLayer:
         if decision.delay_after:
             time.sleep(decision.delay_after)
         if rule is None:
+            assert quay is not None, "Quay answered above: no rule answers"
             status, headers, body = quay
             start_response(status, [*headers, (FAULT_HEADER, decision.rule_id)])
             return [body]

@@ -88,11 +88,24 @@ class Match:
         return True
 
     @classmethod
-    def of(cls, operation: str | None = None, method: str | None = None, **globs: str) -> Match:
+    def of(
+        cls,
+        operation: str | None = None,
+        method: str | None = None,
+        repository: str | None = None,
+        path: str | None = None,
+    ) -> Match:
         """The match of validated keys (see :class:`~.schemas.MatchSchema`)."""
         effective = method or (operation and known_operations()[operation].method)
-        compiled = {f"_{key}": _glob(value) for key, value in globs.items()}
-        return cls(operation, method, **globs, effective_method=effective, **compiled)
+        return cls(
+            operation,
+            method,
+            repository,
+            path,
+            effective_method=effective,
+            _repository=None if repository is None else _glob(repository),
+            _path=None if path is None else _glob(path),
+        )
 
     def to_dict(self) -> dict[str, str]:
         given = {key: getattr(self, key) for key in MATCH_KEYS}

@@ -110,7 +110,7 @@ def _host_without_port() -> str:
     return host.split(":")[0]
 
 
-def werkzeug_error(status: int, description: str, headers: dict[str, str] | None = None):
+def werkzeug_error(status: int, description: str | None, headers: dict[str, str] | None = None):
     """A Werkzeug HTTP error raised inside Quay's API, as Flask-RESTful serialises it."""
     return restful_json({"message": description}, status, headers)
 

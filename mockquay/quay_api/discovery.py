@@ -144,6 +144,8 @@ def quay_operations(
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             handler = getattr(view_class, method.lower(), None)
+            if handler is None:
+                continue
             spec = getattr(handler, "operation", None)
             if spec is not None and spec.exists(config):
                 yield rule, method, handler, spec
@@ -157,9 +159,12 @@ def swagger_document(app: Flask, config: QuayConfig, *, host: str, scheme: str) 
     for rule, method, handler, spec in quay_operations(app, config):
         tag = rule.endpoint.split(".")[0]
         if tag not in tags:
-            tags[tag] = {"name": tag, "description": app.blueprints[tag].description}
+            # Quay's blueprints are flask-smorest's, which have a description.
+            blueprint: Blueprint = app.blueprints[tag]
+            tags[tag] = {"name": tag, "description": blueprint.description}
         path = PARAM_REGEX.sub(r"{\2}", rule.rule)
-        view_class = app.view_functions[rule.endpoint].view_class
+        # Flask's as_view sets view_class on the function it returns, untyped.
+        view_class = app.view_functions[rule.endpoint].view_class  # type: ignore[union-attr]
         path_item = paths.setdefault(
             path,
             {"x-name": f"endpoints.api.{tag}.{view_class.__name__}", "x-path": path, "x-tag": tag},

@@ -37,7 +37,7 @@ class RepositoryLogs(MethodView):
         result, next_page = logs.list_repo_logs(
             call.tx,
             call.ctx,
-            call.repository,
+            call.repo,
             starttime=call.args["starttime"],
             endtime=call.args["endtime"],
             page=decode_page_token(call.args["next_page"]),

@@ -21,7 +21,7 @@ class RepoMirrorSyncNowResource(MethodView):
     @operation(Operation("syncNow", "POST", show_if="REPO_MIRROR"))
     def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_now(call.tx, call.ctx, call.repository)
+        mirror.sync_now(call.tx, call.ctx, call.repo)
         return answers.no_content()
 
 
@@ -30,7 +30,7 @@ class RepoMirrorSyncCancelResource(MethodView):
     @operation(Operation("syncCancel", "POST", show_if="REPO_MIRROR"))
     def post(self, call: Call):
         """Update the sync_status for a given Repository's mirroring configuration."""
-        mirror.sync_cancel(call.tx, call.ctx, call.repository)
+        mirror.sync_cancel(call.tx, call.ctx, call.repo)
         return answers.no_content()
 
 
@@ -46,7 +46,7 @@ class RepoMirrorResource(MethodView):
     )
     def get(self, call: Call):
         """Return the Mirror configuration for a given Repository."""
-        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.repository))
+        return answers.ok(mirror.view_mirror_config(call.tx, call.ctx, call.repo))
 
     @operation(
         Operation(
@@ -58,7 +58,7 @@ class RepoMirrorResource(MethodView):
     )
     def post(self, call: Call):
         """Create a RepoMirrorConfig for a given Repository."""
-        mirror.create_mirror_config(call.tx, call.ctx, call.repository, call.body)
+        mirror.create_mirror_config(call.tx, call.ctx, call.repo, call.body)
         return answers.created()
 
     @operation(
@@ -71,5 +71,5 @@ class RepoMirrorResource(MethodView):
     )
     def put(self, call: Call):
         """Allow users to modifying the repository's mirroring configuration."""
-        mirror.change_mirror_config(call.tx, call.ctx, call.repository, call.body)
+        mirror.change_mirror_config(call.tx, call.ctx, call.repo, call.body)
         return answers.created()

@@ -18,6 +18,7 @@ from functools import cached_property, partial, wraps
 from typing import Any
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from mockquay.domain import identity, users
@@ -83,6 +84,12 @@ class Call:
         """
         return _parse_query_args(self.query_params)
 
+    @property
+    def repo(self) -> RepositoryRef:
+        """The repository of an operation on one: its path names it."""
+        assert self.repository is not None, "the route has no repository"
+        return self.repository
+
 
 #: Every Quay operation mockquay serves, by nickname.
 OPERATIONS: dict[str, Operation] = {}
@@ -91,13 +98,13 @@ OPERATIONS: dict[str, Operation] = {}
 Handler = Callable[[Any, Call], Response]
 
 
-def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
+def operation(spec: Operation) -> Callable[[Handler], Callable[..., ResponseReturnValue]]:
     """Run the resource method behind Quay's pipeline for ``spec``; it receives the ``Call``."""
     OPERATIONS[spec.nickname] = spec
 
-    def decorate(handler: Handler) -> Callable[..., Response]:
+    def decorate(handler: Handler) -> Callable[..., ResponseReturnValue]:
         @wraps(handler)
-        def view(resource: Any, **kwargs: Any) -> Response:
+        def view(resource: Any, **kwargs: Any) -> ResponseReturnValue:
             quay = current_backend()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()
@@ -105,9 +112,11 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., Response]]:
                     return routing.fall_through(config)
                 return _run(spec, partial(handler, resource), tx, config, kwargs)
 
-        view.operation = spec
+        view.__dict__["operation"] = spec
         # Read by flask-smorest: mockquay's OpenAPI document shows the answers Quay gives.
-        view._apidoc = {"manual_doc": {"operationId": spec.nickname, "responses": responses(spec)}}
+        view.__dict__["_apidoc"] = {
+            "manual_doc": {"operationId": spec.nickname, "responses": responses(spec)}
+        }
         return view
 
     return decorate
@@ -166,7 +175,7 @@ def _run(
                 tx,
                 config,
                 caller,
-                repository,
+                call.repo,
                 spec.repo_role,
                 read_only=method == "GET",
                 allow_for_global_readonly_superuser=spec.allow_for_global_readonly_superuser,
@@ -248,7 +257,9 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
         # A chunked body over the limit: nginx's answer, given by the app's error handler.
         raise
     except HTTPException as error:
-        raise _WerkzeugAnswer(answers.werkzeug_error(error.code, error.description)) from None
+        raise _WerkzeugAnswer(
+            answers.werkzeug_error(error.code or 500, error.description)
+        ) from None
     except ValueError:
         raise _WerkzeugAnswer(
             answers.werkzeug_error(

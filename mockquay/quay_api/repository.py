@@ -103,18 +103,18 @@ class Repository(MethodView):
     )
     def get(self, call: Call):
         """Fetch the specified repository."""
-        return answers.ok(repository.view_repository(call.tx, call.ctx, call.repository, call.args))
+        return answers.ok(repository.view_repository(call.tx, call.ctx, call.repo, call.args))
 
     @operation(Operation("updateRepo", "PUT", repo_role="write", request_schema="RepoUpdate"))
     def put(self, call: Call):
         """Update the description in the specified repository."""
-        repository.update_description(call.tx, call.ctx, call.repository, call.body["description"])
+        repository.update_description(call.tx, call.ctx, call.repo, call.body["description"])
         return answers.ok({"success": True})
 
     @operation(Operation("deleteRepository", "DELETE"))
     def delete(self, call: Call):
         """Delete a repository."""
-        repository.delete_repository(call.tx, call.ctx, call.repository)
+        repository.delete_repository(call.tx, call.ctx, call.repo)
         return answers.no_content()
 
 
@@ -125,5 +125,5 @@ class RepositoryStateResource(MethodView):
     )
     def put(self, call: Call):
         """Change the state of a repository."""
-        repository.change_state(call.tx, call.ctx, call.repository, call.body["state"])
+        repository.change_state(call.tx, call.ctx, call.repo, call.body["state"])
         return answers.ok({"success": True})

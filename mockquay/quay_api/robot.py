@@ -32,6 +32,7 @@ def _list_params(repositories: str) -> tuple[QueryParam, ...]:
 
 
 def _own_namespace(call: Call) -> str:
+    assert call.ctx.caller.username is not None, "the operation needs a signed-in user"
     return call.ctx.caller.username
 
 

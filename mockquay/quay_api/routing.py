@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 from weakref import WeakKeyDictionary
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
 from unidecode import unidecode
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
+from werkzeug.wrappers import Response
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import RepositoryRef
@@ -121,7 +123,7 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
 _FALLBACK_MAPS: WeakKeyDictionary[Map, dict[frozenset[str], Map]] = WeakKeyDictionary()
 
 
-def fall_through(config: QuayConfig) -> Response:
+def fall_through(config: QuayConfig) -> ResponseReturnValue:
     """Answer the request as if the resources hidden by ``config``'s features were not there."""
     app = current_app
     hidden = _hidden_endpoints(app, config)
@@ -129,7 +131,7 @@ def fall_through(config: QuayConfig) -> Response:
     if hidden not in maps:
         maps[hidden] = map_without(app.url_map, hidden)
     endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
-    return app.view_functions[endpoint](**arguments)
+    return app.ensure_sync(app.view_functions[endpoint])(**arguments)
 
 
 def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | None]:

@@ -52,7 +52,7 @@ class ListRepositoryTags(MethodView):
             listing = repository.list_repo_tags(
                 call.tx,
                 call.ctx,
-                call.repository,
+                call.repo,
                 specific_tag=call.args["specificTag"] or None,
                 filter_tag_name=call.args["filter_tag_name"] or None,
                 page=call.args["page"],
