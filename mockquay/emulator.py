@@ -68,7 +68,7 @@ class Emulator:
     def quay_config(self) -> QuayConfig:
         """The Quay settings now in force (cached until the state is replaced or reseeded).
 
-        It takes no lock but the store's, so a caller may hold the store (ARCHITECTURE.md,
+        It takes no lock but the store's, so a caller may hold the store (docs/architecture.md,
         "Locks"); two threads that miss the cache at once both build it, and either result
         stands.
         """
