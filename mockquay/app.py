@@ -30,7 +30,7 @@ from mockquay.extension import EXTENSION, emulator_of
 from mockquay.faults.layer import FaultLayer
 from mockquay.journal.recorder import JournalLayer
 from mockquay.quay_api import answer_schemas, answers
-from mockquay.quay_api.pipeline import add_cors_headers
+from mockquay.quay_api.pipeline import OPERATIONS, add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
     app.extensions[EXTENSION] = Emulator(settings)
+    _document_quay_requests(api, emulator_of(app))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
@@ -105,6 +106,16 @@ class _Api(Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = AdminErrorSchema
+
+
+def _document_quay_requests(api: Api, emulator: Emulator) -> None:
+    """Add what the Quay operations' requests refer to: the security schemes and the request
+    schemas of the Quay release the mock starts as."""
+    for name, scheme in answer_schemas.SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    profile = emulator.quay_config().profile
+    for name, schema in answer_schemas.request_components(OPERATIONS.values(), profile).items():
+        api.spec.components.schema(name, component=schema)
 
 
 def _is_quay_api() -> bool:
