@@ -107,6 +107,9 @@ class _Api(Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = AdminErrorSchema
 
+    def _openapi_swagger_ui(self) -> Response:
+        return swagger_ui.page()
+
 
 def _document_quay_requests(api: Api, emulator: Emulator) -> None:
     """Add what the Quay operations' requests refer to: the security schemes and the request
