@@ -32,11 +32,12 @@ from mockquay.admin import (
 )
 from mockquay.admin.schemas import AdminErrorSchema
 from mockquay.emulator import Emulator
-from mockquay.extension import EXTENSION, emulator_of
+from mockquay.extension import EXTENSION
 from mockquay.faults.layer import FaultLayer
 from mockquay.journal.recorder import JournalLayer
+from mockquay.profiles import Profile, get_profile
 from mockquay.quay_api import answer_schemas, answers
-from mockquay.quay_api.pipeline import add_cors_headers
+from mockquay.quay_api.pipeline import OPERATIONS, add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
@@ -54,15 +55,15 @@ logger = logging.getLogger("mockquay")
 def create_app(settings: Settings | None = None) -> Flask:
     """A Flask app that answers as Quay does, with the mock's controls under ``/__mockquay__``.
 
-    Every app of a process copies one set of routes, hooks, error handlers and OpenAPI
-    document (:func:`_shared_app`), so the second app costs milliseconds; its config, emulator
-    and WSGI layers are its own.
+    Every app of a process for one Quay profile copies one set of routes, hooks, error
+    handlers and OpenAPI document (:func:`_shared_app`), so the second app for a profile costs
+    milliseconds; its config, emulator and WSGI layers are its own.
     """
     settings = settings or Settings.from_env()
-    app = _copy_of(_shared_app())
+    emulator = Emulator(settings)
+    app = _copy_of(_shared_app(emulator.quay_config().profile.name))
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions[EXTENSION] = Emulator(settings)
-    emulator = emulator_of(app)
+    app.extensions[EXTENSION] = emulator
     # Flask documents wrapping wsgi_app in middleware so; its types call it a method.
     app.wsgi_app = FaultLayer(  # type: ignore[method-assign]
         app.wsgi_app,
@@ -84,12 +85,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 @functools.cache
-def _shared_app() -> _App:
-    """The app every :func:`create_app` copies: blueprints, hooks, error handlers and the OpenAPI
-    document, none of which depends on the settings. It serves no request itself.
+def _shared_app(profile: str) -> _App:
+    """The app every :func:`create_app` for ``profile`` copies: blueprints, hooks, error
+    handlers and the OpenAPI document, whose request bodies are the profile's. It serves no
+    request itself.
 
-    Built once per process: flask-smorest documents each view as it is registered, which takes
-    about 100 ms, and Werkzeug compiles each route.
+    Built once per process and profile: flask-smorest documents each view as it is registered,
+    which takes about 100 ms, and Werkzeug compiles each route.
     """
     app = _App("mockquay")
     app.config.update(
@@ -117,6 +119,7 @@ def _shared_app() -> _App:
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
+    _document_quay_requests(api, get_profile(profile))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
@@ -190,6 +193,18 @@ class _Api(Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = AdminErrorSchema
+
+    def _openapi_swagger_ui(self) -> Response:
+        return swagger_ui.page()
+
+
+def _document_quay_requests(api: Api, profile: Profile) -> None:
+    """Add what the Quay operations' requests refer to: the security schemes and the request
+    schemas of the Quay release the mock starts as."""
+    for name, scheme in answer_schemas.SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    for name, schema in answer_schemas.request_components(OPERATIONS.values(), profile).items():
+        api.spec.components.schema(name, component=schema)
 
 
 def _is_quay_api() -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask, request, request_finished
 from flask.testing import FlaskClient
+from support.browser import chromium
 from support.openapi import described, openapi_problem
 from support.world import build_app
 
@@ -66,3 +67,10 @@ def answers_follow_the_openapi_document(openapi_document):
 def openapi_check(openapi_document) -> Callable[[Any, Any], str | None]:
     """``check(request, response)``: why the answer is not one the OpenAPI document describes."""
     return lambda request, response: openapi_problem(openapi_document, request, response)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium driven by Selenium, one per test module; skips when either is missing."""
+    with chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver

@@ -299,4 +299,4 @@ def test_openapi_document_of_quay_surface_and_admin_api(default_client):
 def test_swagger_ui_page_is_served(default_client):
     response = default_client.get("/__mockquay__/swagger-ui")
     assert (response.status_code, response.content_type) == (200, "text/html; charset=utf-8")
-    assert b'url: "/__mockquay__/openapi.json"' in response.data
+    assert b'data-openapi-url="/__mockquay__/openapi.json"' in response.data

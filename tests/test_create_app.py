@@ -72,13 +72,18 @@ def test_a_change_to_one_apps_state_is_not_in_another():
     assert other.test_client().get(_MIRROR, headers=_ADMIN).status_code == 200
 
 
-def test_every_app_serves_the_same_openapi_document():
+def test_apps_of_one_profile_serve_one_openapi_document_and_another_profile_its_own():
     first = _app().test_client().get("/__mockquay__/openapi.json")
+    same = _app().test_client().get("/__mockquay__/openapi.json")
     other = _app(profile="3.8").test_client().get("/__mockquay__/openapi.json")
 
-    assert (first.status_code, other.status_code) == (200, 200)
-    assert first.json == other.json
+    assert (first.status_code, same.status_code, other.status_code) == (200, 200, 200)
+    assert first.json == same.json
     assert "/api/v1/repository/{repository}/mirror" in first.json["paths"]
+    # The request bodies are the profile's: 3.8 has no skopeo_timeout_interval.
+    schemas = first.json["components"]["schemas"], other.json["components"]["schemas"]
+    assert "skopeo_timeout_interval" in schemas[0]["QuayCreateMirrorConfig"]["properties"]
+    assert "skopeo_timeout_interval" not in schemas[1]["QuayCreateMirrorConfig"]["properties"]
 
 
 _ADMIN = {"Authorization": "Bearer admin-token"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import configparser
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
+from support.browser import click, text_becomes, text_of, wait_for
 
 from mockquay.admin import dashboard
 from mockquay.app import create_app
@@ -25,17 +25,10 @@ from mockquay.server import Server
 from mockquay.settings import Settings
 
 try:
-    from selenium import webdriver
-    from selenium.common.exceptions import (
-        NoSuchElementException,
-        StaleElementReferenceException,
-        TimeoutException,
-    )
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:  # the browser tests skip and say why
-    webdriver = None
+    from selenium.webdriver.support.ui import Select
+except ImportError:  # the browser fixture skips, saying why
+    pass
 
 PAGE = "/__mockquay__/ui/"
 ADMIN_TOKEN = "dashboard-secret"
@@ -214,88 +207,12 @@ def test_setup_cfg_ships_the_page_and_its_assets():
 # --- in a real browser --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Headless Chromium driven by Selenium; skips when either is missing."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip(
-            "chromium/chromedriver not installed: apt-get install chromium chromium-driver "
-            "to run the dashboard's browser tests"
-        )
-    if webdriver is None:
-        pytest.skip(
-            "chromium/chromedriver not installed: selenium is missing (pip install selenium)"
-        )
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def wait_for(browser, condition, timeout: float = 15):
-
-    return WebDriverWait(browser, timeout).until(condition)
-
-
-def text_of(browser, selector: str):
-    """A wait condition: the element's text once it exists, else a false value."""
-
-    def condition(_):
-        try:
-            return browser.find_element(By.CSS_SELECTOR, selector).text or False
-        except (NoSuchElementException, StaleElementReferenceException):
-            return False
-
-    return condition
-
-
-def text_becomes(browser, selector: str, expected: str, timeout: float = 15) -> str:
-    """Wait until the element's text is ``expected``; the last text seen (so asserts show it)."""
-
-    seen = {"text": None}
-
-    def condition(_):
-        seen["text"] = text_of(browser, selector)(_)
-        return seen["text"] == expected
-
-    try:
-        wait_for(browser, condition, timeout)
-    except TimeoutException:
-        pass
-    return seen["text"]
-
-
 @pytest.fixture
 def page(browser, mockquay) -> Iterator[object]:
     """The dashboard of this test's mockquay, open in the browser."""
     browser.get(f"{mockquay.url}{PAGE}")
     yield browser
     browser.get("about:blank")  # stop its polling before the next test resets the server
-
-
-def click(browser, selector: str) -> None:
-
-    browser.find_element(By.CSS_SELECTOR, selector).click()
 
 
 def test_browser_the_page_shows_a_mirrors_status(page):

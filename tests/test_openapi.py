@@ -13,8 +13,13 @@ import yaml
 from flask import Response, request
 from openapi_spec_validator import validate
 
+from mockquay.app import create_app
 from mockquay.cli import main
 from mockquay.fixtures.loader import bundled_default
+from mockquay.profiles import get_profile
+from mockquay.quay_api.operation import SCOPES
+from mockquay.quay_api.schemas import request_schema
+from mockquay.settings import Settings
 
 FIXTURE_FILES = [bundled_default(), *sorted(Path(__file__).parent.parent.glob("fixtures/*.yaml"))]
 
@@ -176,3 +181,122 @@ def test_state_documents_the_secrets_query(openapi_document):
     assert [(p["name"], p["in"], p["schema"]["enum"]) for p in parameters] == [
         ("secrets", "query", ["true", "false"])
     ]
+
+
+MIRROR = "/api/v1/repository/{repository}/mirror"
+
+
+def test_the_document_offers_quays_oauth2_scheme_and_a_bearer_token(openapi_document):
+    """Quay's discovery document declares ``oauth2_implicit`` (``endpoints/api/discovery.py``);
+    Quay reads the token from ``Authorization: Bearer`` (``auth/oauth.py``)."""
+    schemes = openapi_document["components"]["securitySchemes"]
+    assert schemes["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A Quay OAuth access token (the fixtures' `tokens:`), sent as "
+        "`Authorization: Bearer <token>`.",
+    }
+    assert schemes["oauth2_implicit"] == {
+        "type": "oauth2",
+        "flows": {"implicit": {"authorizationUrl": "/oauth/authorize", "scopes": SCOPES}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "security"),
+    [
+        (MIRROR, "post", [{"oauth2_implicit": ["repo:admin"]}, {"bearer": []}]),
+        ("/api/v1/repository", "post", [{"oauth2_implicit": ["repo:create"]}, {"bearer": []}]),
+        ("/api/v1/user/", "get", [{"oauth2_implicit": ["user:read"]}, {"bearer": []}, {}]),
+        ("/api/v1/discovery", "get", [{"bearer": []}, {}]),
+    ],
+)
+def test_each_quay_operation_names_its_scope_and_whether_anonymous_callers_pass(
+    openapi_document, path, method, security
+):
+    assert openapi_document["paths"][path][method]["security"] == security
+
+
+def test_create_mirror_takes_quays_create_schema_of_the_profile(openapi_document):
+    create = openapi_document["paths"][MIRROR]["post"]
+    assert create["requestBody"] == {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/QuayCreateMirrorConfig"}}
+        },
+    }
+    schema = openapi_document["components"]["schemas"]["QuayCreateMirrorConfig"]
+    assert schema["required"] == [
+        "external_reference",
+        "sync_interval",
+        "sync_start_date",
+        "root_rule",
+        "skopeo_timeout_interval",
+    ]
+    assert list(schema["properties"]) == list(
+        request_schema("CreateMirrorConfig", get_profile("latest"))["properties"]
+    )
+    assert schema["properties"]["external_registry_username"] == {
+        "type": "string",
+        "nullable": True,
+        "description": "Username used to authenticate with external registry.",
+    }
+
+
+def test_change_mirror_takes_quays_update_schema(openapi_document):
+    change = openapi_document["paths"][MIRROR]["put"]
+    assert change["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/QuayUpdateMirrorConfig"
+    }
+    assert "required" not in openapi_document["components"]["schemas"]["QuayUpdateMirrorConfig"]
+
+
+def test_an_optional_body_is_not_required(openapi_document):
+    """``createOrgRobot`` reads its body with ``validate_json_request(..., optional=True)``."""
+    robot = openapi_document["paths"]["/api/v1/organization/{orgname}/robots/{robot_shortname}"]
+    assert robot["put"]["requestBody"]["required"] is False
+
+
+def test_the_request_schemas_are_those_of_the_profile_the_mock_starts_as():
+    """Quay 3.12 has neither ``skopeo_timeout_interval`` nor ``architecture_filter``."""
+    client = create_app(Settings(default_fixtures=False, profile="3.12")).test_client()
+    schemas = client.get("/__mockquay__/openapi.json").get_json()["components"]["schemas"]
+    assert "skopeo_timeout_interval" not in schemas["QuayCreateMirrorConfig"]["required"]
+    assert "architecture_filter" not in schemas["QuayUpdateMirrorConfig"]["properties"]
+
+
+def test_list_repositories_documents_quays_query_parameters(openapi_document):
+    """``endpoints/api/repository.py RepositoryList.get``'s ``@query_param`` list."""
+    parameters = openapi_document["paths"]["/api/v1/repository"]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["required"], p["schema"]) for p in parameters] == [
+        ("namespace", "query", False, {"type": "string"}),
+        ("starred", "query", False, {"type": "boolean", "default": False}),
+        ("public", "query", False, {"type": "boolean", "default": False}),
+        ("last_modified", "query", False, {"type": "boolean", "default": False}),
+        ("popularity", "query", False, {"type": "boolean", "default": False}),
+        ("repo_kind", "query", False, {"type": "string", "default": "image"}),
+        ("next_page", "query", False, {"type": "string"}),
+    ]
+    assert parameters[0]["description"] == "Filters the repositories returned to this namespace"
+
+
+def test_every_query_parameter_quays_discovery_lists_is_documented(client, openapi_document):
+    discovery = client.get("/api/v1/discovery").get_json()
+    listed = {
+        (path, method, parameter["name"])
+        for path, operations in discovery["paths"].items()
+        for method, operation in operations.items()
+        if method.islower() and not method.startswith("x-") and method != "parameters"
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query"
+    }
+    documented = {
+        (path, method, parameter["name"])
+        for path, operations in openapi_document["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    assert len(listed) == 31
+    assert listed <= documented

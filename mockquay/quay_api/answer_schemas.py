@@ -1,22 +1,23 @@
-"""The bodies Quay answers with, as marshmallow schemas, for mockquay's OpenAPI document.
+"""The Quay operations in mockquay's OpenAPI document: answers, request bodies, security.
 
 Quay's own Swagger document (``/api/v1/discovery``) says little about answers; these schemas
 describe what Quay really sends (spec section 1.2), family by family. They document answers
-and never build them: :mod:`mockquay.quay_api.answers` does, byte for byte.
+and never build them: :mod:`mockquay.quay_api.answers` does, byte for byte. Request bodies are
+Quay's request JSON schemas (:mod:`mockquay.quay_api.schemas`) in OpenAPI 3.0's dialect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from marshmallow import Schema, fields
 
 from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField
-
-if TYPE_CHECKING:
-    from mockquay.quay_api.operation import Operation
+from mockquay.profiles import Profile
+from mockquay.quay_api.operation import SCOPES, Operation, QueryParam
+from mockquay.quay_api.schemas import request_schema
 
 
 class MirrorRuleSchema(Schema):
@@ -210,3 +211,99 @@ def _response(status: int, bodies: dict[str, list[dict[str, Any]]]) -> dict[str,
             for content_type, schemas in bodies.items()
         }
     return response
+
+
+#: How a caller proves who it is. ``oauth2_implicit`` is Quay's own declaration (its discovery
+#: document's ``securityDefinitions``, in OpenAPI 3's form); ``bearer`` is what Quay reads, an
+#: ``Authorization: Bearer <token>`` header, which a tool can send with any token it holds.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "oauth2_implicit": {
+        "type": "oauth2",
+        "flows": {"implicit": {"authorizationUrl": "/oauth/authorize", "scopes": dict(SCOPES)}},
+    },
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A Quay OAuth access token (the fixtures' `tokens:`), sent as "
+        "`Authorization: Bearer <token>`.",
+    },
+}
+
+
+def security(operation: Operation) -> list[dict[str, list[str]]]:
+    """The operation's OpenAPI ``security``: Quay's scope for it where Quay declares one, or a
+    bearer token; ``{}`` (no token) too for ``@anon_allowed`` operations."""
+    requirements: list[dict[str, list[str]]] = []
+    if operation.scope is not None:
+        requirements.append({"oauth2_implicit": [operation.scope]})
+    requirements.append({"bearer": []})
+    if operation.anon_allowed:
+        requirements.append({})
+    return requirements
+
+
+def parameters(operation: Operation) -> list[dict[str, Any]]:
+    """The operation's ``@query_param`` declarations as OpenAPI query parameters."""
+    return [_query_parameter(param) for param in operation.query_params]
+
+
+def _query_parameter(param: QueryParam) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": param.type}
+    if param.default is not None:
+        schema["default"] = param.default
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": False,
+        "description": param.help,
+        "schema": schema,
+    }
+
+
+def request_body(operation: Operation) -> dict[str, Any] | None:
+    """The operation's OpenAPI ``requestBody``: its request schema's component, or None."""
+    if operation.request_schema is None:
+        return None
+    return {
+        "required": not operation.optional_body,
+        "content": {_JSON: {"schema": _ref(_request_component(operation.request_schema))}},
+    }
+
+
+def request_components(operations: Iterable[Operation], profile: Profile) -> dict[str, Any]:
+    """The request schemas of ``operations`` as ``profile``'s Quay release declares them, as
+    OpenAPI components, by the names :func:`request_body` refers to."""
+    names = sorted({op.request_schema for op in operations if op.request_schema is not None})
+    return {
+        _request_component(name): openapi_schema(request_schema(name, profile)) for name in names
+    }
+
+
+def _request_component(schema_name: str) -> str:
+    return f"Quay{schema_name}"
+
+
+def openapi_schema(json_schema: Any) -> Any:
+    """A JSON Schema (Draft 7, as Quay writes its request schemas) in OpenAPI 3.0's dialect: a
+    ``type`` list with ``"null"`` becomes the type and ``nullable``."""
+    if isinstance(json_schema, list):
+        return [openapi_schema(item) for item in json_schema]
+    if not isinstance(json_schema, dict):
+        return json_schema
+    converted: dict[str, Any] = {}
+    for key, value in json_schema.items():
+        if key == "type" and isinstance(value, list):
+            types = [kind for kind in value if kind != "null"]
+            if len(types) == 1:
+                converted["type"] = types[0]
+            else:
+                converted["anyOf"] = [{"type": kind} for kind in types]
+            if "null" in value:
+                converted["nullable"] = True
+        elif key == "properties":
+            converted[key] = {name: openapi_schema(item) for name, item in value.items()}
+        elif key in ("items", "anyOf", "oneOf", "allOf", "not"):
+            converted[key] = openapi_schema(value)
+        else:
+            converted[key] = value
+    return converted

@@ -20,7 +20,7 @@ from werkzeug.routing import Rule
 
 from mockquay.domain.config import QuayConfig
 from mockquay.quay_api import answers
-from mockquay.quay_api.operation import Operation, QueryParam
+from mockquay.quay_api.operation import SCOPES, Operation, QueryParam
 from mockquay.quay_api.pipeline import Call, operation
 from mockquay.quay_api.routing import QUAY_API_V1
 from mockquay.quay_api.schemas import request_schema
@@ -37,34 +37,6 @@ PATH_PARAMS = {
     "robot_shortname": "The short name for the robot, without any user or organization prefix",
     "prefix": "The prefix of the entities being looked up",
     "error_type": "The error code identifying the type of error.",
-}
-
-#: The scope ``require_repo_<role>`` records for an operation.
-REPO_ROLE_SCOPES = {"read": "repo:read", "write": "repo:write", "admin": "repo:admin"}
-
-#: Quay's OAuth scopes (``auth/scopes.py ALL_SCOPES``) with their descriptions.
-SCOPES = {
-    "repo:read": "This application will be able to view and pull all repositories visible to "
-    "the granting user or robot account",
-    "repo:write": "This application will be able to view, push and pull to all repositories "
-    "to which the granting user or robot account has write access",
-    "repo:admin": "This application will have administrator access to all repositories to "
-    "which the granting user or robot account has access",
-    "repo:create": "This application will be able to create repositories in to any namespaces "
-    "that the granting user or robot account is allowed to create repositories",
-    "user:read": "This application will be able to read user information such as username and "
-    "email address.",
-    "org:admin": "This application will be able to administer your organizations including "
-    "creating robots, creating teams, adjusting team membership, and changing billing "
-    "settings. You should have absolute trust in the requesting application before granting "
-    "this permission.",
-    "super:user": "This application will be able to administer your installation including "
-    "managing users, managing organizations and other features found in the superuser panel. "
-    "You should have absolute trust in the requesting application before granting this "
-    "permission.",
-    "user:admin": "This application will be able to administer your account including "
-    "creating robots and granting them permissions to your repositories. You should have "
-    "absolute trust in the requesting application before granting this permission.",
 }
 
 API_ERROR_MODEL = {
@@ -224,9 +196,8 @@ def _operation(
         "description": " ".join((handler.__doc__ or "").split()),
         "tags": [rule.endpoint.split(".")[0]],
     }
-    scope = spec.oauth2_scope or REPO_ROLE_SCOPES.get(spec.repo_role or "")
-    if scope:
-        swagger["security"] = [{"oauth2_implicit": [scope]}]
+    if spec.scope:
+        swagger["security"] = [{"oauth2_implicit": [spec.scope]}]
     models["ApiError"] = API_ERROR_MODEL
     responses: dict[str, Any] = {
         code: {"description": text, "schema": {"$ref": "#/definitions/ApiError"}}

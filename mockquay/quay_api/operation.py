@@ -12,6 +12,34 @@ from typing import Any
 
 from mockquay.domain.config import QuayConfig
 
+#: The scope ``require_repo_<role>`` records for an operation.
+REPO_ROLE_SCOPES = {"read": "repo:read", "write": "repo:write", "admin": "repo:admin"}
+
+#: Quay's OAuth scopes (``auth/scopes.py ALL_SCOPES``) with their descriptions.
+SCOPES = {
+    "repo:read": "This application will be able to view and pull all repositories visible to "
+    "the granting user or robot account",
+    "repo:write": "This application will be able to view, push and pull to all repositories "
+    "to which the granting user or robot account has write access",
+    "repo:admin": "This application will have administrator access to all repositories to "
+    "which the granting user or robot account has access",
+    "repo:create": "This application will be able to create repositories in to any namespaces "
+    "that the granting user or robot account is allowed to create repositories",
+    "user:read": "This application will be able to read user information such as username and "
+    "email address.",
+    "org:admin": "This application will be able to administer your organizations including "
+    "creating robots, creating teams, adjusting team membership, and changing billing "
+    "settings. You should have absolute trust in the requesting application before granting "
+    "this permission.",
+    "super:user": "This application will be able to administer your installation including "
+    "managing users, managing organizations and other features found in the superuser panel. "
+    "You should have absolute trust in the requesting application before granting this "
+    "permission.",
+    "user:admin": "This application will be able to administer your account including "
+    "creating robots and granting them permissions to your repositories. You should have "
+    "absolute trust in the requesting application before granting this permission.",
+}
+
 
 @dataclass(frozen=True)
 class QueryParam:
@@ -54,6 +82,11 @@ class Operation:
     #: The OAuth scope Quay's discovery document shows for the operation (``require_scope``);
     #: ``require_repo_<role>`` operations show the scope of their role.
     oauth2_scope: str | None = None
+
+    @property
+    def scope(self) -> str | None:
+        """The OAuth scope Quay's discovery document shows for the operation, if any."""
+        return self.oauth2_scope or REPO_ROLE_SCOPES.get(self.repo_role or "")
 
     def exists(self, config: QuayConfig) -> bool:
         """Whether Quay registers this operation's route under ``config``."""

@@ -26,8 +26,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.domain.keys import RepositoryRef
-from mockquay.quay_api import answers, routing
-from mockquay.quay_api.answer_schemas import responses
+from mockquay.quay_api import answer_schemas, answers, routing
 from mockquay.quay_api.backend import current_backend
 from mockquay.quay_api.operation import Operation, QueryParam
 from mockquay.quay_api.routing import parse_repository_name
@@ -113,13 +112,26 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., ResponseRetu
                 return _run(spec, partial(handler, resource), tx, config, kwargs)
 
         view.__dict__["operation"] = spec
-        # Read by flask-smorest: mockquay's OpenAPI document shows the answers Quay gives.
-        view.__dict__["_apidoc"] = {
-            "manual_doc": {"operationId": spec.nickname, "responses": responses(spec)}
-        }
+        # Read by flask-smorest: mockquay's OpenAPI document shows what Quay takes and gives.
+        view.__dict__["_apidoc"] = {"manual_doc": _manual_doc(spec)}
         return view
 
     return decorate
+
+
+def _manual_doc(spec: Operation) -> dict[str, Any]:
+    """The operation's OpenAPI operation object, beyond what flask-smorest reads from the route."""
+    doc: dict[str, Any] = {
+        "operationId": spec.nickname,
+        "security": answer_schemas.security(spec),
+        "responses": answer_schemas.responses(spec),
+    }
+    if spec.query_params:
+        doc["parameters"] = answer_schemas.parameters(spec)
+    body = answer_schemas.request_body(spec)
+    if body is not None:
+        doc["requestBody"] = body
+    return doc
 
 
 def _run(
