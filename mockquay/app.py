@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         blueprint.error_response,
     )
     # Outside the faults, so the journal sees every request as sent and every answer as given.
-    app.wsgi_app = JournalLayer(app.wsgi_app, emulator.journal, settings.max_body_bytes)
+    app.wsgi_app = JournalLayer(
+        app.wsgi_app, emulator.journal, settings.max_body_bytes, emulator.clock.now
+    )
     # Routes each request to Quay's API once, for the layers inside it.
     app.wsgi_app = RouteLayer(app.wsgi_app, app)
     # Outermost: what Quay's server does before any layer sees the request, so the route is

@@ -145,7 +145,16 @@ class JournalQuerySchema(_AdminRequest):
 
 class JournalEntrySchema(Schema):
     id = fields.Integer(required=True)
-    time = fields.String(required=True, metadata={"format": "date-time"})
+    time = fields.String(
+        required=True, metadata={"format": "date-time", "description": "on the wall clock"}
+    )
+    clock_time = fields.String(
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "on mockquay's clock, the one of the mirrors' dates and the audit log",
+        },
+    )
     method = fields.String(required=True)
     path = fields.String(required=True)
     query = fields.String(required=True)
