@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         clock.blp,
         faults.blp,
         dashboard.blp,
+        dashboard.data_blp,
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)

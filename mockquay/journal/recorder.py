@@ -7,8 +7,8 @@ method, path and query, the Quay operation and repository it names, the status a
 (``None`` when a transport fault ended it without an answer), the fault rule that changed it,
 and the request body, with every password and token (in the body or the query, named by its
 decoded key) replaced by :data:`REDACTED`. Bodies are kept up to :data:`BODY_LIMIT` bytes and
-the journal's bodies up to ``max_bytes`` in all. The
-admin API (``/__mockquay__``) is never recorded.
+the journal's bodies up to ``max_bytes`` in all. The admin API (``/__mockquay__``) is never
+recorded.
 """
 
 from __future__ import annotations
