@@ -116,7 +116,9 @@
       const row = document.createElement("tr");
       row.dataset.repository = mirror.repository;
       if (mirror.repository === selected) { row.className = "selected"; }
-      cell(row, mirror.repository, "repository");
+      // The repository's name shows its mirror in the mirror panel.
+      cell(row, "", "repository").replaceChildren(
+        button("show", mirror.repository, { action: "show" }));
       cell(row, mirror.external_reference, "external_reference");
       cell(row, mirror.is_enabled ? "yes" : "no", "is_enabled");
       const status = cell(row, mirror.sync_status, "sync_status");
@@ -134,8 +136,7 @@
       }
       const actions = document.createElement("td");
       actions.className = "actions";
-      for (const [action, label] of [["sync-now", "Sync now"], ["sync-cancel", "Cancel sync"],
-        ["show", "Details"]]) {
+      for (const [action, label] of [["sync-now", "Sync now"], ["sync-cancel", "Cancel sync"]]) {
         actions.appendChild(button(action, label, { action: action }));
       }
       row.appendChild(actions);
