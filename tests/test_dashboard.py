@@ -827,6 +827,8 @@ def test_browser_the_tags_panel_shows_each_tags_digest_and_start(page, mockquay)
 
 def test_browser_details_shows_the_chosen_mirror(page, mockquay):
     mockquay.seed({"mirrors": [{**ETCD_FROM_NOWHERE, "repository": "acme/app"}]})
+    wait_for(page, text_of(page, 'tr[data-repository="acme/app"] td.repository'))
+    click(page, 'tr[data-repository="acme/app"] button.show')
     assert text_becomes(page, "#mirror-repository", "acme/app") == "acme/app"
     click(page, f"{ETCD_ROW} button.show")
     assert text_becomes(page, "#mirror-repository", "acme/etcd") == "acme/etcd"

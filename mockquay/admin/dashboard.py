@@ -200,8 +200,9 @@ def registries() -> dict[str, Any]:
     with current_emulator().store.transaction() as tx:
         mirrored: dict[tuple[str, str], list[str]] = {}
         for repository, mirror in sorted(tx.scan(MIRRORS)):
-            source = upstream.resolve(tx, mirror["external_reference"])
-            mirrored.setdefault((source.host.lower(), source.path), []).append(repository)
+            mirrored.setdefault(upstream.location(mirror["external_reference"]), []).append(
+                repository
+            )
         rows = []
         for key, registry in sorted(tx.scan(REGISTRIES)):
             rows.append(
