@@ -71,6 +71,16 @@
     return td;
   }
 
+  // A table with buttons is rebuilt only when its data changed, so that a click does not land
+  // on a row the last refresh replaced.
+  const shown = new Map();
+  function changed(name, value) {
+    const text = JSON.stringify(value);
+    if (shown.get(name) === text) { return false; }
+    shown.set(name, text);
+    return true;
+  }
+
   function fillTable(id, rows) {
     $(id).tBodies[0].replaceChildren(...rows);
   }
@@ -111,6 +121,7 @@
     if (!mirrors.some((mirror) => mirror.repository === selected)) {
       selected = mirrors.length ? mirrors[0].repository : null;
     }
+    if (!changed("mirrors", [selected, mirrors])) { return; }
     const rows = mirrors.map((mirror) => {
       repositories.add(mirror.repository);
       const row = document.createElement("tr");
@@ -268,6 +279,7 @@
   }
 
   function showFaults(faults) {
+    if (!changed("faults", faults)) { return; }
     $("fault-seed").textContent = faults.seed;
     const rows = faults.rules.map((rule) => {
       const row = document.createElement("tr");
