@@ -1,5 +1,6 @@
-"""Take docs/dashboard.png: the dashboard on the bundled fixtures after a few requests and a
-few minutes of the virtual clock (the worker syncs both mirrors).
+"""Take docs/dashboard.png: the whole dashboard on the bundled fixtures and a second mirror
+whose upstream fails one tag, after a few requests and a few minutes of the virtual clock (the
+worker syncs both mirrors).
 
 Run ``.venv/bin/python docs/screenshot.py`` with Debian's chromium and chromium-driver installed.
 """
@@ -21,15 +22,27 @@ SECOND_MIRROR = {
     "mirrors": [
         {
             "repository": "acme/app",
-            "external_reference": "quay.io/prometheus/node-exporter",
+            "external_reference": "ghcr.io/prometheus/node-exporter",
             "sync_interval": 3600,
             "sync_start_date": "2026-12-01T00:00:00Z",
             "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v1.*"]},
             "robot_username": "acme+mirrorbot",
-            "sync_status": "FAIL",
-            "sync_retries_remaining": 1,
         }
-    ]
+    ],
+    "registries": [
+        {
+            "host": "ghcr.io",
+            "tls": "valid",
+            "repositories": {
+                "prometheus/node-exporter": {
+                    "tags": {
+                        "v1.8.0": {"architectures": ["amd64", "arm64"], "copy_seconds": 2},
+                        "v1.7.0": {"fail": "manifest unknown"},
+                    }
+                }
+            },
+        }
+    ],
 }
 
 
@@ -42,6 +55,7 @@ def main() -> None:
         session.get("/api/v1/repository/acme/etcd/mirror")
         session.get("/api/v1/repository/acme/etcd/mirror")
         session.post("/api/v1/repository/acme/etcd/mirror/sync-now")
+        session.post("/api/v1/repository/acme/app/mirror/sync-now")
         mockquay.session("dev-token").post("/api/v1/repository/acme/app/mirror/sync-now")
         mockquay.clock.advance(minutes=5)
         options = webdriver.ChromeOptions()
@@ -57,6 +71,13 @@ def main() -> None:
         try:
             driver.get(f"{mockquay.url}/__mockquay__/ui/")
             time.sleep(2.5)  # two polls: everything shown
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            # The whole page, in a viewport as tall as it.
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
+            time.sleep(0.5)
             driver.save_screenshot(str(OUTPUT))
         finally:
             driver.quit()

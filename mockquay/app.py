@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     # Outside the faults, so the journal sees every request as sent and every answer as given.
     app.wsgi_app = JournalLayer(  # type: ignore[method-assign]
-        app.wsgi_app, emulator.journal, settings.max_body_bytes
+        app.wsgi_app, emulator.journal, settings.max_body_bytes, emulator.clock.now
     )
     # Routes each request to Quay's API once, for the layers inside it.
     app.wsgi_app = RouteLayer(app.wsgi_app, app)  # type: ignore[method-assign]
@@ -116,6 +116,7 @@ def _shared_app(profile: str) -> _App:
         clock.blp,
         faults.blp,
         dashboard.blp,
+        dashboard.data_blp,
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)

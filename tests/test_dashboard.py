@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
-from support.browser import click, text_becomes, text_of, wait_for
+from flask.testing import FlaskClient
+from support.browser import becomes, click, text_becomes, text_of, wait_for
 
 from mockquay.admin import dashboard
 from mockquay.app import create_app
@@ -25,6 +26,7 @@ from mockquay.server import Server
 from mockquay.settings import Settings
 
 try:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 except ImportError:  # the browser fixture skips, saying why
@@ -34,6 +36,45 @@ PAGE = "/__mockquay__/ui/"
 ADMIN_TOKEN = "dashboard-secret"
 STATIC = Path(dashboard.__file__).parent / "static"
 ETCD_ROW = 'tr[data-repository="acme/etcd"]'
+ADMIN = {"Authorization": "Bearer admin-token"}
+ETCD_DETAIL = "/__mockquay__/dashboard/mirrors/acme/etcd"
+REGISTRIES = "/__mockquay__/dashboard/registries"
+#: The clock from 2030-01-01 and an upstream whose v3.4.0 cannot be read: a sync of acme/etcd
+#: claims at 00:00:00, fails v3.4.0 at once, copies v3.5.0 in 4 s, ends FAIL (partial) at
+#: 00:00:04 and retries 30 s later.
+PARTIAL_UPSTREAM = {
+    "settings": {"clock": {"mode": "manual", "start": "2030-01-01T00:00:00Z"}},
+    "registries": [
+        {
+            "host": "quay.io",
+            "tls": "valid",
+            "repositories": {
+                "coreos/etcd": {
+                    "tags": {
+                        "v3.5.0": {"copy_seconds": 4},
+                        "v3.4.0": {"fail": "manifest unknown", "copy_seconds": 2},
+                    }
+                }
+            },
+        }
+    ],
+}
+V3_4_0_ERROR = (
+    'time="2030-01-01T00:00:00Z" level=fatal msg="initializing source '
+    "docker://quay.io/coreos/etcd:v3.4.0: reading manifest v3.4.0 in quay.io/coreos/etcd: "
+    'manifest unknown"\n'
+)
+ETCD_FROM_NOWHERE = {
+    "repository": "acme/etcd",
+    "external_reference": "nowhere.example/coreos/etcd",
+    "sync_interval": 86400,
+    "sync_start_date": "2026-01-01T00:00:00Z",
+    "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.*"]},
+    "robot_username": "acme+mirrorbot",
+}
+V3_5_0_DIGEST = "sha256:ab8e44276c86ada244c50120cfb77a63d25913ab251b647c370500f69e7ae492"
+#: 2030-01-01T00:00:04Z, when the copy of v3.5.0 ended.
+V3_5_0_START_TS = 1893456004
 
 
 class _Sources(HTMLParser):
@@ -135,6 +176,13 @@ def test_the_page_gives_its_script_the_sync_urls_of_quays_api(default_client):
     assert mirror["sync_status"] == "CANCEL"
 
 
+def test_the_page_gives_its_script_the_dashboards_data_urls(default_client):
+    body = page_sources(default_client.get(PAGE).text).body
+    mirror = body["data-mirror-url"].replace(body["data-repository-placeholder"], "acme/etcd")
+    assert mirror == ETCD_DETAIL
+    assert body["data-registries-url"] == REGISTRIES
+
+
 def test_the_page_names_the_admin_api_and_its_token_header(default_client):
     body = page_sources(default_client.get(PAGE).text).body
     assert body["data-admin-prefix"] == "/__mockquay__"
@@ -156,9 +204,247 @@ def test_mirrors_lists_each_mirrors_schedule_and_status(default_client):
                 "sync_start_date": "2026-01-01T00:00:00Z",
                 "sync_expiration_date": None,
                 "last_sync": None,
+                "last_failure": None,
             }
         ]
     }
+
+
+def synced(document: dict) -> FlaskClient:
+    """The bundled fixtures and ``document``, 10 s after a sync-now of acme/etcd."""
+    client = create_app(Settings(clock="manual")).test_client()
+    assert client.post("/__mockquay__/seed", json=document).status_code == 200
+    sync_now = client.post("/api/v1/repository/acme/etcd/mirror/sync-now", headers=ADMIN)
+    assert sync_now.status_code == 204
+    assert client.post("/__mockquay__/clock", json={"advance": 10}).status_code == 200
+    return client
+
+
+@pytest.fixture
+def synced_client() -> FlaskClient:
+    """The bundled fixtures on :data:`PARTIAL_UPSTREAM`, after one sync of acme/etcd."""
+    return synced(PARTIAL_UPSTREAM)
+
+
+def test_mirrors_last_failure_is_the_failed_sync_with_its_failed_tags(synced_client):
+    """workers/repomirrorworker/__init__.py: a failed tag logs repo_mirror_sync_tag_failed with
+    skopeo's output; the run then ends with repo_mirror_sync_failed (PARTIAL SYNC)."""
+    [mirror] = synced_client.get(f"{PAGE}mirrors").json["mirrors"]
+    assert mirror["last_failure"] == {
+        "datetime": "2030-01-01T00:00:04Z",
+        "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC",
+        "stderr": "Not applicable",
+        "failed_tags": [
+            {
+                "datetime": "2030-01-01T00:00:00Z",
+                "tag": "v3.4.0",
+                "message": "Source 'docker://quay.io/coreos/etcd:v3.4.0' failed to sync",
+                "stderr": V3_4_0_ERROR,
+            }
+        ],
+    }
+    assert mirror["sync_status"] == "FAIL"
+
+
+def test_mirrors_last_failure_of_a_failed_listing_holds_skopeos_error():
+    """workers/repomirrorworker/__init__.py: a failed ``skopeo list-tags`` ends the sync with
+    repo_mirror_sync_failed, "See output", and skopeo's stderr."""
+    unknown_host = {**PARTIAL_UPSTREAM, "registries": [], "mirrors": [ETCD_FROM_NOWHERE]}
+    [mirror] = synced(unknown_host).get(f"{PAGE}mirrors").json["mirrors"]
+    assert mirror["last_failure"] == {
+        "datetime": "2030-01-01T00:00:00Z",
+        "message": "'nowhere.example/coreos/etcd' with tag pattern 'v3.*': skopeo list-tags "
+        "failed: See output",
+        "stderr": 'time="2030-01-01T00:00:00Z" level=fatal msg="Error listing repository tags: '
+        'pinging container registry nowhere.example: Get \\"https://nowhere.example/v2/\\": '
+        'dial tcp: lookup nowhere.example: no such host"\n',
+        "failed_tags": [],
+    }
+
+
+def test_mirrors_last_failure_stays_after_a_later_success(synced_client):
+    synced_client.post("/__mockquay__/seed", json={"registries": [{"host": "quay.io",
+        "repositories": {"coreos/etcd": {"tags": {"v3.5.0": {}}}}}]})  # fmt: skip
+    synced_client.post("/__mockquay__/clock", json={"advance": 60})
+    [mirror] = synced_client.get(f"{PAGE}mirrors").json["mirrors"]
+    assert (mirror["last_sync"]["kind"], mirror["sync_status"]) == (
+        "repo_mirror_sync_success",
+        "SUCCESS",
+    )
+    assert mirror["last_failure"]["datetime"] == "2030-01-01T00:00:04Z"
+
+
+def test_mirror_detail_is_the_sync_history_newest_first_on_the_clock(synced_client):
+    """workers/repomirrorworker/__init__.py emit_log: message, tag, stdout and stderr."""
+    answer = synced_client.get(ETCD_DETAIL)
+    assert answer.status_code == 200
+    assert answer.json["history"] == [
+        {
+            "datetime": "2030-01-01T00:00:04Z",
+            "kind": "repo_mirror_sync_failed",
+            "tag": None,
+            "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC",
+            "stderr": "Not applicable",
+        },
+        {
+            "datetime": "2030-01-01T00:00:04Z",
+            "kind": "repo_mirror_sync_tag_success",
+            "tag": "v3.5.0",
+            "message": "Source 'docker://quay.io/coreos/etcd:v3.5.0' successful sync",
+            "stderr": "",
+        },
+        {
+            "datetime": "2030-01-01T00:00:00Z",
+            "kind": "repo_mirror_sync_tag_failed",
+            "tag": "v3.4.0",
+            "message": "Source 'docker://quay.io/coreos/etcd:v3.4.0' failed to sync",
+            "stderr": V3_4_0_ERROR,
+        },
+        {
+            "datetime": "2030-01-01T00:00:00Z",
+            "kind": "repo_mirror_sync_started",
+            "tag": None,
+            "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*'",
+            "stderr": None,
+        },
+    ]
+
+
+def test_mirror_detail_leaves_out_the_log_entries_of_other_changes(synced_client):
+    synced_client.put(
+        "/api/v1/repository/acme/etcd/mirror", json={"sync_interval": 3600}, headers=ADMIN
+    )
+    kinds = [entry["kind"] for entry in synced_client.get(ETCD_DETAIL).json["history"]]
+    assert "repo_mirror_config_changed" not in kinds
+    assert len(kinds) == 4
+
+
+def test_mirror_detail_tags_are_the_tag_history_as_quay_lists_it(synced_client):
+    """endpoints/api/tag.py ListRepositoryTags: one row per lifetime, newest first."""
+    answer = synced_client.get(ETCD_DETAIL).json
+    assert answer["tags"] == [
+        {
+            "name": "v3.5.0",
+            "manifest_digest": V3_5_0_DIGEST,
+            "is_manifest_list": False,
+            "size": 12243076,
+            "start_ts": V3_5_0_START_TS,
+            "end_ts": None,
+        }
+    ]
+    assert answer["has_additional_tags"] is False
+    quay = synced_client.get("/api/v1/repository/acme/etcd/tag/", headers=ADMIN).json["tags"]
+    assert [(tag["name"], tag["manifest_digest"], tag["start_ts"]) for tag in quay] == [
+        ("v3.5.0", V3_5_0_DIGEST, V3_5_0_START_TS)
+    ]
+
+
+def test_mirror_detail_of_a_fresh_mirror_is_empty(default_client):
+    answer = default_client.get(ETCD_DETAIL)
+    assert answer.status_code == 200
+    assert answer.json == {
+        "repository": "acme/etcd",
+        "history": [],
+        "tags": [],
+        "has_additional_tags": False,
+    }
+
+
+def test_mirror_detail_of_a_repository_without_a_mirror_is_404(default_client):
+    answer = default_client.get("/__mockquay__/dashboard/mirrors/acme/app")
+    assert answer.status_code == 404
+    assert answer.json == {"error": "no mirror for repository 'acme/app'"}
+
+
+@pytest.mark.parametrize("path", [ETCD_DETAIL, REGISTRIES])
+def test_the_dashboard_data_needs_the_admin_token(token_app, path):
+    client = token_app.test_client()
+    answer = client.get(path)
+    assert answer.status_code == 401
+    assert answer.json == {"error": "missing or wrong X-Mockquay-Admin-Token header"}
+    assert client.get(path, headers={"X-Mockquay-Admin-Token": ADMIN_TOKEN}).status_code == 200
+
+
+def _upstream_tag(name: str, digest: str, architectures: list[str], copy_seconds=1) -> dict:
+    return {
+        "name": name,
+        "manifest_digest": "sha256:" + digest,
+        "architectures": architectures,
+        "copy_seconds": copy_seconds,
+        "fail": None,
+    }
+
+
+def test_registries_lists_each_upstream_with_its_tags_and_mirrors(default_client):
+    every = ["amd64", "arm64", "ppc64le", "s390x"]
+    answer = default_client.get(REGISTRIES)
+    assert answer.status_code == 200
+    assert answer.json == {
+        "registries": [
+            {
+                "host": "quay.io",
+                "tls": "valid",
+                "username": None,
+                "repositories": [
+                    {
+                        "path": "coreos/etcd",
+                        "mirrors": ["acme/etcd"],
+                        "tags": [
+                            _upstream_tag(
+                                "v3.5.0",
+                                "1348b72deee0652952483cfcb050152dbbe35ff1310726fffda5e623bc1f4969",
+                                every,
+                                4,
+                            ),  # noqa: E501
+                            _upstream_tag(
+                                "v3.4.0",
+                                "84c8c5d4f3f22065d0400a62ce31dbc4e660d149865a790bbf444ebe16a3e87b",
+                                ["amd64", "arm64"],
+                                3,
+                            ),  # noqa: E501
+                            _upstream_tag(
+                                "v3.3.0",
+                                "d58d1cf701eb3d0e58becf9e73d69a6980b09071628ca5b9776209d98363f407",
+                                ["amd64"],
+                            ),  # noqa: E501
+                            _upstream_tag(
+                                "v2.3.8",
+                                "64d0e41ee9d50d25a5937f5fa56cdba1be0b51633cc5ee2fdc2c94b7f8ffc5ad",
+                                ["amd64"],
+                            ),  # noqa: E501
+                            _upstream_tag(
+                                "latest",
+                                "9616f426374f3ca7acb7f3add12c79d42b883602b44c53591843e17e1de6eb90",
+                                every,
+                            ),  # noqa: E501
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_registries_digest_is_the_one_a_sync_copies(synced_client):
+    [registry] = synced_client.get(REGISTRIES).json["registries"]
+    [repository] = registry["repositories"]
+    tags = {tag["name"]: tag for tag in repository["tags"]}
+    assert tags["v3.5.0"]["manifest_digest"] == V3_5_0_DIGEST
+    assert tags["v3.4.0"]["fail"] == "manifest unknown"
+
+
+def test_registries_name_the_user_an_upstream_requires_never_its_password(app, default_client):
+    emulator_of(app).seed({"registries": [{"host": "registry.example:5000", "tls": "self-signed",
+        "auth": {"username": "puller", "password": "s3cret"},
+        "repositories": {"team/tool": {"tags": {}}}}]})  # fmt: skip
+    answer = default_client.get(REGISTRIES)
+    assert answer.json["registries"][1] == {
+        "host": "registry.example:5000",
+        "tls": "self-signed",
+        "username": "puller",
+        "repositories": [{"path": "team/tool", "mirrors": [], "tags": []}],
+    }
+    assert "s3cret" not in answer.text
 
 
 def test_mirrors_needs_the_admin_token(token_app):
@@ -384,3 +670,148 @@ def test_browser_an_admin_token_in_the_address_fragment_is_used_and_taken_out(
     finally:
         browser.execute_script("localStorage.clear()")
         browser.get("about:blank")
+
+
+def rows_become(browser, table: str, columns: tuple[str, ...], expected: list) -> list | None:
+    """Wait until the rows of ``table`` read ``expected`` (tuples of the ``columns`` cells'
+    text); the last rows seen."""
+
+    def read():
+        try:
+            return [
+                tuple(row.find_element(By.CSS_SELECTOR, f"td.{name}").text for name in columns)
+                for row in browser.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
+            ]
+        except (NoSuchElementException, StaleElementReferenceException):
+            return None
+
+    return becomes(browser, read, expected)
+
+
+def sync_etcd(mockquay, document: dict = PARTIAL_UPSTREAM) -> None:
+    """:func:`synced` on the live server: ``document``, sync-now of acme/etcd, 10 s on."""
+    mockquay.seed(document)
+    assert (
+        mockquay.session("admin-token")
+        .post("/api/v1/repository/acme/etcd/mirror/sync-now")
+        .status_code
+        == 204
+    )
+    mockquay.clock.advance(seconds=10)
+
+
+def test_browser_a_failed_sync_says_why_in_its_row_and_in_the_mirror_panel(page, mockquay):
+    sync_etcd(mockquay)
+    failure = "2030-01-01T00:00:04Z 'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC"
+    assert text_becomes(page, f"{ETCD_ROW} td.last_failure", failure) == failure
+    assert text_becomes(page, "#last-failure-message", failure[21:]) == failure[21:]
+    assert rows_become(page, "#failed-tags", ("tag", "stderr"), [
+        ("v3.4.0", V3_4_0_ERROR.strip())
+    ]) == [("v3.4.0", V3_4_0_ERROR.strip())]  # fmt: skip
+
+
+def test_browser_a_failed_listing_shows_skopeos_error(page, mockquay):
+    sync_etcd(mockquay, {**PARTIAL_UPSTREAM, "mirrors": [ETCD_FROM_NOWHERE]})
+    assert wait_for(page, text_of(page, "#last-failure-stderr")).endswith(
+        'dial tcp: lookup nowhere.example: no such host"'
+    )
+    assert page.find_element(By.ID, "no-failure").is_displayed() is False
+
+
+def test_browser_the_sync_history_shows_the_mirror_log_on_the_clock(page, mockquay):
+    sync_etcd(mockquay)
+    expected = [
+        ("2030-01-01T00:00:04Z", "failed", "\u2014"),
+        ("2030-01-01T00:00:04Z", "tag_success", "v3.5.0"),
+        ("2030-01-01T00:00:00Z", "tag_failed", "v3.4.0"),
+        ("2030-01-01T00:00:00Z", "started", "\u2014"),
+    ]
+    assert rows_become(page, "#history", ("datetime", "kind", "tag"), expected) == expected
+    assert page.find_element(By.ID, "history-count").text == "4 log entries"
+
+
+def test_browser_the_tags_panel_shows_each_tags_digest_and_start(page, mockquay):
+    sync_etcd(mockquay)
+    quay = mockquay.session("admin-token").get("/api/v1/repository/acme/etcd/tag/").json()
+    assert [tag["start_ts"] for tag in quay["tags"]] == [V3_5_0_START_TS]
+    expected = [("v3.5.0", V3_5_0_DIGEST, "2030-01-01T00:00:04Z", "alive")]
+    columns = ("name", "manifest_digest", "start", "end")
+    assert rows_become(page, "#tags", columns, expected) == expected
+
+
+def test_browser_details_shows_the_chosen_mirror(page, mockquay):
+    mockquay.seed({"mirrors": [{**ETCD_FROM_NOWHERE, "repository": "acme/app"}]})
+    wait_for(page, text_of(page, 'tr[data-repository="acme/app"] td.repository'))
+    click(page, 'tr[data-repository="acme/app"] button.show')
+    assert text_becomes(page, "#mirror-repository", "acme/app") == "acme/app"
+    click(page, f"{ETCD_ROW} button.show")
+    assert text_becomes(page, "#mirror-repository", "acme/etcd") == "acme/etcd"
+    assert "selected" in page.find_element(By.CSS_SELECTOR, ETCD_ROW).get_attribute("class")
+
+
+def test_browser_the_registries_panel_lists_the_upstream_tags(page, mockquay):
+    expected = [
+        ("quay.io", "coreos/etcd", "acme/etcd", name)
+        for name in ("v3.5.0", "v3.4.0", "v3.3.0", "v2.3.8", "latest")
+    ]
+    columns = ("host", "upstream_path", "mirrors", "tag")
+    assert rows_become(page, "#registries", columns, expected) == expected
+    digest = page.find_element(By.CSS_SELECTOR, "#registries tbody td.manifest_digest").text
+    assert digest == "sha256:1348b72deee0652952483cfcb050152dbbe35ff1310726fffda5e623bc1f4969"
+
+
+def test_browser_a_fault_rule_is_removed_with_its_button(page, mockquay):
+    mockquay.fault(id="slow-get", match={"operation": "getRepoMirrorConfig"}, status=503)
+    mockquay.fault(id="sync-503", match={"operation": "syncNow"}, status=503)
+    assert rows_become(page, "#faults", ("id",), [("slow-get",), ("sync-503",)])
+    click(page, '#faults tr[data-id="slow-get"] button.remove-fault')
+    assert text_becomes(page, "#fault-result", "removed slow-get") == "removed slow-get"
+    assert [rule["id"] for rule in mockquay.faults()] == ["sync-503"]
+    assert rows_become(page, "#faults", ("id",), [("sync-503",)]) == [("sync-503",)]
+
+
+def test_browser_a_fault_rule_is_added_from_the_form(page, mockquay):
+    wait_for(page, lambda _: page.find_element(By.ID, "no-faults").is_displayed())
+    field = page.find_element(By.ID, "fault-rule")
+    field.clear()
+    field.send_keys('{"id": "get-503", "match": {"operation": "getRepoMirrorConfig"}, '
+                    '"status": 503, "times": 2}')  # fmt: skip
+    click(page, "#fault-form button[type=submit]")
+    assert text_becomes(page, "#fault-result", "added get-503") == "added get-503"
+    [rule] = mockquay.faults()
+    assert (rule["id"], rule["status"], rule["times"]) == ("get-503", 503, 2)
+    assert rows_become(page, "#faults", ("id", "fired"), [("get-503", "0")])
+
+
+def test_browser_a_refused_fault_rule_shows_the_admin_apis_error(page, mockquay):
+    field = wait_for(page, lambda _: page.find_element(By.ID, "fault-rule"))
+    field.clear()
+    field.send_keys('{"status": 99}')
+    click(page, "#fault-form button[type=submit]")
+    expected = requests.post(f"{mockquay.url}/__mockquay__/faults", json={"status": 99}).json()
+    assert text_becomes(page, "#fault-result", expected["error"]) == expected["error"]
+    assert mockquay.faults() == []
+
+
+def test_browser_the_reset_button_puts_the_fixtures_back(page, mockquay):
+    mockquay.session("admin-token").post("/api/v1/repository/acme/etcd/mirror/sync-now")
+    mockquay.fault(id="slow-get", match={"operation": "getRepoMirrorConfig"}, status=503)
+    assert text_becomes(page, f"{ETCD_ROW} td.sync_status", "SYNC_NOW") == "SYNC_NOW"
+    click(page, "#reset")
+    page.switch_to.alert.dismiss()
+    assert mockquay.state()["mirrors"][0]["sync_status"] == "SYNC_NOW"
+    click(page, "#reset")
+    page.switch_to.alert.accept()
+    expected = "reset to the fixtures"
+    assert text_becomes(page, "#reset-result", expected) == expected
+    assert text_becomes(page, f"{ETCD_ROW} td.sync_status", "NEVER_RUN") == "NEVER_RUN"
+    assert mockquay.faults() == []
+
+
+def test_browser_the_journal_shows_each_requests_time_on_the_clock(page, mockquay):
+    mockquay.seed({"settings": PARTIAL_UPSTREAM["settings"]})
+    mockquay.session("admin-token").get("/api/v1/repository/acme/etcd/mirror")
+    expected = [("2030-01-01T00:00:00.000Z",)]
+    assert rows_become(page, "#journal", ("clock_time",), expected) == expected
+    wall = page.find_element(By.CSS_SELECTOR, "#journal td.clock_time").get_attribute("title")
+    assert wall.endswith("Z on the wall clock") and not wall.startswith("2030")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from datetime import datetime
 
 import pytest
 import requests
@@ -36,8 +37,9 @@ def journal_of(client, query: str = "") -> list[dict]:
 
 
 def without_time(entry: dict) -> dict:
-    assert TIME.match(entry["time"]), entry["time"]
-    return {key: value for key, value in entry.items() if key != "time"}
+    for key in ("time", "clock_time"):
+        assert TIME.match(entry[key]), entry[key]
+    return {key: value for key, value in entry.items() if key not in ("time", "clock_time")}
 
 
 def test_a_served_request_is_recorded_with_every_field(default_client):
@@ -55,6 +57,17 @@ def test_a_served_request_is_recorded_with_every_field(default_client):
         "fault": None,
         "body": None,
     }
+
+
+def test_each_entry_is_dated_on_mockquays_clock_too():
+    """``clock_time`` is the clock of mirror dates and audit log entries; ``time`` the wall's."""
+    client = create_app(Settings(worker="off", clock="manual")).test_client()
+    set_clock = client.post("/__mockquay__/clock", json={"set": "2031-02-03T04:05:06Z"})
+    assert set_clock.status_code == 200
+    client.get(ETCD_MIRROR, headers=ADMIN)
+    [entry] = journal_of(client)
+    assert entry["clock_time"] == "2031-02-03T04:05:06.000Z"
+    assert entry["time"][:4] != "2031"
 
 
 def test_the_journal_answers_json_newest_last(default_client):
@@ -401,7 +414,8 @@ def test_the_journal_keeps_its_bodies_under_its_byte_budget():
     journal = Journal(size=100, max_bytes=ENTRY_BYTES * 3 + 3000)
     for number in range(5):
         journal.add({"n": number, "operation": None, "repository": None, "method": "GET",
-                     "status": 200, "served": True, "time": 0.0}, 1000)  # fmt: skip
+                     "status": 200, "served": True, "time": 0.0,
+                     "clock_time": datetime(2026, 1, 1)}, 1000)  # fmt: skip
     assert [entry["n"] for entry in journal.entries()] == [2, 3, 4]
 
 
@@ -409,7 +423,8 @@ def test_an_entry_over_the_byte_budget_is_kept_alone():
     journal = Journal(size=100, max_bytes=10)
     for number in range(3):
         journal.add({"n": number, "operation": None, "repository": None, "method": "GET",
-                     "status": 200, "served": True, "time": 0.0}, 1000)  # fmt: skip
+                     "status": 200, "served": True, "time": 0.0,
+                     "clock_time": datetime(2026, 1, 1)}, 1000)  # fmt: skip
     assert [entry["n"] for entry in journal.entries()] == [2]
 
 

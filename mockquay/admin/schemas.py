@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from mockquay import document_fields
 from mockquay.domain.dates import MIRROR_DATE_INPUT
+from mockquay.domain.upstream import TLS_MODES
 from mockquay.faults.schema import FaultRuleSchema
 from mockquay.fixtures.schemas import FixtureDocumentSchema
 from mockquay.quay_api.answer_schemas import MirrorConfigSchema
@@ -149,7 +150,16 @@ class JournalQuerySchema(AdminRequestSchema):
 
 class JournalEntrySchema(Schema):
     id = fields.Integer(required=True)
-    time = fields.String(required=True, metadata={"format": "date-time"})
+    time = fields.String(
+        required=True, metadata={"format": "date-time", "description": "on the wall clock"}
+    )
+    clock_time = fields.String(
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "on mockquay's clock, the one of the mirrors' dates and the audit log",
+        },
+    )
     method = fields.String(required=True)
     path = fields.String(required=True)
     query = fields.String(required=True)
@@ -188,6 +198,30 @@ class LastSyncSchema(Schema):
     message = fields.String(required=True, allow_none=True)
 
 
+class FailedTagSchema(Schema):
+    """A ``repo_mirror_sync_tag_failed`` log entry of a failed sync."""
+
+    datetime = fields.String(required=True, metadata={"description": "on mockquay's clock"})
+    tag = fields.String(required=True, allow_none=True)
+    message = fields.String(required=True, allow_none=True)
+    stderr = fields.String(
+        required=True, allow_none=True, metadata={"description": "what skopeo said"}
+    )
+
+
+class LastFailureSchema(Schema):
+    """The newest ``repo_mirror_sync_failed`` log entry, and the failed tags of its sync."""
+
+    datetime = fields.String(required=True, metadata={"description": "on mockquay's clock"})
+    message = fields.String(required=True, allow_none=True)
+    stderr = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "what skopeo said (Quay's 'Not applicable' when it ran none)"},
+    )
+    failed_tags = fields.List(fields.Nested(FailedTagSchema), required=True)
+
+
 #: The mirror fields the dashboard shows, as GET mirror names them.
 DASHBOARD_MIRROR_FIELDS = (
     "is_enabled",
@@ -205,6 +239,7 @@ DashboardMirrorSchema = Schema.from_dict(
         "repository": fields.String(required=True),
         **{key: MirrorConfigSchema._declared_fields[key] for key in DASHBOARD_MIRROR_FIELDS},
         "last_sync": fields.Nested(LastSyncSchema, required=True, allow_none=True),
+        "last_failure": fields.Nested(LastFailureSchema, required=True, allow_none=True),
     },
     name="DashboardMirror",
 )
@@ -212,6 +247,94 @@ DashboardMirrorSchema = Schema.from_dict(
 
 class DashboardMirrorsSchema(Schema):
     mirrors = fields.List(fields.Nested(DashboardMirrorSchema), required=True)
+
+
+class SyncLogEntrySchema(Schema):
+    """A ``repo_mirror_sync_*`` log entry: its kind and the metadata Quay's ``emit_log`` wrote."""
+
+    datetime = fields.String(required=True, metadata={"description": "on mockquay's clock"})
+    kind = fields.String(required=True)
+    tag = fields.String(required=True, allow_none=True)
+    message = fields.String(required=True, allow_none=True)
+    stderr = fields.String(required=True, allow_none=True)
+
+
+#: The fields of a tag row the dashboard shows, as ``listRepoTags`` names them.
+DASHBOARD_TAG_FIELDS = (
+    "name",
+    "manifest_digest",
+    "is_manifest_list",
+    "size",
+    "start_ts",
+    "end_ts",
+)
+
+
+class DashboardTagSchema(Schema):
+    """One lifetime of a tag, as a ``listRepoTags`` row."""
+
+    name = fields.String(required=True)
+    manifest_digest = fields.String(required=True)
+    is_manifest_list = fields.Boolean(required=True)
+    size = fields.Integer(required=True, allow_none=True)
+    start_ts = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "seconds, on mockquay's clock"}
+    )
+    end_ts = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "seconds, on mockquay's clock; null while the tag is alive"},
+    )
+
+
+class DashboardMirrorDetailSchema(Schema):
+    """One mirror's sync history, newest first, and its repository's tag history."""
+
+    repository = fields.String(required=True)
+    history = fields.List(fields.Nested(SyncLogEntrySchema), required=True)
+    tags = fields.List(fields.Nested(DashboardTagSchema), required=True)
+    has_additional_tags = fields.Boolean(required=True)
+
+
+class DashboardUpstreamTagSchema(Schema):
+    """A tag of an upstream repository, as the fixtures describe it."""
+
+    name = fields.String(required=True)
+    manifest_digest = fields.String(
+        required=True, metadata={"description": "the digest a mirror's copy gets"}
+    )
+    architectures = fields.List(fields.String(), required=True)
+    copy_seconds = fields.Raw(
+        required=True, metadata={"type": "number", "description": "how long a copy takes"}
+    )
+    fail = fields.String(
+        required=True, allow_none=True, metadata={"description": "the error a copy reports"}
+    )
+
+
+class DashboardUpstreamRepositorySchema(Schema):
+    path = fields.String(required=True)
+    mirrors = fields.List(
+        fields.String(), required=True, metadata={"description": "the mirrors syncing from it"}
+    )
+    tags = fields.List(fields.Nested(DashboardUpstreamTagSchema), required=True)
+
+
+class DashboardRegistrySchema(Schema):
+    """A registry of the fixtures' ``registries:``."""
+
+    host = fields.String(required=True)
+    tls = fields.String(required=True, validate=validate.OneOf(TLS_MODES))
+    username = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the user it requires (auth), or null"},
+    )
+    repositories = fields.List(fields.Nested(DashboardUpstreamRepositorySchema), required=True)
+
+
+class DashboardRegistriesSchema(Schema):
+    registries = fields.List(fields.Nested(DashboardRegistrySchema), required=True)
 
 
 class FinishedSchema(Schema):

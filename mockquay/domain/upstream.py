@@ -196,10 +196,16 @@ class Source:
         return self.registry["repositories"].get(self.path)
 
 
+def location(reference: str) -> tuple[str, str]:
+    """The registry key (host, lower case) and repository path of ``host[:port]/path``."""
+    host, _, path = reference.partition("/")
+    return host.lower(), path
+
+
 def resolve(tx: Transaction, reference: str) -> Source:
     """The registry and repository path of ``reference`` (``host[:port]/path``)."""
     host, _, path = reference.partition("/")
-    return Source(reference, host, path, tx.get(REGISTRIES, host.lower()))
+    return Source(reference, host, path, tx.get(REGISTRIES, location(reference)[0]))
 
 
 def _skopeo_error(now: datetime, message: str) -> str:

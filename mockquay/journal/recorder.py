@@ -2,12 +2,13 @@
 
 A :class:`Journal` is a bounded, thread-safe list of entries, newest last. The
 :class:`JournalLayer` WSGI middleware, wrapped around the fault layer, records one entry per
-request under ``/api/``: when it arrived, its method, path and query, the Quay operation and
-repository it names, the status answered (``None`` when a transport fault ended it without an
-answer), the fault rule that changed it, and the request body, with every password and token
-(in the body or the query, named by its decoded key) replaced by :data:`REDACTED`. Bodies are
-kept up to :data:`BODY_LIMIT` bytes and the journal's bodies up to ``max_bytes`` in all. The
-admin API (``/__mockquay__``) is never recorded.
+request under ``/api/``: when it arrived (on the wall clock and on mockquay's clock), its
+method, path and query, the Quay operation and repository it names, the status answered
+(``None`` when a transport fault ended it without an answer), the fault rule that changed it,
+and the request body, with every password and token (in the body or the query, named by its
+decoded key) replaced by :data:`REDACTED`. Bodies are kept up to :data:`BODY_LIMIT` bytes and
+the journal's bodies up to ``max_bytes`` in all. The admin API (``/__mockquay__``) is never
+recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from itertools import count
 from typing import Any
 
+from mockquay.domain.dates import utcnow
 from mockquay.faults.layer import FAULT_ENVIRON
 from mockquay.quay_api.routing import QUAY_API_PREFIX, ROUTE_ENVIRON, Route
 from mockquay.redaction import REDACTED, names_secret, redact, redacted_query
@@ -124,10 +126,14 @@ def _status_matcher(status: int | str) -> Callable[[int | None], bool]:
 
 
 def _presented(entry: Entry) -> Entry:
-    """An entry as the admin API shows it: the time in ISO 8601 UTC, milliseconds and ``Z``."""
-    moment = datetime.fromtimestamp(entry["time"], timezone.utc)
-    entry["time"] = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """An entry as the admin API shows it: its times in ISO 8601 UTC, milliseconds and ``Z``."""
+    entry["time"] = _iso_ms(datetime.fromtimestamp(entry["time"], timezone.utc))
+    entry["clock_time"] = _iso_ms(entry["clock_time"])
     return entry
+
+
+def _iso_ms(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def recorded_body(data: bytes) -> Any:
@@ -163,7 +169,8 @@ class JournalLayer:
     """WSGI middleware that records each request to Quay's API in ``journal``.
 
     It names each request by the :class:`~mockquay.quay_api.routing.Route` a ``RouteLayer``
-    around it put in the environ.
+    around it put in the environ, and dates it by the wall clock and by ``now`` (mockquay's
+    clock, naive UTC), the clock of the mirrors' dates and the audit log.
     ``max_body_bytes`` bounds the bodies read for the record; a larger one is passed on unread
     and recorded as ``None``, so the app still answers it (413) as it would without the journal.
     """
@@ -173,10 +180,12 @@ class JournalLayer:
         wsgi_app: Callable[..., Iterable[bytes]],
         journal: Journal,
         max_body_bytes: int,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.journal = journal
         self.max_body_bytes = max_body_bytes
+        self.now = now
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -200,6 +209,7 @@ class JournalLayer:
         return {
             "id": None,
             "time": time.time(),
+            "clock_time": self.now(),
             "method": environ.get("REQUEST_METHOD", "GET"),
             # WSGI hands the path over as Latin-1; clients sent UTF-8.
             "path": path.encode("latin-1").decode("utf-8", "replace"),

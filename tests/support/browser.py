@@ -79,20 +79,24 @@ def text_of(browser, selector: str):
     return condition
 
 
-def text_becomes(browser, selector: str, expected: str, timeout: float = 15) -> str:
-    """Wait until the element's text is ``expected``; the last text seen (so asserts show it)."""
-
-    seen = {"text": None}
+def becomes(browser, read, expected, timeout: float = 15):
+    """Wait until ``read()`` is ``expected``; the last value read (so asserts show it)."""
+    seen = {"value": None}
 
     def condition(_):
-        seen["text"] = text_of(browser, selector)(_)
-        return seen["text"] == expected
+        seen["value"] = read()
+        return seen["value"] == expected
 
     try:
         wait_for(browser, condition, timeout)
     except TimeoutException:
         pass
-    return seen["text"]
+    return seen["value"]
+
+
+def text_becomes(browser, selector: str, expected: str, timeout: float = 15) -> str:
+    """Wait until the element's text is ``expected``; the last text seen (so asserts show it)."""
+    return becomes(browser, lambda: text_of(browser, selector)(None), expected, timeout)
 
 
 def click(browser, selector: str) -> None:

@@ -1,5 +1,6 @@
 // mockquay's dashboard: fills the page from the admin API every two seconds.
 // No framework and no build step; every value is written with textContent, never as HTML.
+// Every time shown is on mockquay's clock, the clock of the mirrors' dates.
 "use strict";
 
 (function () {
@@ -7,12 +8,14 @@
   const POLL_MS = 2000;
   const STATE_EVERY = 5; // the state (settings, fixture tokens) is read every fifth poll
   const JOURNAL_ROWS = 200;
+  const HISTORY_ROWS = 50;
   const ADMIN_TOKEN_KEY = "mockquay.adminToken";
   const QUAY_TOKEN_KEY = "mockquay.quayToken";
   const $ = (id) => document.getElementById(id);
   const operations = new Set(["getRepoMirrorConfig", "createRepoMirrorConfig",
     "changeRepoMirrorConfig", "syncNow", "syncCancel"]);
   const repositories = new Set();
+  let selected = null; // the repository whose mirror the mirror panel shows
   let polls = 0;
   let timer = null;
 
@@ -68,6 +71,35 @@
     return td;
   }
 
+  // A table with buttons is rebuilt only when its data changed, so that a click does not land
+  // on a row the last refresh replaced.
+  const shown = new Map();
+  function changed(name, value) {
+    const text = JSON.stringify(value);
+    if (shown.get(name) === text) { return false; }
+    shown.set(name, text);
+    return true;
+  }
+
+  function fillTable(id, rows) {
+    $(id).tBodies[0].replaceChildren(...rows);
+  }
+
+  function button(className, label, dataset) {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = className;
+    element.textContent = label;
+    Object.assign(element.dataset, dataset || {});
+    return element;
+  }
+
+  // Quay's start_ts and end_ts (seconds), as the mirrors' dates are shown.
+  function clockTime(seconds) {
+    if (seconds === null || seconds === undefined) { return null; }
+    return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+  }
+
   function fillDatalist(id, values) {
     $(id).replaceChildren(...[...values].sort().map((value) => {
       const option = document.createElement("option");
@@ -81,12 +113,23 @@
     $("version").textContent = health.version;
   }
 
+  function failureText(failure) {
+    return failure && `${failure.datetime} ${failure.message || ""}`.trim();
+  }
+
   function showMirrors(mirrors) {
+    if (!mirrors.some((mirror) => mirror.repository === selected)) {
+      selected = mirrors.length ? mirrors[0].repository : null;
+    }
+    if (!changed("mirrors", [selected, mirrors])) { return; }
     const rows = mirrors.map((mirror) => {
       repositories.add(mirror.repository);
       const row = document.createElement("tr");
       row.dataset.repository = mirror.repository;
-      cell(row, mirror.repository, "repository");
+      if (mirror.repository === selected) { row.className = "selected"; }
+      // The repository's name shows its mirror in the mirror panel.
+      cell(row, "", "repository").replaceChildren(
+        button("show", mirror.repository, { action: "show" }));
       cell(row, mirror.external_reference, "external_reference");
       cell(row, mirror.is_enabled ? "yes" : "no", "is_enabled");
       const status = cell(row, mirror.sync_status, "sync_status");
@@ -98,21 +141,101 @@
       const lastCell = cell(row, last && `${last.datetime} ${last.kind.replace("repo_mirror_sync_", "")}`,
         "last_sync");
       if (last && last.message) { lastCell.title = last.message; }
+      const failureCell = cell(row, failureText(mirror.last_failure), "last_failure");
+      if (mirror.last_failure && mirror.last_failure.stderr) {
+        failureCell.title = mirror.last_failure.stderr;
+      }
       const actions = document.createElement("td");
+      actions.className = "actions";
       for (const [action, label] of [["sync-now", "Sync now"], ["sync-cancel", "Cancel sync"]]) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = action;
-        button.dataset.action = action;
-        button.textContent = label;
-        actions.appendChild(button);
+        actions.appendChild(button(action, label, { action: action }));
       }
       row.appendChild(actions);
       return row;
     });
-    $("mirrors").tBodies[0].replaceChildren(...rows);
+    fillTable("mirrors", rows);
     $("no-mirrors").hidden = rows.length > 0;
     fillDatalist("repositories", repositories);
+    const mirror = mirrors.find((each) => each.repository === selected);
+    showLastFailure(mirror ? mirror.last_failure : null);
+  }
+
+  function showLastFailure(failure) {
+    $("last-failure").hidden = !failure;
+    $("no-failure").hidden = Boolean(failure);
+    $("last-failure-time").textContent = failure ? failure.datetime : "";
+    $("last-failure-message").textContent = failure ? failure.message || "" : "";
+    $("last-failure-stderr").textContent = failure ? failure.stderr || "" : "";
+    const tags = failure ? failure.failed_tags : [];
+    $("failed-tags").hidden = tags.length === 0;
+    fillTable("failed-tags", tags.map((tag) => {
+      const row = document.createElement("tr");
+      cell(row, tag.datetime, "datetime");
+      cell(row, tag.tag, "tag");
+      cell(row, tag.message, "message");
+      cell(row, tag.stderr, "stderr");
+      return row;
+    }));
+  }
+
+  function showMirror(detail) {
+    $("mirror-panel").hidden = detail === null;
+    if (detail === null) { return; }
+    $("mirror-repository").textContent = detail.repository;
+    fillTable("history", detail.history.slice(0, HISTORY_ROWS).map((entry) => {
+      const row = document.createElement("tr");
+      row.dataset.kind = entry.kind;
+      cell(row, entry.datetime, "datetime");
+      cell(row, entry.kind.replace("repo_mirror_sync_", ""), "kind");
+      cell(row, entry.tag, "tag");
+      cell(row, entry.message, "message");
+      cell(row, entry.stderr, "stderr");
+      return row;
+    }));
+    const count = detail.history.length;
+    $("history-count").textContent = count > HISTORY_ROWS
+      ? `${count} log entries; the newest ${HISTORY_ROWS} are shown`
+      : `${count} log entr${count === 1 ? "y" : "ies"}`;
+    fillTable("tags", detail.tags.map((tag) => {
+      const row = document.createElement("tr");
+      if (tag.end_ts !== null) { row.className = "ended"; }
+      cell(row, tag.name, "name");
+      cell(row, tag.manifest_digest, "manifest_digest");
+      cell(row, tag.size, "size");
+      cell(row, clockTime(tag.start_ts), "start");
+      cell(row, tag.end_ts === null ? "alive" : clockTime(tag.end_ts), "end");
+      return row;
+    }));
+    $("tags-count").textContent = (detail.has_additional_tags
+      ? `the newest ${detail.tags.length} tag rows; older ones are not shown`
+      : `${detail.tags.length} tag row${detail.tags.length === 1 ? "" : "s"}`)
+      + " (a row per lifetime of a tag: each sync that copies a tag starts a new one)";
+  }
+
+  function showRegistries(registries) {
+    const rows = [];
+    for (const registry of registries) {
+      const host = registry.host + (registry.tls === "valid" ? "" : ` (TLS ${registry.tls})`)
+        + (registry.username ? ` \u00b7 user ${registry.username}` : "");
+      for (const repository of registry.repositories) {
+        for (const tag of repository.tags.length ? repository.tags : [null]) {
+          const row = document.createElement("tr");
+          row.dataset.registry = registry.host;
+          row.dataset.path = repository.path;
+          cell(row, host, "host");
+          cell(row, repository.path, "upstream_path");
+          cell(row, repository.mirrors.join(", "), "mirrors");
+          cell(row, tag && tag.name, "tag");
+          cell(row, tag && tag.manifest_digest, "manifest_digest");
+          cell(row, tag && tag.architectures.join(", "), "architectures");
+          cell(row, tag && `${tag.copy_seconds} s`, "copy_seconds");
+          cell(row, tag && tag.fail, "fail");
+          rows.push(row);
+        }
+      }
+    }
+    fillTable("registries", rows);
+    $("no-registries").hidden = registries.length > 0;
   }
 
   function showClock(clock) {
@@ -139,7 +262,7 @@
       const row = document.createElement("tr");
       if (entry.fault) { row.className = "faulted"; }
       cell(row, entry.id);
-      cell(row, entry.time);
+      cell(row, entry.clock_time, "clock_time").title = `${entry.time} on the wall clock`;
       cell(row, entry.method);
       cell(row, entry.path + (entry.query ? "?" + entry.query : ""), "path");
       cell(row, entry.operation);
@@ -148,7 +271,7 @@
       cell(row, entry.fault);
       return row;
     });
-    $("journal").tBodies[0].replaceChildren(...rows);
+    fillTable("journal", rows);
     $("journal-count").textContent = entries.length > JOURNAL_ROWS
       ? `${entries.length} requests; the newest ${JOURNAL_ROWS} are shown`
       : `${entries.length} request${entries.length === 1 ? "" : "s"}`;
@@ -156,10 +279,12 @@
   }
 
   function showFaults(faults) {
+    if (!changed("faults", faults)) { return; }
     $("fault-seed").textContent = faults.seed;
     const rows = faults.rules.map((rule) => {
       const row = document.createElement("tr");
-      cell(row, rule.id);
+      row.dataset.id = rule.id;
+      cell(row, rule.id, "id");
       const match = Object.entries(rule.match || {}).map(([key, value]) => `${key}=${value}`);
       cell(row, match.length ? match.join(" ") : "every request");
       const answer = [];
@@ -172,9 +297,12 @@
       cell(row, `${times} / ${rule.after || 0} / ${rule.probability}`);
       cell(row, rule.matched, "matched");
       cell(row, rule.fired, "fired");
+      const actions = document.createElement("td");
+      actions.appendChild(button("remove-fault", "Remove", { id: rule.id }));
+      row.appendChild(actions);
       return row;
     });
-    $("faults").tBodies[0].replaceChildren(...rows);
+    fillTable("faults", rows);
     $("no-faults").hidden = rows.length > 0;
   }
 
@@ -240,11 +368,12 @@
       $("dashboard").hidden = false;
       showHealth(await health.json());
       const query = journalQuery();
-      const [journal, mirrors, clock, faults] = await Promise.all([
+      const [journal, mirrors, clock, faults, registries] = await Promise.all([
         admin("requests" + (query ? "?" + query : "")),
         admin(data.mirrorsUrl).then((response) => response.json()),
         optional("clock"),
         admin("faults").then((response) => response.json()),
+        admin(data.registriesUrl).then((response) => response.json()),
       ]);
       if (journal.ok) {
         $("journal-error").textContent = "";
@@ -255,11 +384,14 @@
       showMirrors(mirrors.mirrors);
       showClock(clock);
       showFaults(faults);
+      showRegistries(registries.registries);
+      showMirror(selected === null ? null : await optional(repositoryUrl(data.mirrorUrl, selected)));
       if (polls % STATE_EVERY === 0) {
         showState(await admin("state?secrets=true").then((response) => response.json()));
       }
       polls += 1;
-      $("refresh-state").textContent = `\u00b7 refreshed ${new Date().toLocaleTimeString()}`;
+      const when = clock === null ? new Date().toLocaleTimeString() : `at ${clock.now}`;
+      $("refresh-state").textContent = `\u00b7 refreshed ${when}`;
     } catch (error) {
       if (error instanceof Unauthorized) {
         $("admin-token-panel").hidden = false;
@@ -272,9 +404,13 @@
     return true;
   }
 
+  function repositoryUrl(template, repository) {
+    const path = repository.split("/").map(encodeURIComponent).join("/");
+    return template.replace(data.repositoryPlaceholder, path);
+  }
+
   async function sync(action, repository) {
     const template = action === "sync-now" ? data.syncNowUrl : data.syncCancelUrl;
-    const path = repository.split("/").map(encodeURIComponent).join("/");
     // Quay refuses browser calls without X-Requested-With (BROWSER_API_CALLS_XHR_ONLY).
     const headers = { "X-Requested-With": "XMLHttpRequest" };
     const token = $("quay-token").value.trim();
@@ -282,7 +418,7 @@
     const result = $("action-result");
     const operation = action === "sync-now" ? "syncNow" : "syncCancel";
     try {
-      const response = await fetch(template.replace(data.repositoryPlaceholder, path), {
+      const response = await fetch(repositoryUrl(template, repository), {
         method: "POST", headers: headers, credentials: "omit", cache: "no-store",
       });
       const detail = response.ok ? "" : `: ${await errorText(response)}`;
@@ -306,9 +442,61 @@
     poll();
   }
 
+  // Shows what an admin call did in ``target``; then the page is refreshed.
+  async function act(target, call, done) {
+    const result = $(target);
+    result.textContent = "";
+    result.className = "";
+    try {
+      const response = await call();
+      result.textContent = response.ok ? done(await response.json()) : await errorText(response);
+      result.className = response.ok ? "ok" : "error";
+    } catch (error) {
+      result.textContent = error.message;
+      result.className = "error";
+    }
+    polls = 0;
+    poll();
+  }
+
   $("mirrors").tBodies[0].addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action]");
-    if (button) { sync(button.dataset.action, button.closest("tr").dataset.repository); }
+    const clicked = event.target.closest("button[data-action]");
+    if (!clicked) { return; }
+    const repository = clicked.closest("tr").dataset.repository;
+    if (clicked.dataset.action === "show") {
+      selected = repository;
+      poll();
+    } else {
+      sync(clicked.dataset.action, repository);
+    }
+  });
+  $("faults").tBodies[0].addEventListener("click", (event) => {
+    const clicked = event.target.closest("button.remove-fault");
+    if (!clicked) { return; }
+    act("fault-result",
+      () => admin("faults/" + encodeURIComponent(clicked.dataset.id), { method: "DELETE" }),
+      (body) => `removed ${body.deleted.join(", ")}`);
+  });
+  $("fault-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let rule;
+    try {
+      rule = JSON.parse($("fault-rule").value);
+    } catch (error) {
+      $("fault-result").textContent = `not JSON: ${error.message}`;
+      $("fault-result").className = "error";
+      return;
+    }
+    act("fault-result", () => admin("faults", { method: "POST", json: rule }),
+      (body) => `added ${body.rules.map((added) => added.id).join(", ")}`);
+  });
+  $("reset-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!confirm("Reset mockquay to its fixtures? State and fault rules go back to boot.")) {
+      return;
+    }
+    act("reset-result", () => admin("reset", { method: "POST" }),
+      (body) => `reset to the ${body.reset}`);
   });
   $("quay-token").addEventListener("change", (event) => {
     store(QUAY_TOKEN_KEY, event.target.value.trim());
