@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         serve,
         "--fixtures",
         "PATH",
-        "fixture file or folder; repeatable (MOCKQUAY_FIXTURES; default: bundled)",
+        "fixture file or folder, or 'bundled' for the bundled ones; repeatable, applied in "
+        "order (MOCKQUAY_FIXTURES, joined with ':'; default: bundled)",
     )
     serve.add_argument("--data", metavar="FILE", help="keep state in this JSON file")
     serve.add_argument(

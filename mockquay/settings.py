@@ -24,7 +24,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
-    #: Fixture files or folders applied at boot and on reset; empty means the bundled default.
+    #: Fixture files or folders applied in order at boot and on reset, ``bundled`` for the
+    #: bundled default; empty means the bundled default.
     fixtures: tuple[str, ...] = ()
     #: A JSON file that keeps the state across restarts; None keeps it in memory.
     data: str | None = None

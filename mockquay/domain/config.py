@@ -20,6 +20,7 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "ORG_MIRROR": False,
 }
 
+
 @dataclass(frozen=True)
 class QuayConfig:
     """The Quay settings one request is answered under: the profile and Quay's config keys."""
