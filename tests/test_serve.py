@@ -236,3 +236,21 @@ def test_fixtures_take_bundled_then_a_file(on_bundled, way):
         "acme/public-base",
         "dev/sandbox",
     ]
+
+
+def test_a_port_outside_the_range_is_one_line_and_exit_2_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "mockquay: port 99999 is outside 0-65535 (--port or MOCKQUAY_PORT)\n"
+
+
+def test_a_host_that_does_not_resolve_is_one_line_and_exit_2():
+    result = serve_until_exit("--host", "999.0.0.1")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("mockquay: cannot listen on 999.0.0.1:0: ")
+    assert result.stderr.count("\n") == 1
