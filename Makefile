@@ -1,28 +1,49 @@
-# Every target creates the virtual environment and installs mockquay into it when needed.
+# Every target creates the virtual environment and installs into it what it needs: `serve`
+# mockquay alone, `test` and `bench` mockquay with its test extra.
 # The suite runs on every core (pytest-xdist); ARGS="-n 0" runs it in one process.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
+# The floors check: mockquay and its test extra at the lowest versions setup.cfg allows.
+FLOORS := .venv-floors
+FLOORS_STAMP := $(FLOORS)/.installed
+FLOORS_SMOKE := $(FLOORS)/bin/python -m pytest -q -p no:warnings \
+	tests/test_fixtures.py tests/test_conformance_get.py tests/test_cli.py
 
-.PHONY: serve test bench clean
+.PHONY: serve test floors bench clean
 
-$(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(SERVE_STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(SERVE_STAMP)
+
+$(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
-serve: $(STAMP)
+$(FLOORS_STAMP): setup.cfg pyproject.toml $(TEST_STAMP)
+	rm -rf $(FLOORS)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(FLOORS)
+	$(BIN)/uv pip install --quiet --python $(FLOORS)/bin/python --resolution lowest-direct -e '.[test]'
+	touch $(FLOORS_STAMP)
+
+serve: $(SERVE_STAMP)
 	$(BIN)/mockquay serve $(ARGS)
 
-test: $(STAMP)
+test: $(TEST_STAMP) $(FLOORS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mockquay
 	$(BIN)/python -m pytest -n auto $(ARGS)
+	$(FLOORS_SMOKE)
 
-bench: $(STAMP)
+floors: $(FLOORS_STAMP)
+	$(FLOORS_SMOKE)
+
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(FLOORS) build *.egg-info

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from mockquay.extension import emulator_of
 from mockquay.fixtures.json_schema import fixture_json_schema
@@ -28,8 +28,15 @@ def _repeatable(parser: argparse.ArgumentParser, flag: str, metavar: str, text: 
     parser.add_argument(flag, action="append", metavar=metavar, help=text)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its refusal of a flag's value told on one line (no usage text)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mockquay", description="A simulator of Red Hat Quay's repository-mirror API."
     )
     parser.add_argument(
@@ -43,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         serve,
         "--fixtures",
         "PATH",
-        "fixture file or folder; repeatable (MOCKQUAY_FIXTURES; default: bundled)",
+        "fixture file or folder, or 'bundled' for the bundled ones; repeatable, applied in "
+        "order (MOCKQUAY_FIXTURES, joined with ':'; default: bundled)",
     )
     serve.add_argument("--data", metavar="FILE", help="keep state in this JSON file")
     serve.add_argument(

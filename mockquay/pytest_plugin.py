@@ -53,7 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockquay-fixtures",
         action="append",
         metavar="PATH",
-        help="fixture file or folder each test starts from; repeatable (default: bundled)",
+        help="fixture file or folder each test starts from, or 'bundled' for the bundled "
+        "ones; repeatable, applied in order (default: bundled)",
     )
     group.addoption(
         "--mockquay-seed", type=int, metavar="N", help="seed of chance-based faults (default 0)"
@@ -73,8 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockquay_profile", "Quay profile (as --mockquay-profile)")
     parser.addini(
         "mockquay_fixtures",
-        "fixture files or folders, relative to the ini file (as --mockquay-fixtures)",
-        type="paths",
+        "fixture files or folders relative to the ini file, or 'bundled' (as --mockquay-fixtures)",
+        type="args",
     )
     parser.addini("mockquay_seed", "seed of chance-based faults (as --mockquay-seed)")
 
@@ -100,8 +101,9 @@ class Options:
 
     @classmethod
     def of(cls, config: pytest.Config) -> Options:
+        ini_folder = config.inipath.parent if config.inipath else config.rootpath
         fixtures = config.getoption("mockquay_fixtures") or [
-            str(path) for path in config.getini("mockquay_fixtures")
+            os.fspath(path) for path in _relative_to(config.getini("mockquay_fixtures"), ini_folder)
         ]
         seed = config.getoption("mockquay_seed")
         if seed is None and config.getini("mockquay_seed"):
@@ -225,8 +227,11 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
 
 
 def _relative_to(fixtures: Any, folder: Path) -> Any:
-    """``fixtures`` with relative paths taken from ``folder`` (documents left as they are)."""
-    if isinstance(fixtures, Mapping):
+    """``fixtures`` with relative paths taken from ``folder`` (documents and the word
+    ``bundled`` left as they are)."""
+    from mockquay.fixtures.loader import BUNDLED
+
+    if isinstance(fixtures, Mapping) or (isinstance(fixtures, str) and fixtures == BUNDLED):
         return fixtures
     if isinstance(fixtures, (str, os.PathLike)):
         return folder / fixtures

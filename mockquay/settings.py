@@ -24,7 +24,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
-    #: Fixture files or folders applied at boot and on reset; empty means the bundled default.
+    #: Fixture files or folders applied in order at boot and on reset, ``bundled`` for the
+    #: bundled default; empty means the bundled default.
     fixtures: tuple[str, ...] = ()
     #: A JSON file that keeps the state across restarts; None keeps it in memory.
     data: str | None = None
@@ -52,6 +53,18 @@ class Settings:
     def __post_init__(self) -> None:
         # Refuse an unknown profile at once, not with a 500 on the first request.
         get_profile(self.profile)
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is outside 0-65535 (--port or MOCKQUAY_PORT)")
+        for name in ("journal_size", "audit_log_size"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"{ENV_PREFIX}{name.upper()} is {getattr(self, name)}: it cannot be negative"
+                )
+        if "" in self.allowed_hosts:
+            raise ValueError(
+                "an allowed host is empty (--allowed-host or MOCKQUAY_ALLOWED_HOSTS): give a "
+                "host name, or '*' for any"
+            )
         if self.clock not in CLOCK_MODES:
             raise ValueError(f"unknown clock mode {self.clock!r} (known: {', '.join(CLOCK_MODES)})")
         if self.worker not in WORKER_MODES:
@@ -68,8 +81,14 @@ class Settings:
             if f"{ENV_PREFIX}{name.upper()}" in environ:
                 values[name] = environ[f"{ENV_PREFIX}{name.upper()}"]
         for name in ("port", "seed", "journal_size", "audit_log_size"):
-            if f"{ENV_PREFIX}{name.upper()}" in environ:
-                values[name] = int(environ[f"{ENV_PREFIX}{name.upper()}"])
+            variable = f"{ENV_PREFIX}{name.upper()}"
+            if variable in environ:
+                try:
+                    values[name] = int(environ[variable])
+                except ValueError:
+                    raise ValueError(
+                        f"{variable} must be an integer, not {environ[variable]!r}"
+                    ) from None
         if environ.get(f"{ENV_PREFIX}FIXTURES"):
             values["fixtures"] = tuple(environ[f"{ENV_PREFIX}FIXTURES"].split(os.pathsep))
         if environ.get(f"{ENV_PREFIX}ALLOWED_HOSTS"):

@@ -202,7 +202,7 @@ class Transaction:
 
 
 class StateFileError(ValueError):
-    """The ``--data`` file is not mockquay state; it is left exactly as it was."""
+    """The ``--data`` file is not mockquay state, or cannot be read; it is left as it was."""
 
 
 class Store:
@@ -505,6 +505,8 @@ def _read_state(path: str) -> tuple[dict, int]:
         return {}, 0
     except UnicodeDecodeError:
         raise StateFileError(_foreign(path, "it is not UTF-8 text")) from None
+    except OSError as error:
+        raise StateFileError(f"--data {path} cannot be read: {error.strerror}") from None
     if not text.strip():
         return {}, 0
     try:

@@ -1,19 +1,21 @@
 """The container recipe: the Containerfile read as the builder reads it, and its entrypoint run.
 
-No container engine runs on the development machine, so the image is never built here. What
-can be checked without one is: the instructions (base, user, port, health check, entrypoint,
-environment), the build context, and the entrypoint and health check commands themselves, run
-in a subprocess with the image's environment (127.0.0.1 and a free port instead of 0.0.0.0:8080,
-a temporary folder for ``/fixtures``).
+No container engine runs on the development machine, and no base image can be pulled there, so
+the image is never built here. What can be checked without one is: the instructions (base,
+user, port, health check, entrypoint, environment), the build context, and the entrypoint and
+health check commands themselves, run in a subprocess with the image's environment (127.0.0.1
+and a free port instead of 0.0.0.0:8080, temporary files for ``/fixtures`` and the token file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINERFILE = ROOT / "Containerfile"
 TOKEN = "container-secret"
+HEALTH_SCRIPT = "/usr/local/bin/mockquay-healthcheck"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -91,18 +94,23 @@ def test_the_environment_binds_every_interface_with_fixtures_from_slash_fixtures
     assert environment["MOCKQUAY_PORT"] == "8080"
     assert environment["MOCKQUAY_FIXTURES"] == "/fixtures"
     assert environment["MOCKQUAY_ALLOWED_HOSTS"] == "*"
+    assert environment["MOCKQUAY_ADMIN_TOKEN_FILE"] == "/tmp/mockquay-admin-token"
     assert "MOCKQUAY_ADMIN_TOKEN" not in environment
 
 
-def test_the_image_fixtures_folder_holds_the_bundled_default():
-    assert ("COPY", "fixtures/default.yaml /fixtures/default.yaml") in final_stage()
+def test_the_image_fixtures_folder_holds_the_bundled_default_from_the_package():
+    assert ("COPY", "mockquay/bundled/default.yaml /fixtures/default.yaml") in final_stage()
 
 
-def test_the_health_check_asks_mockquay_health():
+def test_the_build_stage_copies_the_license_the_package_metadata_names():
+    (first, *_) = [arguments for name, arguments in instructions() if name == "COPY"]
+    assert first.split() == ["setup.cfg", "pyproject.toml", "README.md", "LICENSE", "./"]
+
+
+def test_the_health_check_runs_the_container_health_script():
     (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
-    command = " ".join(exec_form(arguments))
-    assert "http://127.0.0.1:%s/__mockquay__/health" in command
-    assert "X-Mockquay-Admin-Token" in command
+    assert exec_form(arguments) == ["python", HEALTH_SCRIPT]
+    assert ("COPY", f"container/healthcheck.py {HEALTH_SCRIPT}") in final_stage()
 
 
 def test_the_entrypoint_is_the_container_script():
@@ -125,17 +133,33 @@ def test_every_copied_source_exists_and_is_in_the_build_context():
             assert source.split("/")[0] not in ignored, source
 
 
+def test_no_copied_source_is_or_holds_a_symlink():
+    """A builder copies a symlink as a link: one pointing outside what it copies dangles."""
+    for name, arguments in instructions():
+        if name != "COPY" or arguments.startswith("--from"):
+            continue
+        for source in arguments.split()[:-1]:
+            path = ROOT / source
+            inside = path.rglob("*") if path.is_dir() else ()
+            assert [p for p in (path, *inside) if p.is_symlink()] == [], source
+
+
 def test_containerignore_and_dockerignore_are_the_same():
     assert (ROOT / ".containerignore").read_text() == (ROOT / ".dockerignore").read_text()
 
 
 def container_environment(fixtures: Path, **overrides: str) -> dict[str, str]:
-    """The image's environment on this machine: loopback, and ``fixtures`` for /fixtures."""
+    """The image's environment on this machine: loopback, ``fixtures`` for /fixtures, and a
+    token file beside it."""
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("MOCKQUAY_")
     }
     environment.update(image_environment())
-    environment.update(MOCKQUAY_HOST="127.0.0.1", MOCKQUAY_FIXTURES=str(fixtures))
+    environment.update(
+        MOCKQUAY_HOST="127.0.0.1",
+        MOCKQUAY_FIXTURES=str(fixtures),
+        MOCKQUAY_ADMIN_TOKEN_FILE=str(fixtures.parent / "admin-token"),
+    )
     environment["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environment["PATH"]
     environment.update(overrides)
     return environment
@@ -146,7 +170,7 @@ def fixtures_folder(tmp_path: Path) -> Path:
     """A folder laid out as the image's ``/fixtures``."""
     folder = tmp_path / "fixtures"
     folder.mkdir()
-    shutil.copy(ROOT / "fixtures" / "default.yaml", folder / "default.yaml")
+    shutil.copy(ROOT / "mockquay" / "bundled" / "default.yaml", folder / "default.yaml")
     return folder
 
 
@@ -161,26 +185,33 @@ def run_entrypoint(environment: dict[str, str]) -> subprocess.Popen:
 
 
 def run_health_check(environment: dict[str, str]) -> int:
-    (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
-    command = exec_form(arguments)
-    assert command[0] == "python"
+    """The ``HEALTHCHECK`` command, its script taken from ``container/``."""
+    script = str(ROOT / "container" / "healthcheck.py")
     return subprocess.run(
-        [sys.executable, *command[1:]], env=environment, capture_output=True, timeout=30
+        [sys.executable, script], env=environment, capture_output=True, timeout=30
     ).returncode
 
 
-@pytest.fixture
-def served_container(fixtures_folder: Path):
-    """The entrypoint serving with the image's environment and an admin token."""
-    environment = container_environment(fixtures_folder, MOCKQUAY_ADMIN_TOKEN=TOKEN)
+@contextlib.contextmanager
+def serving(environment: dict[str, str]):
+    """The entrypoint serving with ``environment``: its URL, environment and process."""
     process = run_entrypoint(environment)
     line = process.stdout.readline()
     if not line:
         raise AssertionError(f"no ready line; stderr: {process.stderr.read()}")
     url = json.loads(line)["url"]
-    yield url, {**environment, "MOCKQUAY_PORT": url.rsplit(":", 1)[1]}
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=10)
+    try:
+        yield url, {**environment, "MOCKQUAY_PORT": url.rsplit(":", 1)[1]}, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+
+@pytest.fixture
+def served_container(fixtures_folder: Path):
+    """The entrypoint serving with the image's environment and an admin token."""
+    with serving(container_environment(fixtures_folder, MOCKQUAY_ADMIN_TOKEN=TOKEN)) as served:
+        yield served[:2]
 
 
 def test_the_entrypoint_answers_health_with_the_admin_token(served_container):
@@ -211,9 +242,63 @@ def test_the_health_check_fails_with_another_token(served_container):
     assert run_health_check({**environment, "MOCKQUAY_ADMIN_TOKEN": "wrong"}) != 0
 
 
-def test_the_entrypoint_refuses_to_start_without_an_admin_token(fixtures_folder: Path):
-    process = run_entrypoint(container_environment(fixtures_folder))
+def test_without_an_admin_token_the_entrypoint_makes_one_up_and_answers_the_first_curl(
+    fixtures_folder: Path,
+):
+    """``docker run -p 8080:8080 IMAGE``: the README's first curl answers; the admin API needs
+    the token printed on stderr, which the health check reads from the token file."""
+    environment = container_environment(fixtures_folder)
+    with serving(environment) as (url, environment, process):
+        notice = process.stderr.readline()
+        prefix = "mockquay: no MOCKQUAY_ADMIN_TOKEN given, so the admin API's token is "
+        assert notice.startswith(prefix)
+        token = notice[len(prefix) :].split()[0]
+        assert len(token) == 24
+        token_file = Path(environment["MOCKQUAY_ADMIN_TOKEN_FILE"])
+        assert token_file.read_text() == f"{token}\n"
+        assert token_file.stat().st_mode & 0o077 == 0
+        mirror = requests.get(
+            f"{url}/api/v1/repository/acme/etcd/mirror",
+            headers={"Authorization": "Bearer admin-token"},
+        )
+        assert mirror.status_code == 200
+        assert mirror.json()["external_reference"] == "quay.io/coreos/etcd"
+        health = f"{url}/__mockquay__/health"
+        assert requests.get(health).status_code == 401
+        assert requests.get(health, headers={"X-Mockquay-Admin-Token": token}).status_code == 200
+        assert run_health_check(environment) == 0
+
+
+def test_an_empty_admin_token_is_refused_by_mockquay(fixtures_folder: Path):
+    process = run_entrypoint(container_environment(fixtures_folder, MOCKQUAY_ADMIN_TOKEN=""))
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert stdout == ""
-    assert stderr.startswith("mockquay: set MOCKQUAY_ADMIN_TOKEN")
+    assert stderr.startswith("mockquay: the admin token is empty")
+
+
+def test_the_health_check_fails_when_nothing_listens(fixtures_folder: Path):
+    environment = container_environment(fixtures_folder, MOCKQUAY_ADMIN_TOKEN=TOKEN)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        environment["MOCKQUAY_PORT"] = str(unused.getsockname()[1])
+    assert run_health_check(environment) == 1
+
+
+def readme_container_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Running in a container")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_builds_with_podman_in_docker_format():
+    """podman's default OCI format has no HEALTHCHECK; ``--format docker`` keeps it."""
+    assert "podman build --format docker -t mockquay -f Containerfile ." in (
+        readme_container_section()
+    )
+
+
+def test_the_readmes_podman_health_cmd_is_the_images_health_check():
+    (arguments,) = [arguments for name, arguments in final_stage() if name == "HEALTHCHECK"]
+    command = " ".join(exec_form(arguments))
+    assert f"--health-cmd '{command}'" in readme_container_section()

@@ -208,3 +208,35 @@ def test_a_file_read_twice_gives_two_documents_and_its_new_text_when_changed(tmp
 
     assert again == {"users": [{"username": "alice"}]}
     assert changed == {"users": [{"username": "bob"}]}
+
+
+#: A document that needs the bundled fixtures under it: ``acme`` is theirs.
+ON_BUNDLED = "repositories: [{name: acme/mine}]\n"
+
+
+def test_the_word_bundled_reads_the_bundled_fixtures_among_files_in_order(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(ON_BUNDLED)
+    documents = read_documents(["bundled", mine])
+    assert [source for source, _ in documents] == [str(bundled_default()), str(mine)]
+    store = apply(*(document for _, document in documents))
+    with store.transaction() as tx:
+        assert tx.get("repositories", "acme/mine")["namespace"] == "acme"
+        assert tx.get("mirrors", "acme/etcd")["external_reference"] == "quay.io/coreos/etcd"
+
+
+def test_a_file_named_bundled_is_read_as_dot_slash_bundled(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bundled").write_text("users: [{username: own}]\n")
+    assert read_documents(["./bundled"]) == [("bundled", {"users": [{"username": "own"}]})]
+
+
+def test_check_fixtures_takes_bundled_then_files_in_order(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(ON_BUNDLED)
+    assert main(["check-fixtures", "bundled", str(mine)]) == 0
+    assert capsys.readouterr().out == f"ok: bundled, {mine}\n"
+    assert main(["check-fixtures", str(mine), "bundled"]) == 2
+    assert capsys.readouterr().out == (
+        f"{mine}: repositories[0]: namespace 'acme' is not a user or organization\n"
+    )

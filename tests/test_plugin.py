@@ -326,6 +326,43 @@ def test_ini_keys_set_profile_fixtures_and_seed_relative_to_the_ini_file(pyteste
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+BUNDLED_AND_WORLD_SUITE = """
+import pytest
+
+NAMES = ["acme/app", "acme/etcd", "acme/public-base", "dev/sandbox", "far/away"]
+
+
+def names(mockquay):
+    return sorted(repository["name"] for repository in mockquay.state()["repositories"])
+
+
+def test_options(mockquay):
+    assert names(mockquay) == NAMES
+
+
+@pytest.mark.mockquay(fixtures=["bundled", "world.yaml"])
+def test_marker(mockquay):
+    assert names(mockquay) == NAMES
+"""
+
+
+def test_fixtures_option_takes_bundled_then_a_file_in_order(pytester):
+    pytester.makepyfile(BUNDLED_AND_WORLD_SUITE)
+    pytester.path.joinpath("world.yaml").write_text(WORLD, encoding="utf-8")
+    result = pytester.runpytest(
+        "--mockquay-fixtures", "bundled", "--mockquay-fixtures", "world.yaml"
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_fixtures_ini_key_takes_bundled_then_a_file_relative_to_the_ini_file(pytester):
+    pytester.makepyfile(BUNDLED_AND_WORLD_SUITE)
+    pytester.path.joinpath("world.yaml").write_text(WORLD, encoding="utf-8")
+    pytester.mkdir("fixtures").joinpath("world.yaml").write_text(WORLD, encoding="utf-8")
+    pytester.makeini("[pytest]\nmockquay_fixtures = bundled fixtures/world.yaml\n")
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_the_command_line_beats_the_ini_file(pytester):
     pytester.makepyfile(
         "def test_profile(mockquay):\n    assert mockquay.health()['profile'] == '3.17'\n"

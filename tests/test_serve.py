@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -228,3 +229,53 @@ def test_quiet_prints_neither_hints_nor_access_log():
     requests.get(f"{server.url}/api/v1/repository/acme/etcd/mirror", headers=ADMIN)
     assert server.stop() == 0
     assert server.stderr == ""
+
+
+def repository_names(server: Served) -> list[str]:
+    state = requests.get(f"{server.url}/__mockquay__/state").json()
+    return [repository["name"] for repository in state["repositories"]]
+
+
+@pytest.fixture
+def on_bundled(tmp_path):
+    """A fixture file that needs the bundled fixtures under it (``acme`` is theirs)."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("repositories: [{name: acme/mine}]\n")
+    return mine
+
+
+@pytest.mark.parametrize("way", ["flags", "variable"])
+def test_fixtures_take_bundled_then_a_file(on_bundled, way):
+    if way == "flags":
+        server = Served("--fixtures", "bundled", "--fixtures", str(on_bundled))
+    else:
+        server = Served(env={"MOCKQUAY_FIXTURES": f"bundled{os.pathsep}{on_bundled}"})
+    try:
+        names = repository_names(server)
+    finally:
+        server.stop()
+    assert sorted(names) == [
+        "acme/app",
+        "acme/etcd",
+        "acme/mine",
+        "acme/public-base",
+        "dev/sandbox",
+    ]
+
+
+def test_a_port_outside_the_range_is_one_line_and_exit_2_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "mockquay.cli", "serve", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "mockquay: port 99999 is outside 0-65535 (--port or MOCKQUAY_PORT)\n"
+
+
+def test_a_host_that_does_not_resolve_is_one_line_and_exit_2():
+    result = serve_until_exit("--host", "999.0.0.1")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("mockquay: cannot listen on 999.0.0.1:0: ")
+    assert result.stderr.count("\n") == 1

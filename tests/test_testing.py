@@ -103,6 +103,15 @@ def test_fixtures_may_be_documents_and_paths_in_order(tmp_path):
         assert [repo["name"] for repo in mq.state()["repositories"]] == names
 
 
+def test_fixtures_may_start_from_the_bundled_ones_and_reset_to_bundled_and_a_document(mq):
+    on_bundled = {"repositories": [{"name": "acme/mine"}]}
+    with MockQuay(fixtures=["bundled", on_bundled]) as own:
+        names = [repo["name"] for repo in own.state()["repositories"]]
+    assert "acme/etcd" in names and "acme/mine" in names
+    mq.reset(["bundled", on_bundled])
+    assert [repo["name"] for repo in mq.state()["repositories"]] == names
+
+
 def test_test_client_works_in_process_without_a_server():
     mq = MockQuay()
     client = mq.test_client()
