@@ -47,7 +47,7 @@ def test_serve_installs_mockquay_without_its_test_extra(checkout: Path):
     assert lines[-1] == ".venv/bin/mockquay serve "
 
 
-def test_test_installs_the_test_extra_then_lints_tests_and_checks_the_floors(checkout: Path):
+def test_test_installs_the_test_extra_then_lints_types_tests_and_checks_the_floors(checkout: Path):
     lines = dry_run(checkout, "test")
     assert installs(lines) == [
         ".venv/bin/python -m pip install --quiet --disable-pip-version-check -e .",
@@ -55,10 +55,11 @@ def test_test_installs_the_test_extra_then_lints_tests_and_checks_the_floors(che
         ".venv/bin/uv pip install --quiet --python .venv-floors/bin/python --resolution "
         "lowest-direct -e '.[test]'",
     ]
-    assert lines[-4:] == [
+    assert lines[-5:] == [
         ".venv/bin/ruff check .",
         ".venv/bin/ruff format --check .",
-        ".venv/bin/python -m pytest ",
+        ".venv/bin/mypy mockquay",
+        ".venv/bin/python -m pytest -n auto ",
         ".venv-floors/bin/python -m pytest -q -p no:warnings tests/test_fixtures.py "
         "tests/test_conformance_get.py tests/test_cli.py",
     ]
