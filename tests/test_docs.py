@@ -44,6 +44,8 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from mockquay.testing import MockQuay
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
@@ -346,3 +348,15 @@ def test_python_blocks_pass_under_pytest(page, tmp_path):
 def test_python_blocks_are_test_modules():
     fragments = [b.id for b in RUN if b.kind == "python" and not b.is_test_module]
     assert fragments == []
+
+
+def test_the_worked_fixture_example_syncs():
+    """docs/fixtures.md's full example: a valid document whose mirror syncs the tags its
+    registry describes (its repository is in state MIRROR, which the worker requires)."""
+    block = next(b for b in blocks_of(ROOT / "docs" / "fixtures.md") if "registries:" in b.text)
+    with MockQuay(fixtures=[yaml.safe_load(block.text)]) as mq:
+        session = mq.session(token="alice-token")
+        assert session.post("/api/v1/repository/acme/app/mirror/sync-now").status_code == 204
+        assert mq.wait_for_sync("acme/app")["sync_status"] == "SUCCESS"
+        tags = session.get("/api/v1/repository/acme/app/tag/").json()["tags"]
+    assert sorted(tag["name"] for tag in tags) == ["v3.4.0", "v3.5.0"]
