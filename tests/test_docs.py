@@ -16,7 +16,7 @@ The pages follow these conventions, which this module is the reference of:
   plain ``mockquay serve``. Every ``localhost:8080`` and ``127.0.0.1:8080`` of the block is
   rewritten to the started server's address, so examples are written with port 8080.
 - ``python``: a test module (``def test_`` or a ``unittest.TestCase``), run with pytest (and the
-  installed mockquay plugin) in a temporary folder, one pytest run per page.
+  installed mockquay plugin) in a temporary folder of its page's own.
 - ``yaml`` and ``json``: a fixture document, a fault rule, or a list of fault rules (a
   ``--faults`` file); each passes ``mockquay check-fixtures``.
 - ``<!-- file: NAME -->`` right before a block: its text is written to ``NAME`` in the folder
@@ -49,7 +49,7 @@ from mockquay.testing import MockQuay
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
-MAX_NOT_RUN = 8
+MAX_NOT_RUN = 4
 README_LIMIT = 25_000
 KINDS = {"console", "sh", "bash", "python", "yaml", "json", "text"}
 
@@ -324,22 +324,18 @@ def test_command_block_runs_as_shown(block, tmp_path):
             server.stop()
 
 
-def pages_with_tests() -> list[Path]:
-    return [page for page in PAGES if any(b.is_test_module for b in blocks_of(page))]
-
-
-@pytest.mark.parametrize("page", pages_with_tests(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_python_blocks_pass_under_pytest(page, tmp_path):
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
-    tests = [b for b in blocks_of(page) if b.is_test_module and b.not_run is None]
-    for block in blocks_of(page):
-        if block.file and block.not_run is None:
-            (tmp_path / block.file).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / block.file).write_text(block.text)
-    for block in tests:
-        (tmp_path / (block.file or f"test_block_{block.line}.py")).write_text(block.text)
+def test_python_blocks_pass_under_pytest(tmp_path):
+    """Every page's test modules, in a folder of the page's own (with its file blocks), in one
+    pytest run."""
+    for page in PAGES:
+        folder = tmp_path / page.stem
+        for block in blocks_of(page):
+            name = block.file or (f"test_block_{block.line}.py" if block.is_test_module else None)
+            if name and block.not_run is None:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_text(block.text)
     done = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib"],
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
