@@ -342,7 +342,7 @@ class Controls:
         return self._call("GET", "/state", params={"secrets": "true"})
 
     def fault(self, **rule: Any) -> Fault:
-        """Add a fault rule (README, "Fault injection"); use it in ``with`` to scope it.
+        """Add a fault rule (docs/faults.md); use it in ``with`` to scope it.
 
         ``operation``, ``method``, ``repository`` and ``path`` may be given at the top level
         for ``match``. Without an ``id`` the server names the rule (``fault-1``, ...), the same
@@ -401,8 +401,10 @@ class Controls:
         """Advance the clock, event by event, until ``repository``'s mirror leaves SYNC_NOW and
         SYNCING; return the mirror as the state shows it.
 
-        Gives up, raising SyncTimeout naming the state the mirror is stuck in, when the worker
-        has nothing more to do or its next event is more than ``within`` seconds away.
+        Gives up, raising SyncTimeout, when the worker has nothing more to do or its next event
+        is more than ``within`` seconds away. The message says why: the worker's mode and next
+        event, why it would not claim the mirror, the repository's state, the mirror's status
+        fields and its last sync's log message (from ``GET /__mockquay__/ui/mirrors``).
         """
         __tracebackhide__ = True
         deadline = self.clock.now + timedelta(seconds=within)
@@ -420,14 +422,31 @@ class Controls:
                     if when is None
                     else f"the worker's next event is at {when}, after {within:g} s"
                 )
-                raise SyncTimeout(
-                    f"the mirror of {repository} is stuck in {mirror['sync_status']} "
-                    f"(sync_expiration_date {mirror['sync_expiration_date']}): {why}"
-                )
+                raise SyncTimeout(self._stuck(repository, why, worker))
             if _instant(when) <= self.clock.now:
                 self._call("POST", "/clock", json={"advance": 0})
             else:
                 self._call("POST", "/clock", json={"set": when})
+
+    def _stuck(self, repository: str, why: str, worker: Mapping[str, Any]) -> str:
+        """What :meth:`wait_for_sync` says when it gives up on ``repository``'s mirror."""
+        rows = self._call("GET", "/ui/mirrors")["mirrors"]
+        row = next(row for row in rows if row["repository"] == repository)
+        last = row["last_sync"]
+        lines = [
+            f"the mirror of {repository} is stuck in {row['sync_status']}: {why}",
+            f"  the worker would not claim it: {row['why_not_eligible']}"
+            if row["why_not_eligible"]
+            else "  the worker would claim it now",
+            f"  repository state {row['repository_state']}, sync_status {row['sync_status']}, "
+            f"is_enabled {json.dumps(row['is_enabled'])}, "
+            f"sync_expiration_date {row['sync_expiration_date'] or 'null'}",
+            f"  worker mode {worker['mode']!r}, next event {worker['next_event'] or 'none'}",
+            f"  last sync: {last['kind']} at {last['datetime']}: {last['message']}"
+            if last
+            else "  last sync: none",
+        ]
+        return "\n".join(lines)
 
     def _mirror(self, repository: str) -> dict[str, Any]:
         for mirror in self.state()["mirrors"]:

@@ -196,6 +196,7 @@ def test_mirrors_lists_each_mirrors_schedule_and_status(default_client):
         "mirrors": [
             {
                 "repository": "acme/etcd",
+                "repository_state": "MIRROR",
                 "is_enabled": True,
                 "external_reference": "quay.io/coreos/etcd",
                 "sync_interval": 86400,
@@ -203,6 +204,7 @@ def test_mirrors_lists_each_mirrors_schedule_and_status(default_client):
                 "sync_retries_remaining": 3,
                 "sync_start_date": "2026-01-01T00:00:00Z",
                 "sync_expiration_date": None,
+                "why_not_eligible": None,
                 "last_sync": None,
                 "last_failure": None,
             }
@@ -445,6 +447,17 @@ def test_registries_name_the_user_an_upstream_requires_never_its_password(app, d
         "repositories": [{"path": "team/tool", "mirrors": [], "tags": []}],
     }
     assert "s3cret" not in answer.text
+
+
+def test_mirrors_says_why_the_worker_would_not_claim_a_mirror(default_client):
+    default_client.post(
+        "/__mockquay__/seed", json={"repositories": [{"name": "acme/etcd", "state": "NORMAL"}]}
+    )
+    mirror = default_client.get(f"{PAGE}mirrors").json["mirrors"][0]
+    assert (mirror["repository_state"], mirror["why_not_eligible"]) == (
+        "NORMAL",
+        "the repository's state is NORMAL, not MIRROR",
+    )
 
 
 def test_mirrors_needs_the_admin_token(token_app):

@@ -29,6 +29,12 @@ def mq(quay):
     return quay
 
 
+def why_it_gave_up(mq: MockQuay, repository: str) -> str:
+    with pytest.raises(SyncTimeout) as raised:
+        mq.wait_for_sync(repository)
+    return str(raised.value)
+
+
 def test_clock_now_and_mode(mq):
     assert mq.clock.now == datetime(2026, 1, 1)
     assert mq.clock.mode == "manual"
@@ -70,11 +76,44 @@ def test_wait_for_sync_names_the_state_it_is_stuck_in(mq):
     mq.seed({"settings": {"worker": {"mode": "manual"}}})
     session = mq.session()
     session.post(f"{ETCD}/mirror/sync-now")
-    with pytest.raises(SyncTimeout) as raised:
-        mq.wait_for_sync("acme/etcd")
-    assert str(raised.value) == (
-        "the mirror of acme/etcd is stuck in SYNC_NOW (sync_expiration_date None): the worker "
-        "is 'manual', not 'auto'"
+    assert why_it_gave_up(mq, "acme/etcd") == (
+        "the mirror of acme/etcd is stuck in SYNC_NOW: the worker is 'manual', not 'auto'\n"
+        "  the worker would claim it now\n"
+        "  repository state MIRROR, sync_status SYNC_NOW, is_enabled true, "
+        "sync_expiration_date null\n"
+        "  worker mode 'manual', next event none\n"
+        "  last sync: none"
+    )
+
+
+def test_wait_for_sync_says_the_repository_is_not_in_state_mirror(mq):
+    mq.seed({"repositories": [{"name": "acme/etcd", "state": "NORMAL"}]})
+    mq.session().post(f"{ETCD}/mirror/sync-now")
+    assert why_it_gave_up(mq, "acme/etcd") == (
+        "the mirror of acme/etcd is stuck in SYNC_NOW: the worker has nothing more to do for it\n"
+        "  the worker would not claim it: the repository's state is NORMAL, not MIRROR\n"
+        "  repository state NORMAL, sync_status SYNC_NOW, is_enabled true, "
+        "sync_expiration_date null\n"
+        "  worker mode 'auto', next event none\n"
+        "  last sync: none"
+    )
+
+
+def test_wait_for_sync_gives_the_last_failed_sync_and_its_message(mq):
+    mq.seed({"registries": [{"host": "quay.io", "tls": "unreachable"}]})
+    session = mq.session()
+    session.post(f"{ETCD}/mirror/sync-now")
+    assert mq.wait_for_sync("acme/etcd")["sync_status"] == "FAIL"
+    mq.seed({"settings": {"worker": {"mode": "off"}}})
+    session.post(f"{ETCD}/mirror/sync-now")
+    assert why_it_gave_up(mq, "acme/etcd") == (
+        "the mirror of acme/etcd is stuck in SYNC_NOW: the worker is 'off', not 'auto'\n"
+        "  the worker would claim it now\n"
+        "  repository state MIRROR, sync_status SYNC_NOW, is_enabled true, "
+        "sync_expiration_date null\n"
+        "  worker mode 'off', next event none\n"
+        "  last sync: repo_mirror_sync_failed at 2026-01-01T00:00:00Z: 'quay.io/coreos/etcd' "
+        "with tag pattern 'v3.*': skopeo list-tags failed: See output"
     )
 
 
@@ -94,8 +133,14 @@ def test_wait_for_sync_gives_up_on_a_stuck_syncing_mirror(mq):
             ]
         }
     )
-    with pytest.raises(SyncTimeout, match="stuck in SYNCING .*nothing more to do"):
-        mq.wait_for_sync("acme/etcd")
+    assert why_it_gave_up(mq, "acme/etcd") == (
+        "the mirror of acme/etcd is stuck in SYNCING: the worker has nothing more to do for it\n"
+        "  the worker would not claim it: the mirror is already SYNCING\n"
+        "  repository state MIRROR, sync_status SYNCING, is_enabled true, "
+        "sync_expiration_date 2026-01-01T12:00:00Z\n"
+        "  worker mode 'auto', next event none\n"
+        "  last sync: none"
+    )
 
 
 def test_worker_run(mq):

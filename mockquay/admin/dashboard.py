@@ -18,7 +18,8 @@ from flask import Response, render_template, url_for
 from mockquay.admin import blueprint, schemas
 from mockquay.domain import audit, sync, tags, upstream
 from mockquay.domain.dates import format_mirror_date, load_date
-from mockquay.domain.keys import MIRRORS, REGISTRIES, RepositoryRef
+from mockquay.domain.keys import MIRRORS, REGISTRIES, REPOSITORIES, RepositoryRef
+from mockquay.domain.mirror import why_not_eligible
 from mockquay.extension import current_emulator
 from mockquay.store import Transaction
 
@@ -97,13 +98,19 @@ def mirrors() -> dict[str, Any]:
     entry of the repository's audit log (``{"kind", "datetime", "message"}``), or null;
     ``last_failure`` the newest ``repo_mirror_sync_failed`` with skopeo's ``stderr`` and the
     ``repo_mirror_sync_tag_failed`` entries of its run (``failed_tags``), or null.
+    ``why_not_eligible`` says why the worker would not claim the mirror at the clock's now
+    (null when it would).
     """
     rows = []
-    with current_emulator().store.transaction() as tx:
+    emulator = current_emulator()
+    with emulator.store.transaction() as tx:
         for repository, mirror in sorted(tx.scan(MIRRORS)):
+            repo = tx.get(REPOSITORIES, repository) or {}
             row = {
                 "repository": repository,
+                "repository_state": repo.get("state"),
                 **{key: mirror.get(key) for key in schemas.DASHBOARD_MIRROR_FIELDS},
+                "why_not_eligible": why_not_eligible(repo, mirror, emulator.now()),
             }
             for key in ("sync_start_date", "sync_expiration_date"):
                 row[key] = format_mirror_date(load_date(row[key]))

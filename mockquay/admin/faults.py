@@ -1,4 +1,4 @@
-"""The admin API for fault rules: ``/__mockquay__/faults`` (README, "Fault injection").
+"""The admin API for fault rules: ``/__mockquay__/faults`` (docs/faults.md).
 
 ``GET`` lists the rules with their match and fire counts and the seed their chances come from;
 ``POST`` installs one rule or a list of them after the current ones (all or nothing);

@@ -237,7 +237,15 @@ DASHBOARD_MIRROR_FIELDS = (
 DashboardMirrorSchema = Schema.from_dict(
     {
         "repository": fields.String(required=True),
+        "repository_state": fields.String(
+            required=True, allow_none=True, metadata={"description": "the repository's state"}
+        ),
         **{key: MirrorConfigSchema._declared_fields[key] for key in DASHBOARD_MIRROR_FIELDS},
+        "why_not_eligible": fields.String(
+            required=True,
+            allow_none=True,
+            metadata={"description": "why the worker would not claim it now; null if it would"},
+        ),
         "last_sync": fields.Nested(LastSyncSchema, required=True, allow_none=True),
         "last_failure": fields.Nested(LastFailureSchema, required=True, allow_none=True),
     },

@@ -602,8 +602,9 @@ class NotEligible(Exception):
     """The sync worker would not claim this mirror now; the message says why."""
 
 
-def _why_not_eligible(repo: Mapping[str, Any], mirror: Mapping[str, Any], now) -> str | None:
-    """Why Quay's ``get_eligible_mirrors`` and ``claim_mirror`` would skip the mirror at ``now``."""
+def why_not_eligible(repo: Mapping[str, Any], mirror: Mapping[str, Any], now) -> str | None:
+    """Why Quay's ``get_eligible_mirrors`` and ``claim_mirror`` would skip the mirror at
+    ``now``; None when they would pick it."""
     if repo.get("state") != "MIRROR":
         return f"the repository's state is {repo.get('state')}, not MIRROR"
     status = mirror["sync_status"]
@@ -633,7 +634,7 @@ def claim_mirror(tx: Transaction, ctx: Context, repository: RepositoryRef) -> No
     """
     repo = get_repository(tx, repository)
     mirror = _get_mirror(tx, repository)
-    reason = _why_not_eligible(repo, mirror, ctx.now)
+    reason = why_not_eligible(repo, mirror, ctx.now)
     if reason is not None:
         raise NotEligible(reason)
     mark_claimed(mirror, ctx.now, ctx.config.profile.max_sync_duration)
@@ -649,7 +650,7 @@ def eligible_from(repo: Mapping[str, Any] | None, mirror: Mapping[str, Any]):
     """From when the worker would pick the mirror if nothing changes: ``datetime.min`` for
     SYNC_NOW, else its start date; None when it would not pick it at any time the clock can
     show."""
-    if repo is None or _why_not_eligible(repo, mirror, datetime.max) is not None:
+    if repo is None or why_not_eligible(repo, mirror, datetime.max) is not None:
         return None
     if mirror["sync_status"] == "SYNC_NOW":
         return datetime.min

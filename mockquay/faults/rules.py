@@ -1,6 +1,6 @@
 """Fault rules: what a fault does, which requests it hits, and when it fires.
 
-A rule (README, "Fault injection") has a ``match`` (Quay operation nickname, method,
+A rule (docs/faults.md) has a ``match`` (Quay operation nickname, method,
 repository, path), an effect (an answer: ``status`` with optional ``body`` and ``headers``; a
 broken connection: ``transport``; a wait: ``delay_ms``), a ``phase`` and the counters
 ``times``, ``after`` and ``probability``. :class:`mockquay.faults.engine.FaultEngine` holds

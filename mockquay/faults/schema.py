@@ -125,7 +125,7 @@ class MatchSchema(_NullsAreDefaults):
 
 
 class FaultRuleSchema(_NullsAreDefaults):
-    """A fault rule as written (README, "Fault injection"); a null is the key's default.
+    """A fault rule as written (docs/faults.md); a null is the key's default.
 
     ``rule_id`` is the id of a rule given without one; only a ``one_off`` rule (the
     ``X-Mockquay-Fault`` header's) may have the id ``request``.
