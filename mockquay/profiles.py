@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from mockquay import mirror_fields
+import mockquay.mirror_fields as mirror_fields
 
 #: A Quay release as numbers, ``(3, 16, 2)``.
 Release = tuple[int, int, int]

@@ -50,11 +50,6 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_module(name: str) -> bool:
-    path = PACKAGE.parent / name.replace(".", "/")
-    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
-
-
 def _imported(module: str, tree: ast.AST, is_package: bool) -> set[str]:
     """Every module ``module`` imports: at run time, lazily, or ``if TYPE_CHECKING``."""
     found: set[str] = set()
@@ -70,12 +65,10 @@ def _imported(module: str, tree: ast.AST, is_package: bool) -> set[str]:
                 origin = ".".join([*base, node.module] if node.module else base)
             else:
                 origin = node.module or ""
-            named = {f"{origin}.{alias.name}" for alias in node.names}
-            found.update(named)
-            # ``from mockquay import document_fields`` imports the module; the package's
-            # ``__init__`` counts only when a name of its own is imported from it.
-            if not all(_is_module(name) for name in named):
-                found.add(origin)
+            # ``from mockquay import document_fields`` counts as an import of the package too
+            # (whose ``__init__`` it runs), as import checkers count it.
+            found.add(origin)
+            found.update(f"{origin}.{alias.name}" for alias in node.names)
         pending.extend(ast.iter_child_nodes(node))
     return found
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from mockquay import document_fields
+import mockquay.document_fields as document_fields
 from mockquay.domain.dates import MIRROR_DATE_INPUT
 from mockquay.domain.upstream import TLS_MODES
 from mockquay.faults.schema import FaultRuleSchema

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
-from mockquay import document_fields
+import mockquay.document_fields as document_fields
 from mockquay.document_fields import LONE_SURROGATE, validates_schema
 from mockquay.quay_api.operation import Operation
 from mockquay.quay_api.resources import OPERATIONS
