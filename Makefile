@@ -12,7 +12,7 @@ FLOORS_STAMP := $(FLOORS)/.installed
 FLOORS_SMOKE := $(FLOORS)/bin/python -m pytest -q -p no:warnings \
 	tests/test_fixtures.py tests/test_conformance_get.py tests/test_cli.py
 
-.PHONY: serve test floors bench clean
+.PHONY: serve test floors bench container-smoke clean
 
 $(SERVE_STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ floors: $(FLOORS_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Builds the image and runs it (docs/container.md); not part of `test`: it takes a minute.
+container-smoke:
+	container/smoke.sh
 
 clean:
 	rm -rf $(VENV) $(FLOORS) build *.egg-info
