@@ -98,18 +98,21 @@ class Deliveries:
     def run_due(self) -> int:
         """Make every try due now, oldest first, each recorded as it ends; how many."""
         self._busy = True
+        made = 0
         try:
-            with self.store.transaction() as tx:
-                generation = self.store.generation
-                jobs = notifications.take_due(tx, self._now())
-            config = self._config()
-            for job in jobs:
-                outcome = self._try(job, config)
+            while True:
+                with self.store.transaction() as tx:
+                    generation = self.store.generation
+                    job = notifications.take_due(tx, self._now())
+                if job is None:
+                    return made
+                outcome = self._try(job, self._config())
                 with self.store.transaction() as tx:
                     if self.store.generation != generation:
                         # The state was replaced meanwhile: this try belongs to the old one.
-                        return len(jobs)
+                        continue
                     delivery = notifications.record_outcome(tx, job, outcome)
+                made += 1
                 logger.info(
                     "notification %s (%s, %s): %s",
                     job.item["notification_uuid"],
@@ -117,7 +120,6 @@ class Deliveries:
                     delivery["method"],
                     outcome.outcome if outcome.error is None else outcome.error,
                 )
-            return len(jobs)
         finally:
             self._busy = False
 

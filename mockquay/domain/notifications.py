@@ -464,23 +464,20 @@ def next_due(tx: Transaction) -> datetime | None:
     return min(times, default=None)
 
 
-def take_due(tx: Transaction, now: datetime) -> list[Job]:
-    """The tries due by ``now``, oldest first; their items leave the queue (a failed try puts
-    its item back, :func:`record_outcome`)."""
-    due = sorted(
-        (
-            (load_date(item["available_after"]), item["number"], key, item)
-            for key, item in tx.scan(NOTIFICATION_QUEUE)
-            if load_date(item["available_after"]) <= now
-        ),
-        key=lambda entry: entry[:2],
-    )
-    jobs = []
-    for at, _, key, item in due:
-        tx.delete(NOTIFICATION_QUEUE, key)
-        item = {**item, "retries_remaining": item["retries_remaining"] - 1}
-        jobs.append(Job(key, item, tx.get(NOTIFICATIONS, item["notification_uuid"]), at))
-    return jobs
+def take_due(tx: Transaction, now: datetime) -> Job | None:
+    """The oldest try due by ``now``, if any; its item leaves the queue (a failed try puts it
+    back, :func:`record_outcome`). One at a time: each try sees the failures of the last."""
+    due = [
+        (load_date(item["available_after"]), item["number"], key, item)
+        for key, item in tx.scan(NOTIFICATION_QUEUE)
+    ]
+    due = [entry for entry in due if entry[0] <= now]
+    if not due:
+        return None
+    at, _, key, item = min(due, key=lambda entry: entry[:2])
+    tx.delete(NOTIFICATION_QUEUE, key)
+    item = {**item, "retries_remaining": item["retries_remaining"] - 1}
+    return Job(key, item, tx.get(NOTIFICATIONS, item["notification_uuid"]), at)
 
 
 def enabled(job: Job) -> bool:
