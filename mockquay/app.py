@@ -26,6 +26,7 @@ from mockquay.admin import (
     faults,
     guard,
     journal,
+    notifications,
     state,
     swagger_ui,
     worker,
@@ -115,6 +116,7 @@ def _shared_app(profile: str) -> _App:
         worker.blp,
         clock.blp,
         faults.blp,
+        notifications.blp,
         dashboard.blp,
         dashboard.data_blp,
     ):

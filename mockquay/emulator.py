@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from mockquay.delivery import Deliveries
 from mockquay.domain.clock import Clock, ClockError, format_instant, settings_start
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.dates import load_date, store_date
@@ -60,6 +61,8 @@ class Emulator:
         self._boot_time = self.clock.start
         #: Quay's repository-mirror worker, on the clock.
         self.worker = MirrorWorker(self.store, self.quay_config, self.clock.now, settings.worker)
+        #: Quay's notification worker: sends the deliveries the events queue, when due.
+        self.deliveries = Deliveries(self.store, self.quay_config, self.clock.now, self.faults)
         self._time_settings: tuple[Any, Any] | None = None
         self._closed = threading.Event()
         self._driver: threading.Thread | None = None
@@ -226,6 +229,7 @@ class Emulator:
         if ended == "done":
             self._clock_to(target)
         self.worker.changed.set()
+        self.deliveries.wake()
 
     def _clock_to(self, moment) -> None:
         if moment > self.clock.now():
@@ -238,6 +242,7 @@ class Emulator:
     def close(self) -> None:
         self._closed.set()
         self.worker.changed.set()
+        self.deliveries.close()
         self.store.close()
 
 

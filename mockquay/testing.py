@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,6 +151,11 @@ class Fault:
 
 class SyncTimeout(AssertionError):
     """A mirror still in SYNC_NOW or SYNCING after :meth:`Controls.wait_for_sync` gave up."""
+
+
+class NotificationTimeout(AssertionError):
+    """No such delivery of a notification before :meth:`Controls.wait_for_notification` gave
+    up."""
 
 
 class ClockControls:
@@ -453,6 +459,64 @@ class Controls:
             if mirror["repository"] == repository:
                 return mirror
         raise LookupError(f"no mirror for repository {repository!r}")
+
+    def notifications(
+        self,
+        event: str | None = None,
+        *,
+        repository: str | None = None,
+        method: str | None = None,
+        outcome: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The tries of repository notifications so far, oldest first, filtered: each with its
+        ``time`` on the clock, ``event``, ``method``, ``target`` (URL), ``body``, ``outcome``
+        (``sent``, ``recorded``, ``failed``, ``disabled``), ``status`` and ``error``."""
+        return self._deliveries(event, repository, method, outcome)["deliveries"]
+
+    def _deliveries(self, *filters: str | None) -> dict[str, Any]:
+        names = ("event", "repository", "method", "outcome")
+        params = {name: value for name, value in zip(names, filters) if value is not None}
+        return self._call("GET", "/notifications", params=params)
+
+    def wait_for_notification(
+        self,
+        event: str | None = None,
+        *,
+        repository: str | None = None,
+        method: str | None = None,
+        outcome: str | None = None,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """The ``count``-th try matching the filters, once the delivery thread made it.
+
+        Deliveries are made by a thread of their own, a moment after the event that raised
+        them (on a manual clock too), so a test waits for them here rather than reading
+        :meth:`notifications` at once. Raises NotificationTimeout, listing the tries made,
+        after ``timeout`` seconds of real time.
+        """
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        filters = (event, repository, method, outcome)
+        while True:
+            found = self._deliveries(*filters)
+            if len(found["deliveries"]) >= count:
+                return found["deliveries"][count - 1]
+            if time.monotonic() > deadline:
+                made = self.notifications()
+                lines = [
+                    f"{len(found['deliveries'])} of {count} tries of a notification "
+                    f"(event={event}, repository={repository}, method={method}, "
+                    f"outcome={outcome}) after {timeout:g} s; {found['pending']} pending; "
+                    f"{len(made)} made:",
+                    *(
+                        f"  {d['time']} {d['event']} {d['method']} {d['target'] or '-'}: "
+                        f"{d['outcome']}{' (' + d['error'] + ')' if d['error'] else ''}"
+                        for d in made
+                    ),
+                ]
+                raise NotificationTimeout("\n".join(lines))
+            time.sleep(0.01)
 
     def clear_requests(self) -> None:
         """Empty the journal."""

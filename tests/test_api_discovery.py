@@ -44,6 +44,12 @@ QUAY_OPERATIONS = {
     "getRepositoryMirrorHealth",
     "getErrorDescription",
     "discovery",
+    "createRepoNotification",
+    "listRepoNotifications",
+    "getRepoNotification",
+    "deleteRepoNotification",
+    "resetRepositoryNotificationFailures",
+    "testRepoNotification",
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -62,6 +68,7 @@ SAMPLES = {
     "robot_shortname": "coolrobot",
     "prefix": "dev",
     "error_type": "not_found",
+    "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
 }
 
 
@@ -171,6 +178,7 @@ def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
         "mirrorhealth",
         "organization",
         "repository",
+        "repositorynotification",
         "robot",
         "search",
         "tag",
@@ -251,6 +259,7 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "NewRepo",
         "ChangeRepoState",
         "CreateRobot",
+        "NotificationCreateRequest",
     }
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:

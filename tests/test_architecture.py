@@ -22,7 +22,7 @@ ROOMS: tuple[tuple[str, ...], ...] = (
     ("mockquay.journal",),
     ("mockquay.fixtures",),
     ("mockquay.settings",),
-    ("mockquay.emulator", "mockquay.extension"),
+    ("mockquay.delivery", "mockquay.emulator", "mockquay.extension"),
     ("mockquay.admin",),
     (
         "mockquay.app",

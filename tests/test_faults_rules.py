@@ -122,9 +122,9 @@ def test_the_normal_form_parses_back_to_the_same_rule(rule):
         ({"id": "request", "status": 503}, "id", "'request' is kept for the X-Mockquay-Fault "
          "header"),
         ({"match": "syncNow", "status": 503}, "match", "must be a mapping of operation, method, "
-         "repository, path"),
+         "repository, path, notification_method, url"),
         ({"match": {"verb": "GET"}, "status": 503}, "match.verb", "unknown key (known: "
-         "operation, method, repository, path)"),
+         "operation, method, repository, path, notification_method, url)"),
         ({"match": {"method": "FETCH"}, "status": 503}, "match.method", "must be one of GET, "
          "HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
         ({"match": {"operation": "syncNow", "method": "GET"}, "status": 503}, "match.method",

@@ -35,6 +35,7 @@ PATH_VALUES = {
     "prefix": "ac",
     "error_type": "not_found",
     "rule_id": "fault-1",
+    "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {
@@ -59,6 +60,13 @@ BASES: list[dict[str, Any]] = [
     {"match": {"operation": "getRepoMirrorConfig"}, "status": 503},
     {"robots": [{"name": "acme+fuzz"}], "repositories": [{"name": "acme/fuzz"}]},
     {"settings": {"features": {"REPO_MIRROR": True}}, "mirrors": []},
+    {
+        "event": "repo_push",
+        "method": "webhook",
+        "config": {"url": "http://a.test/"},
+        "eventConfig": {},
+    },
+    {"notifications": [{"repository": "acme/etcd", "event": "repo_push", "method": "slack"}]},
 ]
 
 KEYS = sorted(
@@ -66,7 +74,8 @@ KEYS = sorted(
     | {"external_registry_config", "external_registry_username", "external_registry_password",
        "is_enabled", "architecture_filter", "proxy", "verify_tls", "headers", "body",
        "transport", "delay_ms", "phase", "times", "after", "probability", "id", "users",
-       "organizations", "tokens", "faults", "name", "permissions", "token", "scopes"}
+       "organizations", "tokens", "faults", "name", "permissions", "token", "scopes",
+       "url", "target", "kind", "email", "title", "uuid", "number_of_failures"}
 )  # fmt: skip
 
 ODD_TEXT = ["", "acme", "acme+mirrorbot", "acme+\ud800", "x\ud800", "\udfff", "\u2603", "\x00",

@@ -25,6 +25,13 @@ ANSWER_WITHIN = 5.0
 
 ADMIN = "/__mockquay__"
 MIRROR = "/api/v1/repository/acme/etcd/mirror"
+NOTIFICATIONS = "/api/v1/repository/acme/etcd/notification/"
+SLACK_ALERT = {
+    "event": "repo_mirror_sync_started",
+    "method": "slack",
+    "config": {"url": "https://hooks.slack.com/x"},
+    "eventConfig": {},
+}
 #: Each thread loops over one of these call lists: ``(method, path, body, statuses)``.
 CALLS = [
     [("POST", f"{ADMIN}/seed", {}, {200}), ("GET", MIRROR, None, {200})],
@@ -37,6 +44,11 @@ CALLS = [
     ],
     [("POST", f"{ADMIN}/clock", {"advance": 600}, {200}), ("GET", f"{ADMIN}/health", None, {200})],
     [("POST", f"{ADMIN}/worker/run", None, {200}), ("GET", MIRROR, None, {200})],
+    # Notifications whose deliveries the syncs queue; the delivery thread records them.
+    [
+        ("POST", NOTIFICATIONS, SLACK_ALERT, {201}),
+        ("GET", f"{ADMIN}/notifications", None, {200}),
+    ],
 ]
 
 

@@ -179,6 +179,50 @@ class ClearedSchema(Schema):
     cleared = fields.Integer(required=True)
 
 
+class DeliveryQuerySchema(AdminRequestSchema):
+    """``GET /notifications`` filters; each may be given several times (any value matches)."""
+
+    event = fields.List(fields.String())
+    repository = fields.List(fields.String())
+    method = fields.List(fields.String())
+    outcome = fields.List(fields.String())
+
+    def usage_for(self, messages: dict[str, Any]) -> str:
+        known = ", ".join(self.fields)
+        return f"unknown filter(s) {', '.join(sorted(messages))} (known: {known})"
+
+
+class DeliverySchema(Schema):
+    """One try of a notification (docs/notifications.md)."""
+
+    id = fields.Integer(required=True)
+    time = fields.String(
+        required=True, metadata={"format": "date-time", "description": "on mockquay's clock"}
+    )
+    notification_uuid = fields.String(required=True)
+    repository = fields.String(required=True, allow_none=True)
+    title = fields.String(required=True, allow_none=True)
+    event = fields.String(required=True)
+    method = fields.String(required=True, allow_none=True)
+    target = fields.String(required=True, allow_none=True, metadata={"description": "the URL"})
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(("sent", "recorded", "failed", "disabled")),
+        metadata={"description": "sent (a webhook's 2xx), recorded (not sent), failed, disabled"},
+    )
+    status = fields.Integer(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    fault = fields.String(required=True, allow_none=True)
+    body = document_fields.Raw(required=True, metadata={"description": "what went out"})
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    number_of_failures = fields.Integer(required=True, allow_none=True)
+
+
+class DeliveriesSchema(Schema):
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
+    pending = fields.Integer(required=True)
+
+
 class ClaimSchema(AdminRequestSchema):
     """The worker claim: which mirror, and when (default: now)."""
 

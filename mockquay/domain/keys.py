@@ -25,6 +25,14 @@ LOG_COUNTERS = "log_counters"
 TAGS = "tags"
 #: Keyed by lower-cased host: the upstream registries the mirror worker copies from.
 REGISTRIES = "registries"
+#: Keyed by uuid: Quay's ``RepositoryNotification`` rows.
+NOTIFICATIONS = "notifications"
+#: Keyed by a sequence number: Quay's notification queue, the deliveries due and their retries.
+NOTIFICATION_QUEUE = "notification_queue"
+#: Keyed by a sequence number: every delivery attempt and its outcome (mock-only).
+NOTIFICATION_DELIVERIES = "notification_deliveries"
+#: One record, ``sequence``: the next numbers of notifications, queue items and deliveries.
+NOTIFICATION_COUNTERS = "notification_counters"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"

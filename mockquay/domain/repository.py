@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles, tags
+from mockquay.domain import audit, namespace_roles, notifications, tags
 from mockquay.domain.context import Context
 from mockquay.domain.errors import (
     Abort,
@@ -60,6 +60,13 @@ def get_repository(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]
     if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
         raise NotFound()
     return repo
+
+
+def disallow_for_app_repositories(tx: Transaction, repository: RepositoryRef) -> None:
+    """Quay's ``disallow_for_app_repositories``: ``abort(501)`` on an application repository."""
+    repo = tx.get(REPOSITORIES, str(repository))
+    if repo is not None and repo.get("kind") == "application":
+        raise Abort(501)
 
 
 def list_repo_tags(
@@ -308,3 +315,4 @@ def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) 
     tx.delete(ORPHAN_RULES, key)
     audit.forget(tx, key)
     tags.forget(tx, repository)
+    notifications.forget(tx, repository)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockquay.domain import audit, tags, upstream
+from mockquay.domain import audit, notifications, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
@@ -152,6 +152,16 @@ def _emit(
         "stderr": stderr,
     }
     audit.log_action(tx, _context(config, now), str(repository), kind, metadata)
+    if kind in notifications.MIRROR_EVENTS:
+        _notify(tx, repository, kind, {"message": message}, now)
+
+
+def _notify(
+    tx: Session, repository: RepositoryRef, event: str, extra: dict[str, Any], now: datetime
+) -> None:
+    """``spawn_notification``: the repository's notifications of ``event`` become due."""
+    targets = tx.remember("notifications", lambda: notifications.by_event(tx))
+    notifications.spawn(tx, targets.get((str(repository), event), []), repository, extra, now)
 
 
 def _pattern(mirror: Mapping[str, Any]) -> str:
@@ -342,6 +352,8 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
     assert copy is not None, "a run steps when its copy ends"
     if copy.ok and copy.manifest is not None:
         tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
+        # skopeo pushes the tag into Quay, whose registry endpoint raises ``repo_push``.
+        _notify(tx, run.repository, notifications.REPO_PUSH, {"updated_tags": [tag]}, now)
     if mirror["sync_status"] == "CANCEL":
         return _finish(tx, config, run, mirror, "CANCEL", now)
     image = f"docker://{mirror['external_reference']}:{tag}"

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import ValidationError
 
@@ -69,14 +70,27 @@ class Match:
     method: str | None = None
     repository: str | None = None
     path: str | None = None
+    notification_method: str | None = None
+    url: str | None = None
     #: ``method``, or the method of ``operation``: checked before any routing.
     effective_method: str | None = None
     _repository: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     _path: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _notification_method: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _url: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def deliveries(self) -> bool:
+        """Whether the match is of notification deliveries rather than requests."""
+        return self.notification_method is not None or self.url is not None
 
     def hits(self, request: RequestFacts) -> bool:
         """Whether ``request`` is one of this match's requests (cheap keys first)."""
         if self.effective_method is not None and self.effective_method != request.method:
+            return False
+        if self.deliveries != request.delivery:
+            return False
+        if request.delivery and not self._delivery_hits(request):
             return False
         if self._path is not None and not self._path.match(request.path):
             return False
@@ -87,6 +101,16 @@ class Match:
             return repository is not None and self._repository.match(repository) is not None
         return True
 
+    def _delivery_hits(self, request: RequestFacts) -> bool:
+        assert isinstance(request, DeliveryFacts), "a delivery's facts"
+        for pattern, value in (
+            (self._notification_method, request.method_name),
+            (self._url, request.url),
+        ):
+            if pattern is not None and (value is None or pattern.match(value) is None):
+                return False
+        return True
+
     @classmethod
     def of(
         cls,
@@ -94,6 +118,8 @@ class Match:
         method: str | None = None,
         repository: str | None = None,
         path: str | None = None,
+        notification_method: str | None = None,
+        url: str | None = None,
     ) -> Match:
         """The match of validated keys (see :class:`~.schemas.MatchSchema`)."""
         effective = method or (operation and known_operations()[operation].method)
@@ -102,9 +128,15 @@ class Match:
             method,
             repository,
             path,
+            notification_method,
+            url,
             effective_method=effective,
             _repository=None if repository is None else _glob(repository),
             _path=None if path is None else _glob(path),
+            _notification_method=(
+                None if notification_method is None else _glob(notification_method)
+            ),
+            _url=None if url is None else _glob(url),
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -257,6 +289,9 @@ class RequestFacts:
 
     __slots__ = ("method", "path", "_route", "_routed")
 
+    #: Requests to Quay's API; :class:`DeliveryFacts` are notification deliveries.
+    delivery = False
+
     def __init__(
         self, method: str, path: str, route: Callable[[], tuple[str | None, str | None]]
     ) -> None:
@@ -277,3 +312,17 @@ class RequestFacts:
     @property
     def repository(self) -> str | None:
         return self._routing()[1]
+
+
+class DeliveryFacts(RequestFacts):
+    """What rules match on for one notification delivery: a POST to ``url`` (its path is the
+    ``path``), the notification's ``method_name`` and repository, and no operation."""
+
+    __slots__ = ("method_name", "url")
+    delivery = True
+
+    def __init__(self, method_name: str, url: str | None, repository: str | None) -> None:
+        path = urlsplit(url).path or "/" if url else "/"
+        super().__init__("POST", path, lambda: (None, repository))
+        self.method_name = method_name
+        self.url = url

@@ -85,7 +85,8 @@ class MatchSchema(_NullsAreDefaults):
 
     error_messages = {  # noqa: RUF012 - marshmallow's own class attribute
         "unknown": document_fields.UNKNOWN,
-        "type": "must be a mapping of operation, method, repository, path",
+        "type": "must be a mapping of operation, method, repository, path, notification_method, "
+        "url",
     }
 
     operation = document_fields.Checked(_operation_problem, json_type="string", allow_none=True)
@@ -106,6 +107,17 @@ class MatchSchema(_NullsAreDefaults):
     path = document_fields.String(
         "must be a path starting with '/' (a glob)", validate=validate.Regexp("/"), allow_none=True
     )
+    #: A rule with either of these two matches notification deliveries, never requests.
+    notification_method = document_fields.String(
+        "must be a notification method (webhook, slack, email, ...; a glob)", allow_none=True
+    )
+    url = document_fields.String("must be a notification's URL (a glob)", allow_none=True)
+
+    @validates_schema
+    def _delivery_or_request(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        delivery = data.get("notification_method") is not None or data.get("url") is not None
+        if delivery and data.get("operation") is not None:
+            raise ValidationError("a notification delivery has no operation", "operation")
 
     @validates_schema
     def _method_of_operation(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:

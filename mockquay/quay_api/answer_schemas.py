@@ -153,6 +153,17 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "getMatchingEntities": ((200, (_JSON, _OBJECT)),),
     "listRepoLogs": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
     "listRepoTags": ((200, (_JSON, _OBJECT)), (400, _ABORT)),
+    "createRepoNotification": ((201, (_JSON, _OBJECT)), (400, API_ERROR), (501, MESSAGE)),
+    "listRepoNotifications": ((200, (_JSON, _OBJECT)), (501, MESSAGE)),
+    "getRepoNotification": ((200, (_JSON, _OBJECT)), (501, MESSAGE)),
+    "deleteRepoNotification": ((204, NO_CONTENT), (400, API_ERROR), (501, MESSAGE)),
+    "resetRepositoryNotificationFailures": (
+        (204, NO_CONTENT),
+        (400, API_ERROR),
+        (400, MESSAGE),
+        (501, MESSAGE),
+    ),
+    "testRepoNotification": ((200, (_JSON, _OBJECT)), (400, API_ERROR), (501, MESSAGE)),
     "getErrorDescription": ((200, (_JSON, _OBJECT)),),
     "discovery": ((200, (_JSON, _OBJECT)),),
 }

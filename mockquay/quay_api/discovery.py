@@ -37,6 +37,7 @@ PATH_PARAMS = {
     "robot_shortname": "The short name for the robot, without any user or organization prefix",
     "prefix": "The prefix of the entities being looked up",
     "error_type": "The error code identifying the type of error.",
+    "uuid": "The UUID of the notification",
 }
 
 API_ERROR_MODEL = {

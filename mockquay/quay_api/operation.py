@@ -63,6 +63,9 @@ class Operation:
     #: about one repository or check permissions themselves.
     repo_role: str | None = "admin"
     allow_for_global_readonly_superuser: bool = False
+    #: ``disallow_for_app_repositories``: an application repository is refused (after the
+    #: permission check, before the JSON body's).
+    disallow_for_app_repositories: bool = False
     #: ``validate_json_request(<schema>)``: the name of the request schema, or None.
     request_schema: str | None = None
     #: ``show_if(features.<name>)``: without the feature the route does not exist.

@@ -26,6 +26,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.errors import EmulatedCrash, InvalidRequest, QuayError
 from mockquay.domain.keys import RepositoryRef
+from mockquay.domain.repository import disallow_for_app_repositories
 from mockquay.quay_api import answer_schemas, answers, routing
 from mockquay.quay_api.backend import current_backend
 from mockquay.quay_api.operation import Operation, QueryParam
@@ -194,6 +195,8 @@ def _run(
             )
         if spec.user_permission is not None:
             users.require_user_permission(caller, spec.user_permission)
+        if spec.disallow_for_app_repositories:
+            disallow_for_app_repositories(tx, call.repo)
         if spec.request_schema is not None:
             try:
                 call.body = _json_body(config, spec.request_schema, optional=spec.optional_body)

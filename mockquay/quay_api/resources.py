@@ -18,6 +18,7 @@ from mockquay.quay_api import (
     mirror_health,
     organization,
     repository,
+    repository_notification,
     robot,
     tag,
     user,
@@ -37,6 +38,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     entities.blp,
     logs.blp,
     mirror_health.blp,
+    repository_notification.blp,
     error.blp,
     discovery.blp,
 )

@@ -340,6 +340,36 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
+    "NotificationCreateRequest": _freeze(
+        {
+            "type": "object",
+            "description": "Information for creating a notification on a repository",
+            "required": ["event", "method", "config", "eventConfig"],
+            "properties": {
+                "event": {
+                    "type": "string",
+                    "description": "The event on which the notification will respond",
+                },
+                "method": {
+                    "type": "string",
+                    "description": "The method of notification (such as email or web callback)",
+                },
+                "config": {
+                    "type": "object",
+                    "description": "JSON config information for the specific method of "
+                    "notification",
+                },
+                "eventConfig": {
+                    "type": "object",
+                    "description": "JSON config information for the specific event of notification",
+                },
+                "title": {
+                    "type": "string",
+                    "description": "The human-readable title of the notification",
+                },
+            },
+        }
+    ),
     "CreateRobot": _freeze(
         {
             "type": "object",

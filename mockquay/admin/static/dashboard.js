@@ -278,6 +278,29 @@
     fillDatalist("operations", operations);
   }
 
+  function showNotifications(found) {
+    const newest = found.deliveries.slice(-JOURNAL_ROWS).reverse();
+    const rows = newest.map((delivery) => {
+      const row = document.createElement("tr");
+      if (delivery.outcome === "failed") { row.className = "faulted"; }
+      cell(row, delivery.id);
+      cell(row, delivery.time, "clock_time");
+      cell(row, delivery.repository);
+      cell(row, delivery.event, "event");
+      cell(row, delivery.method, "method");
+      cell(row, delivery.target, "path");
+      const outcome = cell(row, delivery.outcome, "outcome");
+      if (delivery.error) { outcome.title = delivery.error; }
+      cell(row, delivery.number_of_failures);
+      cell(row, delivery.fault);
+      return row;
+    });
+    fillTable("notifications", rows);
+    const count = found.deliveries.length;
+    $("notifications-count").textContent =
+      `${count} deliver${count === 1 ? "y" : "ies"}, ${found.pending} pending`;
+  }
+
   function showFaults(faults) {
     if (!changed("faults", faults)) { return; }
     $("fault-seed").textContent = faults.seed;
@@ -368,12 +391,13 @@
       $("dashboard").hidden = false;
       showHealth(await health.json());
       const query = journalQuery();
-      const [journal, mirrors, clock, faults, registries] = await Promise.all([
+      const [journal, mirrors, clock, faults, registries, deliveries] = await Promise.all([
         admin("requests" + (query ? "?" + query : "")),
         admin(data.mirrorsUrl).then((response) => response.json()),
         optional("clock"),
         admin("faults").then((response) => response.json()),
         admin(data.registriesUrl).then((response) => response.json()),
+        admin("notifications").then((response) => response.json()),
       ]);
       if (journal.ok) {
         $("journal-error").textContent = "";
@@ -385,6 +409,7 @@
       showClock(clock);
       showFaults(faults);
       showRegistries(registries.registries);
+      showNotifications(deliveries);
       showMirror(selected === null ? null : await optional(repositoryUrl(data.mirrorUrl, selected)));
       if (polls % STATE_EVERY === 0) {
         showState(await admin("state?secrets=true").then((response) => response.json()));
