@@ -44,6 +44,7 @@ QUAY_OPERATIONS = {
     "getRepositoryMirrorHealth",
     "getErrorDescription",
     "discovery",
+    "getRegistryCapabilities",
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -164,6 +165,7 @@ def test_document_frame_is_quays():
 def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
     document = document_of(client_on(api_world()))
     assert [tag["name"] for tag in document["tags"]] == [
+        "capabilities",
         "discovery",
         "error",
         "logs",

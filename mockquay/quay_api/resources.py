@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from mockquay.quay_api import (
+    capabilities,
     discovery,
     entities,
     error,
@@ -37,6 +38,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     entities.blp,
     logs.blp,
     mirror_health.blp,
+    capabilities.blp,
     error.blp,
     discovery.blp,
 )
