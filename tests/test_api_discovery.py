@@ -45,6 +45,15 @@ QUAY_OPERATIONS = {
     "getErrorDescription",
     "discovery",
     "getRegistryCapabilities",
+    "listRepoUserPermissions",
+    "listRepoTeamPermissions",
+    "getUserTransitivePermission",
+    "getUserPermissions",
+    "changeUserPermissions",
+    "deleteUserPermissions",
+    "getTeamPermissions",
+    "changeTeamPermissions",
+    "deleteTeamPermissions",
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -63,6 +72,8 @@ SAMPLES = {
     "robot_shortname": "coolrobot",
     "prefix": "dev",
     "error_type": "not_found",
+    "username": "reader",
+    "teamname": "owners",
 }
 
 
@@ -172,6 +183,7 @@ def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
         "mirror",
         "mirrorhealth",
         "organization",
+        "permission",
         "repository",
         "robot",
         "search",
@@ -253,6 +265,8 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "NewRepo",
         "ChangeRepoState",
         "CreateRobot",
+        "UserPermission",
+        "TeamPermission",
     }
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:

@@ -147,8 +147,8 @@ COMPONENTS: dict[str, type[Schema]] = {
     "QuayReadOnly": ReadOnlySchema,
     "QuayRegistryCapabilities": RegistryCapabilitiesSchema,
     "QuayRole": RoleSchema,
-    "QuayUserPermission": UserPermissionSchema,
-    "QuayTeamPermission": TeamPermissionSchema,
+    "QuayUserPermissionView": UserPermissionSchema,
+    "QuayTeamPermissionView": TeamPermissionSchema,
 }
 
 _JSON = "application/json"
@@ -206,12 +206,12 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "listRepoUserPermissions": ((200, (_JSON, _OBJECT)),),
     "listRepoTeamPermissions": ((200, (_JSON, _OBJECT)),),
     "getUserTransitivePermission": ((200, (_JSON, _OBJECT)),),
-    "getUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))), (400, MESSAGE)),
-    "changeUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))),),
-    "deleteUserPermissions": ((204, NO_CONTENT),),
+    "getUserPermissions": ((200, (_JSON, _ref("QuayUserPermissionView"))), (400, MESSAGE)),
+    "changeUserPermissions": ((200, (_JSON, _ref("QuayUserPermissionView"))),),
+    "deleteUserPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
     "getTeamPermissions": ((200, (_JSON, _ref("QuayRole"))), (400, MESSAGE)),
-    "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermission"))),),
-    "deleteTeamPermissions": ((204, NO_CONTENT),),
+    "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermissionView"))),),
+    "deleteTeamPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
 }
 
 

@@ -18,6 +18,7 @@ from mockquay.quay_api import (
     mirror,
     mirror_health,
     organization,
+    permission,
     repository,
     robot,
     tag,
@@ -39,6 +40,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     logs.blp,
     mirror_health.blp,
     capabilities.blp,
+    permission.blp,
     error.blp,
     discovery.blp,
 )

@@ -357,6 +357,23 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
+    **{
+        f"{kind.capitalize()}Permission": _freeze(
+            {
+                "type": "object",
+                "description": f"Description of a {kind} permission.",
+                "required": ["role"],
+                "properties": {
+                    "role": {
+                        "type": "string",
+                        "description": f"Role to use for the {kind}",
+                        "enum": ["read", "write", "admin"],
+                    },
+                },
+            }
+        )
+        for kind in ("user", "team")
+    },
 }
 
 
