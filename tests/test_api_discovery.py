@@ -45,6 +45,7 @@ QUAY_OPERATIONS = {
     "getErrorDescription",
     "discovery",
     "getRegistryCapabilities",
+    "listOrgLogs",
     "listRepoUserPermissions",
     "listRepoTeamPermissions",
     "getUserTransitivePermission",
