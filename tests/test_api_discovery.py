@@ -266,8 +266,8 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "NewRepo",
         "ChangeRepoState",
         "CreateRobot",
-        "UserPermission",
-        "TeamPermission",
+        "UserPermissionRequest",
+        "TeamPermissionRequest",
     }
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:

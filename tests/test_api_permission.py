@@ -231,6 +231,25 @@ def test_put_bodies_are_checked_against_quays_schema(client, kind, body, first_l
     assert_schema_error(response, first_line)
 
 
+def test_a_missing_role_dumps_quays_request_schema(client):
+    """``UserPermissionRequest`` of Quay's current ``permission.py``, as jsonschema 3.2.0
+    prints it."""
+    response = client.put(permissions_path(ORGREPO, "user", "reader"), headers=ADMIN, json={})
+    detail = (
+        "'role' is a required property\n\n"
+        "Failed validating 'required' in schema:\n"
+        "    {'description': 'Request body for setting user permissions.',\n"
+        "     'properties': {'role': {'description': 'Role to use for the user',\n"
+        "                             'enum': ['read', 'write', 'admin'],\n"
+        "                             'type': 'string'}},\n"
+        "     'required': ['role'],\n"
+        "     'type': 'object'}\n\n"
+        "On instance:\n"
+        "    {}"
+    )
+    assert_answer(response, 400, api_error(400, detail), JSON)
+
+
 def test_permission_is_checked_before_the_body(client):
     response = client.put(
         permissions_path(ORGREPO, "user", "reader"), headers=bearer("reader-token"), json={}

@@ -147,8 +147,8 @@ COMPONENTS: dict[str, type[Schema]] = {
     "QuayReadOnly": ReadOnlySchema,
     "QuayRegistryCapabilities": RegistryCapabilitiesSchema,
     "QuayRole": RoleSchema,
-    "QuayUserPermissionView": UserPermissionSchema,
-    "QuayTeamPermissionView": TeamPermissionSchema,
+    "QuayUserPermission": UserPermissionSchema,
+    "QuayTeamPermission": TeamPermissionSchema,
 }
 
 _JSON = "application/json"
@@ -206,11 +206,11 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "listRepoUserPermissions": ((200, (_JSON, _OBJECT)),),
     "listRepoTeamPermissions": ((200, (_JSON, _OBJECT)),),
     "getUserTransitivePermission": ((200, (_JSON, _OBJECT)),),
-    "getUserPermissions": ((200, (_JSON, _ref("QuayUserPermissionView"))), (400, MESSAGE)),
-    "changeUserPermissions": ((200, (_JSON, _ref("QuayUserPermissionView"))),),
+    "getUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))), (400, MESSAGE)),
+    "changeUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))),),
     "deleteUserPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
     "getTeamPermissions": ((200, (_JSON, _ref("QuayRole"))), (400, MESSAGE)),
-    "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermissionView"))),),
+    "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermission"))),),
     "deleteTeamPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
 }
 

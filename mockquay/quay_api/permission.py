@@ -56,7 +56,7 @@ class RepositoryUserPermission(MethodView):
         """Get the permission for the specified user."""
         return answers.ok(permissions.user_permission(call.tx, call.repo, call.params["username"]))
 
-    @operation(Operation("changeUserPermissions", "PUT", request_schema="UserPermission"))
+    @operation(Operation("changeUserPermissions", "PUT", request_schema="UserPermissionRequest"))
     def put(self, call: Call):
         """Update the perimssions for an existing repository."""
         username, role = call.params["username"], call.body["role"]
@@ -78,7 +78,7 @@ class RepositoryTeamPermission(MethodView):
         """Fetch the permission for the specified team."""
         return answers.ok(permissions.team_permission(call.tx, call.repo, call.params["teamname"]))
 
-    @operation(Operation("changeTeamPermissions", "PUT", request_schema="TeamPermission"))
+    @operation(Operation("changeTeamPermissions", "PUT", request_schema="TeamPermissionRequest"))
     def put(self, call: Call):
         """Update the existing team permission."""
         team, role = call.params["teamname"], call.body["role"]

@@ -26,6 +26,10 @@ QUAY_API_V1 = "/api/v1"
 #: The environ key where :class:`RouteLayer` puts the :class:`Route` of a request to Quay's API.
 ROUTE_ENVIRON = "mockquay.route"
 
+#: The endpoint prefix of the routes of Quay's API table that mockquay does not serve
+#: (:mod:`mockquay.quay_api.quay_routes`).
+UNSERVED = "quay-unserved:"
+
 #: How many ``(method, path)`` routes :class:`RouteLayer` remembers; it forgets them all when full.
 ROUTE_CACHE_SIZE = 4096
 
@@ -66,6 +70,14 @@ class APIRepositoryPathConverter(BaseConverter):
     regex = r"([^/]+(/[^/]+)+)"
     weight = 200
     part_isolating = False
+
+
+class RegexConverter(BaseConverter):
+    """Quay's ``regex`` converter (``app.py``): ``<regex("<pattern>"):name>``."""
+
+    def __init__(self, url_map: Map, *items: str) -> None:
+        super().__init__(url_map)
+        self.regex = items[0]
 
 
 #: The UI route that answers, in Quay's full blueprint set, a GET no API route matches (inferred
@@ -110,6 +122,9 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
     """
     hidden = set()
     for endpoint, view in app.view_functions.items():
+        route = getattr(view, "quay_route", None)
+        if route is not None and not route.exists(config):
+            hidden.add(endpoint)
         view_class = getattr(view, "view_class", None)
         for method in getattr(view_class, "methods", None) or ():
             spec = getattr(getattr(view_class, method.lower(), None), "operation", None)
@@ -123,15 +138,25 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
 _FALLBACK_MAPS: WeakKeyDictionary[Map, dict[frozenset[str], Map]] = WeakKeyDictionary()
 
 
+def _map_without(app: Flask, hidden: frozenset[str]) -> Map:
+    maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
+    if hidden not in maps:
+        maps[hidden] = map_without(app.url_map, hidden)
+    return maps[hidden]
+
+
 def fall_through(config: QuayConfig) -> ResponseReturnValue:
     """Answer the request as if the resources hidden by ``config``'s features were not there."""
     app = current_app
     hidden = _hidden_endpoints(app, config)
-    maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
-    if hidden not in maps:
-        maps[hidden] = map_without(app.url_map, hidden)
-    endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
+    endpoint, arguments = _map_without(app, hidden).bind_to_environ(request.environ).match()
     return app.ensure_sync(app.view_functions[endpoint])(**arguments)
+
+
+def served_map(app: Flask) -> Map:
+    """``app``'s URL map without the routes of Quay's that mockquay does not serve."""
+    unserved = frozenset(name for name in app.view_functions if name.startswith(UNSERVED))
+    return _map_without(app, unserved)
 
 
 def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | None]:
@@ -146,6 +171,7 @@ def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | No
         return None, None
     view_class = getattr(app.view_functions.get(endpoint), "view_class", None)
     handler = getattr(view_class, environ.get("REQUEST_METHOD", "GET").lower(), None)
+    # A route of Quay's that mockquay does not serve has no operation.
     spec = getattr(handler, "operation", None)
     repository = arguments.get("repository")
     if repository is not None:
@@ -161,7 +187,8 @@ class Route:
     operation: str | None
     #: The repository (``ns/name``) the path names, if any.
     repository: str | None
-    #: Whether some route serves the path (with this method or another: a 405, not a 404).
+    #: Whether some route of mockquay serves the path (with this method or another: a 405, not
+    #: a 404); the routes of Quay's API table that mockquay does not serve do not count.
     served: bool
 
 
@@ -170,7 +197,13 @@ def route_of(app: Flask, environ: dict) -> Route:
     operation, repository = operation_for(app, environ)
     if operation is not None:
         return Route(operation.nickname, repository, True)
-    served = bool(app.url_map.bind_to_environ(environ).allowed_methods())
+    try:
+        endpoint, _ = app.url_map.bind_to_environ(environ).match()
+    except HTTPException:
+        endpoint = None
+    if isinstance(endpoint, str) and endpoint.startswith(UNSERVED):
+        return Route(None, repository, False)
+    served = bool(served_map(app).bind_to_environ(environ).allowed_methods())
     return Route(None, repository, served)
 
 

@@ -358,18 +358,18 @@ _OTHER_SCHEMAS: dict[str, dict] = {
         }
     ),
     **{
-        f"{kind.capitalize()}Permission": _freeze(
+        f"{kind.capitalize()}PermissionRequest": _freeze(
             {
                 "type": "object",
-                "description": f"Description of a {kind} permission.",
-                "required": ["role"],
+                "description": f"Request body for setting {kind} permissions.",
                 "properties": {
                     "role": {
                         "type": "string",
-                        "description": f"Role to use for the {kind}",
                         "enum": ["read", "write", "admin"],
+                        "description": f"Role to use for the {kind}",
                     },
                 },
+                "required": ["role"],
             }
         )
         for kind in ("user", "team")
