@@ -36,7 +36,7 @@ from mockquay.extension import EXTENSION
 from mockquay.faults.layer import FaultLayer
 from mockquay.journal.recorder import JournalLayer
 from mockquay.profiles import Profile, get_profile
-from mockquay.quay_api import answer_schemas, answers, quay_routes
+from mockquay.quay_api import answer_schemas, answers
 from mockquay.quay_api.pipeline import OPERATIONS, add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
@@ -122,7 +122,6 @@ def _shared_app(profile: str) -> _App:
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
-    quay_routes.add_unserved_routes(app)
     _document_quay_requests(api, get_profile(profile))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)

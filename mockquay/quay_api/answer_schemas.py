@@ -256,6 +256,9 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         if operation.method == "GET":
             # A GET no route takes is the UI's redirect to the path with a slash.
             add(308, _PAGE)
+    if operation.repo_role is not None:
+        # A route of Quay's that mockquay does not serve, under this repository route's path.
+        add(404, _PAGE)
     # nginx, in front of Quay, refuses a body over client_max_body_size on every path.
     add(413, _PAGE)
     add(500, _PAGE)

@@ -1,11 +1,12 @@
 """Quay's API table: every route of Quay's ``endpoints/api/*.py`` (``@resource``), its methods
-and, where mockquay serves or its spec names them, their nicknames.
+and, where mockquay serves them or its spec names them, their nicknames.
 
-mockquay serves a few of these routes. It registers the others too (:func:`add_unserved_routes`),
-answering 404, because Quay's ``apirepopath`` converter takes any number of segments: without
-them, ``PUT /api/v1/repository/acme/app/permissions/user/bob`` matched ``Repository`` (for a
-repository named ``app/permissions/user/bob``) and was served as ``updateRepo``. With the whole
-table in the URL map a request reaches the operation Quay would route it to, or none.
+mockquay serves a few of these routes. Quay's ``apirepopath`` converter takes any number of
+segments, so a route Quay has and mockquay lacks would be taken by a shorter one of mockquay's:
+``PUT /api/v1/repository/acme/app/build/x1`` would be ``updateRepo`` of a repository named
+``app/build/x1``. :func:`mockquay.quay_api.routing.route_of` asks this table whenever a served
+repository route took more than ``namespace/name``: if Quay routes the request elsewhere, no
+operation of mockquay's answers it.
 
 Read from quay/quay (master, the files of ``endpoints/api``). Nicknames are None where mockquay
 does not serve the operation and it was not read: telling that no other operation answers
@@ -16,15 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from flask import Flask, request
-from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import NotFound
-
-from mockquay.domain.config import QuayConfig
-from mockquay.quay_api import routing
-from mockquay.quay_api.backend import current_backend
-from mockquay.quay_api.routing import QUAY_API_V1, UNSERVED
 
 _REPO = "/repository/<apirepopath:repository>"
 #: ``digest_tools.DIGEST_PATTERN``, in ``manifest.py``'s ``MANIFEST_DIGEST_ROUTE``.
@@ -37,20 +29,13 @@ class QuayRoute:
     """One ``@resource`` of Quay's API: its file, rule and methods' nicknames."""
 
     module: str
-    #: The rule as Quay writes it, after ``/api/v1``.
+    #: The rule as Quay writes it, after ``/api/v1``, with Quay's converters.
     path: str
     #: Each method's nickname (None: not read, as mockquay does not serve it).
     methods: Mapping[str, str | None] = field(default_factory=dict)
-    #: ``show_if(features.<name>)`` where mockquay emulates the feature.
+    #: ``show_if(features.<name>)``, for the features mockquay emulates (the table routes as if
+    #: every feature were on; a served operation whose feature is off falls through).
     show_if: str | None = None
-
-    @property
-    def rule(self) -> str:
-        return QUAY_API_V1 + self.path
-
-    def exists(self, config: QuayConfig) -> bool:
-        """Whether Quay registers the route under ``config``."""
-        return self.show_if is None or config.feature(self.show_if)
 
 
 def _r(module: str, path: str, *unread: str, show_if: str | None = None, **named: str) -> QuayRoute:
@@ -350,32 +335,3 @@ QUAY_ROUTES: tuple[QuayRoute, ...] = (
     _r("user", "/user/starred/<apirepopath:repository>", "DELETE"),
     _r("user", "/users/<username>", "GET"),
 )
-
-
-def _unserved_view(route: QuayRoute):
-    def unserved(**_arguments: str) -> ResponseReturnValue:
-        """A route of Quay's that mockquay does not serve: no other operation may take it."""
-        config = current_backend().quay_config()
-        if not route.exists(config):
-            return routing.fall_through(config)
-        return NotFound().get_response(request.environ)
-
-    unserved.__dict__["quay_route"] = route
-    return unserved
-
-
-def add_unserved_routes(app: Flask) -> None:
-    """Register each route and method of :data:`QUAY_ROUTES` that no resource of ``app``
-    serves, answering 404 (or, when Quay would not register it, falling through)."""
-    served: dict[str, set[str]] = {}
-    for rule in app.url_map.iter_rules():
-        served.setdefault(rule.rule, set()).update(rule.methods or ())
-    for route in QUAY_ROUTES:
-        missing = sorted(set(route.methods) - served.get(route.rule, set()))
-        if missing:
-            app.add_url_rule(
-                route.rule,
-                endpoint=UNSERVED + route.rule,
-                view_func=_unserved_view(route),
-                methods=missing,
-            )

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import RepositoryRef
+from mockquay.quay_api.quay_routes import QUAY_ROUTES
 
 #: Where Quay's API lives; the mock-only layers act on these paths only.
 QUAY_API_PREFIX = "/api/"
@@ -25,10 +26,6 @@ QUAY_API_V1 = "/api/v1"
 
 #: The environ key where :class:`RouteLayer` puts the :class:`Route` of a request to Quay's API.
 ROUTE_ENVIRON = "mockquay.route"
-
-#: The endpoint prefix of the routes of Quay's API table that mockquay does not serve
-#: (:mod:`mockquay.quay_api.quay_routes`).
-UNSERVED = "quay-unserved:"
 
 #: How many ``(method, path)`` routes :class:`RouteLayer` remembers; it forgets them all when full.
 ROUTE_CACHE_SIZE = 4096
@@ -122,9 +119,6 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
     """
     hidden = set()
     for endpoint, view in app.view_functions.items():
-        route = getattr(view, "quay_route", None)
-        if route is not None and not route.exists(config):
-            hidden.add(endpoint)
         view_class = getattr(view, "view_class", None)
         for method in getattr(view_class, "methods", None) or ():
             spec = getattr(getattr(view_class, method.lower(), None), "operation", None)
@@ -138,25 +132,15 @@ def _hidden_endpoints(app: Flask, config: QuayConfig) -> frozenset[str]:
 _FALLBACK_MAPS: WeakKeyDictionary[Map, dict[frozenset[str], Map]] = WeakKeyDictionary()
 
 
-def _map_without(app: Flask, hidden: frozenset[str]) -> Map:
-    maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
-    if hidden not in maps:
-        maps[hidden] = map_without(app.url_map, hidden)
-    return maps[hidden]
-
-
 def fall_through(config: QuayConfig) -> ResponseReturnValue:
     """Answer the request as if the resources hidden by ``config``'s features were not there."""
     app = current_app
     hidden = _hidden_endpoints(app, config)
-    endpoint, arguments = _map_without(app, hidden).bind_to_environ(request.environ).match()
+    maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
+    if hidden not in maps:
+        maps[hidden] = map_without(app.url_map, hidden)
+    endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
     return app.ensure_sync(app.view_functions[endpoint])(**arguments)
-
-
-def served_map(app: Flask) -> Map:
-    """``app``'s URL map without the routes of Quay's that mockquay does not serve."""
-    unserved = frozenset(name for name in app.view_functions if name.startswith(UNSERVED))
-    return _map_without(app, unserved)
 
 
 def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | None]:
@@ -171,7 +155,6 @@ def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | No
         return None, None
     view_class = getattr(app.view_functions.get(endpoint), "view_class", None)
     handler = getattr(view_class, environ.get("REQUEST_METHOD", "GET").lower(), None)
-    # A route of Quay's that mockquay does not serve has no operation.
     spec = getattr(handler, "operation", None)
     repository = arguments.get("repository")
     if repository is not None:
@@ -187,24 +170,57 @@ class Route:
     operation: str | None
     #: The repository (``ns/name``) the path names, if any.
     repository: str | None
-    #: Whether some route of mockquay serves the path (with this method or another: a 405, not
-    #: a 404); the routes of Quay's API table that mockquay does not serve do not count.
+    #: Whether some route serves the path (with this method or another: a 405, not a 404).
     served: bool
+    #: A route of Quay's that mockquay does not serve, which one of mockquay's shorter routes
+    #: matched (:mod:`mockquay.quay_api.quay_routes`): the operation must not answer it.
+    unserved: bool = False
+
+
+#: Quay's API table as a URL map, by the converters of the app's map.
+_QUAY_MAPS: WeakKeyDictionary[Map, Map] = WeakKeyDictionary()
+
+
+def _quay_nickname(app: Flask, environ: dict) -> str | None:
+    """The nickname Quay's API table routes the request to (None: none, or not read)."""
+    quay_map = _QUAY_MAPS.get(app.url_map)
+    if quay_map is None:
+        quay_map = _QUAY_MAPS[app.url_map] = Map(
+            [
+                Rule(QUAY_API_V1 + route.path, endpoint=index, methods=list(route.methods))
+                for index, route in enumerate(QUAY_ROUTES)
+            ],
+            converters=app.url_map.converters,
+        )
+    try:
+        index, _ = quay_map.bind_to_environ(environ).match()
+    except HTTPException:
+        return None
+    return QUAY_ROUTES[index].methods[environ.get("REQUEST_METHOD", "GET")]
 
 
 def route_of(app: Flask, environ: dict) -> Route:
-    """The :class:`Route` of a WSGI request to ``app``."""
+    """The :class:`Route` of a WSGI request to ``app``.
+
+    Only a route whose repository took more than ``namespace/name`` can have taken a path of
+    a route of Quay's that mockquay lacks, so only then is Quay's table asked.
+    """
     operation, repository = operation_for(app, environ)
     if operation is not None:
+        if (
+            repository is not None
+            and repository.count("/") > 1
+            and _quay_nickname(app, environ) != operation.nickname
+        ):
+            return Route(None, repository, False, unserved=True)
         return Route(operation.nickname, repository, True)
-    try:
-        endpoint, _ = app.url_map.bind_to_environ(environ).match()
-    except HTTPException:
-        endpoint = None
-    if isinstance(endpoint, str) and endpoint.startswith(UNSERVED):
-        return Route(None, repository, False)
-    served = bool(served_map(app).bind_to_environ(environ).allowed_methods())
+    served = bool(app.url_map.bind_to_environ(environ).allowed_methods())
     return Route(None, repository, served)
+
+
+def unserved_answer() -> Response:
+    """The answer to a route of Quay's that mockquay does not serve: an HTML 404."""
+    return NotFound().get_response(request.environ)
 
 
 class RouteLayer:

@@ -8,7 +8,6 @@ from typing import Any
 import jsonschema
 
 from mockquay.fixtures.json_schema import to_json_schema
-from mockquay.quay_api.routing import UNSERVED
 
 _DEFS: dict[int, Any] = {}
 _FLASK_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -24,9 +23,6 @@ def described(request: Any) -> bool:
     """Whether the OpenAPI document describes the request's answers: admin API and Quay API
     requests that reached a route (HEAD and OPTIONS are Flask's own)."""
     if request.url_rule is None or request.method in ("HEAD", "OPTIONS"):
-        return False
-    if request.url_rule.endpoint.startswith(UNSERVED):
-        # A route of Quay's that mockquay does not serve: the document has no operation there.
         return False
     if request.path.startswith("/__mockquay__"):
         return not request.path.startswith(_NOT_ADMIN_API)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
 from mockquay.quay_api.quay_routes import QUAY_ROUTES, QuayRoute
+from mockquay.quay_api.routing import QUAY_API_V1
 
 #: The methods sent to every path.
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
@@ -56,19 +57,17 @@ class Case:
     path: str
     route: QuayRoute
     nickname: str | None
-    #: Quay's answer when no operation takes it: 405, or 404 for no route at all.
-    status: int | None
 
 
 def sample_path(route: QuayRoute) -> str:
-    return _ARGUMENT.sub(lambda match: SAMPLES.get(match.group(1), "x1"), route.rule)
+    return _ARGUMENT.sub(lambda match: SAMPLES.get(match.group(1), "x1"), QUAY_API_V1 + route.path)
 
 
 def quay_map() -> Map:
     """Quay's API rules, every feature on."""
     return Map(
         [
-            Rule(route.rule, endpoint=index, methods=list(route.methods))
+            Rule(QUAY_API_V1 + route.path, endpoint=index, methods=list(route.methods))
             for index, route in enumerate(QUAY_ROUTES)
         ],
         converters={"apirepopath": QuayAPIRepositoryPathConverter, "regex": QuayRegexConverter},
@@ -84,11 +83,8 @@ def cases() -> list[Case]:
         for method in METHODS:
             try:
                 index, _ = adapter.match(path, method)
-            except MethodNotAllowed:
-                found.append(Case(method, path, route, None, 405))
-            except (NotFound, RequestRedirect):
-                found.append(Case(method, path, route, None, 404))
+            except (MethodNotAllowed, NotFound, RequestRedirect):
+                found.append(Case(method, path, route, None))
             else:
-                nickname = QUAY_ROUTES[index].methods[method]
-                found.append(Case(method, path, route, nickname, None))
+                found.append(Case(method, path, route, QUAY_ROUTES[index].methods[method]))
     return found
