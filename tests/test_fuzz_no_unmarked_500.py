@@ -35,6 +35,8 @@ PATH_VALUES = {
     "prefix": "ac",
     "error_type": "not_found",
     "rule_id": "fault-1",
+    "username": "dev",
+    "teamname": "developers",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {
