@@ -44,6 +44,7 @@ from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
     APIRepositoryPathConverter,
     GunicornPathInfo,
+    RegexConverter,
     RouteLayer,
     unrouted,
 )
@@ -105,6 +106,7 @@ def _shared_app(profile: str) -> _App:
         OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
     )
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
+    app.url_map.converters["regex"] = RegexConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
     for name, schema in answer_schemas.COMPONENTS.items():

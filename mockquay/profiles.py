@@ -62,6 +62,8 @@ class Profile:
     #: ``listRepoTags`` shows a manifest list's ``is_sparse``, ``child_manifest_count`` and
     #: ``present_child_count``, and, when sparse, ``child_manifests_presence`` (3.17 on).
     tag_sparse_info: bool
+    #: ``GET /api/v1/registry/capabilities`` exists (``endpoints/api/capabilities.py``, 3.17 on).
+    registry_capabilities: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -89,6 +91,7 @@ _COMMON: dict[str, Any] = dict(
     mirror_health=False,
     error_type_url_port=False,
     tag_sparse_info=True,
+    registry_capabilities=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -100,6 +103,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     max_sync_duration=timedelta(hours=2),
     org_mirror_conflict=False,
     tag_sparse_info=False,
+    registry_capabilities=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -122,7 +126,11 @@ PROFILES: dict[str, Profile] = {
             releases="3.15.0 - 3.16.x",
             covers=(((3, 15, 0), (3, 16, _ANY)),),
             **dict(
-                _COMMON, architecture_filter=False, org_mirror_conflict=False, tag_sparse_info=False
+                _COMMON,
+                architecture_filter=False,
+                org_mirror_conflict=False,
+                tag_sparse_info=False,
+                registry_capabilities=False,
             ),
         ),
         Profile(

@@ -50,6 +50,17 @@ QUAY_OPERATIONS = {
     "deleteRepoNotification",
     "resetRepositoryNotificationFailures",
     "testRepoNotification",
+    "getRegistryCapabilities",
+    "listOrgLogs",
+    "listRepoUserPermissions",
+    "listRepoTeamPermissions",
+    "getUserTransitivePermission",
+    "getUserPermissions",
+    "changeUserPermissions",
+    "deleteUserPermissions",
+    "getTeamPermissions",
+    "changeTeamPermissions",
+    "deleteTeamPermissions",
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -69,6 +80,8 @@ SAMPLES = {
     "prefix": "dev",
     "error_type": "not_found",
     "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
+    "username": "reader",
+    "teamname": "owners",
 }
 
 
@@ -171,12 +184,14 @@ def test_document_frame_is_quays():
 def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
     document = document_of(client_on(api_world()))
     assert [tag["name"] for tag in document["tags"]] == [
+        "capabilities",
         "discovery",
         "error",
         "logs",
         "mirror",
         "mirrorhealth",
         "organization",
+        "permission",
         "repository",
         "repositorynotification",
         "robot",
@@ -260,6 +275,8 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "ChangeRepoState",
         "CreateRobot",
         "NotificationCreateRequest",
+        "UserPermissionRequest",
+        "TeamPermissionRequest",
     }
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:

@@ -235,3 +235,125 @@ def test_only_the_newest_entries_of_each_repository_are_kept():
 def test_the_audit_log_size_is_a_setting_with_a_default_of_1000():
     assert Settings().audit_log_size == 1000
     assert Settings.from_env({"MOCKQUAY_AUDIT_LOG_SIZE": "50"}).audit_log_size == 50
+
+
+ORG_LOGS = "/api/v1/organization/acme/logs"
+JAN_15 = "starttime=01/15/2024&endtime=01/15/2024"
+
+
+def write_entry(client, key: str, moment: datetime, number: int, performer="admin") -> None:
+    """One ``log_action`` entry kept under ``key`` (a repository, or a namespace alone)."""
+    quay = emulator_of(client.application)
+    caller = Caller(username=performer, token=None)
+    with quay.store.transaction() as tx:
+        ctx = Context(config=quay.quay_config(), caller=caller, now=moment)
+        audit.log_action(tx, ctx, key, f"kind_{number}", {"to": number})
+
+
+def test_org_logs_hold_every_entry_of_the_namespace_newest_first(default_client):
+    """``_get_logs(namespace_name=orgname)``: the org's own entries and its repositories'."""
+    client = default_client
+    write_entry(client, "acme/app", datetime(2024, 1, 15, 1), 1)
+    write_entry(client, "acme", datetime(2024, 1, 15, 3), 3)
+    write_entry(client, "acme/etcd", datetime(2024, 1, 15, 2), 2)
+    write_entry(client, "dev/sandbox", datetime(2024, 1, 15, 4), 4)
+    write_entry(client, "acmecorp/app", datetime(2024, 1, 15, 5), 5)
+    body = logs_of(client, f"{ORG_LOGS}?{JAN_15}")
+    assert list(body) == ["start_time", "end_time", "logs", "next_page"]
+    assert [(log["kind"], log["metadata"]) for log in body["logs"]] == [
+        ("kind_3", {"to": 3}),
+        ("kind_2", {"to": 2}),
+        ("kind_1", {"to": 1}),
+    ]
+    assert body["logs"][0] == {
+        "kind": "kind_3",
+        "metadata": {"to": 3},
+        "ip": "127.0.0.1",
+        "datetime": "Mon, 15 Jan 2024 03:00:00 -0000",
+        "performer": ADMIN_PERFORMER,
+    }
+
+
+def test_org_logs_show_permission_changes(default_client):
+    client = default_client
+    path = "/api/v1/repository/acme/app/permissions/user/dev"
+    assert client.put(path, headers=headers(), json={"role": "read"}).status_code == 200
+    [log] = logs_of(client, ORG_LOGS)["logs"]
+    assert (log["kind"], log["metadata"]["role"]) == ("change_repo_permission", "read")
+
+
+def test_org_logs_filter_by_an_existing_performer_only(default_client):
+    """Quay's ``lookup_logs`` filters by ``get_user(performer)``: none, no filter."""
+    client = default_client
+    write_entry(client, "acme/app", datetime(2024, 1, 15, 1), 1, performer="admin")
+    write_entry(client, "acme/app", datetime(2024, 1, 15, 2), 2, performer="dev")
+    for performer, numbers in (("dev", [2]), ("admin", [1]), ("nobody", [2, 1])):
+        body = logs_of(client, f"{ORG_LOGS}?{JAN_15}&performer={performer}")
+        assert [log["metadata"]["to"] for log in body["logs"]] == numbers
+
+
+def test_org_logs_page_as_repository_logs_do(default_client):
+    for minute in range(25):
+        write_entry(
+            default_client,
+            "acme/app" if minute % 2 else "acme",
+            datetime(2024, 1, 15, 0, minute),
+            minute,
+        )
+    first = logs_of(default_client, f"{ORG_LOGS}?{JAN_15}")
+    assert [log["metadata"]["to"] for log in first["logs"]] == list(range(24, 4, -1))
+    second = logs_of(default_client, f"{ORG_LOGS}?{JAN_15}&next_page={first['next_page']}")
+    assert [log["metadata"]["to"] for log in second["logs"]] == [4, 3, 2, 1, 0]
+    third = logs_of(default_client, f"{ORG_LOGS}?{JAN_15}&next_page={second['next_page']}")
+    assert (third["logs"], "next_page" in third) == ([], False)
+
+
+def test_org_logs_end_before_start_is_werkzeugs_400(default_client):
+    response = default_client.get(
+        f"{ORG_LOGS}?starttime=01/15/2024&endtime=01/10/2024", headers=headers()
+    )
+    assert_answer(response, 400, werkzeug(BAD_REQUEST), JSON)
+
+
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [
+        (None, 401),
+        ("dev-token", 403),  # a member of the org, not an admin
+        ("root-token", 403),  # a superuser without SUPERUSERS_FULL_ACCESS
+        ("auditor-token", 200),  # a global read-only superuser
+        ("admin-token", 200),
+    ],
+)
+def test_org_logs_need_an_org_admin_or_a_superuser_who_may(default_client, token, status):
+    response = default_client.get(ORG_LOGS, headers=bearer(token))
+    if status == 200:
+        assert response.status_code == 200
+    else:
+        assert_answer(response, status, api_error(status), JSON)
+
+
+def test_org_logs_of_an_admin_token_without_org_admin_scope_are_403(make_client):
+    client = make_client(
+        {
+            "users": [{"username": "admin"}],
+            "organizations": [
+                {"name": "acme", "teams": {"owners": {"role": "admin", "members": ["admin"]}}}
+            ],
+            "tokens": [{"token": "t", "user": "admin", "scopes": ["repo:admin", "user:read"]}],
+        }
+    )
+    assert_answer(client.get(ORG_LOGS, headers=bearer("t")), 403, api_error(403), JSON)
+
+
+def test_org_logs_do_not_look_the_org_up(default_client):
+    path = "/api/v1/organization/nosuch/logs"
+    assert_answer(default_client.get(path, headers=headers()), 403, api_error(403), JSON)
+    assert logs_of(default_client, path, token="auditor-token")["logs"] == []
+
+
+@pytest.mark.parametrize("profile", ["3.8", "3.12", "3.15", "3.17", "latest"])
+def test_org_logs_exist_in_every_profile(profile):
+    client = create_app(Settings(profile=profile, worker="off")).test_client()
+    write_entry(client, "acme", datetime(2024, 1, 15), 1)
+    assert [log["kind"] for log in logs_of(client, f"{ORG_LOGS}?{JAN_15}")["logs"]] == ["kind_1"]

@@ -129,6 +129,17 @@ mirrors:
         ({"settings": {"features": {"NOPE": True}}}, "doc.yaml: settings.features: unknown"),
         ({"settings": {"colour": "red"}}, "doc.yaml: settings.colour: unknown setting"),
         ({"mirrors": [{"repository": "acme/app"}]}, "doc.yaml: mirrors[0]: missing key(s)"),
+        (
+            {
+                "users": [{"username": "acme"}],
+                "repositories": [{"name": "acme/app", "team_permissions": {"owners": "read"}}],
+            },
+            "doc.yaml: repositories[0]: permission for unknown team 'owners' of 'acme'",
+        ),
+        (
+            {"repositories": [{"name": "acme/app", "team_permissions": {"owners": "owner"}}]},
+            "doc.yaml: repositories[0]: permission of 'owners' must be read,",
+        ),
     ],
 )
 def test_problems_name_the_file_the_entry_and_the_problem(document, problem):

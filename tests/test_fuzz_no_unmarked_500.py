@@ -36,6 +36,8 @@ PATH_VALUES = {
     "error_type": "not_found",
     "rule_id": "fault-1",
     "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
+    "username": "dev",
+    "teamname": "developers",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {

@@ -12,7 +12,8 @@ Quay records a repository's entries in two ways, and their metadata differ:
 Values are stored as Quay's ``json.dumps(..., default=_json_serialize)`` would keep them.
 Entries are kept per repository in the order they were written, the newest
 ``QuayConfig.audit_log_size`` of each: Quay keeps every entry in its database, a mock keeps
-its memory bounded.
+its memory bounded. An entry about a namespace rather than one of its repositories is kept
+under the namespace's name alone; ``namespace_entries`` reads both kinds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mockquay.domain.context import Context
-from mockquay.domain.dates import store_date
+from mockquay.domain.dates import load_date, store_date
 from mockquay.domain.identity import Caller
 from mockquay.domain.keys import LOG_COUNTERS, LOGS
 from mockquay.store import Documents, Transaction
@@ -65,6 +66,20 @@ def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
         entry = tx.get(LOGS, _key(repository, number))
         if entry is not None:
             yield entry
+
+
+def namespace_entries(tx: Transaction, namespace: str) -> list[dict[str, Any]]:
+    """Every log entry of ``namespace``, newest first: those kept under the namespace's own
+    name (entries about it, not one of its repositories) and those of each of its
+    repositories, whatever their kind."""
+    keys = [
+        key
+        for key, _ in tx.scan(LOG_COUNTERS)
+        if key == namespace or key.startswith(f"{namespace}/")
+    ]
+    found = [entry for key in sorted(keys) for entry in reversed(list(entries(tx, key)))]
+    # A stable sort: entries of one moment keep the order they were written in, per key.
+    return sorted(found, key=lambda entry: load_date(entry["datetime"]), reverse=True)
 
 
 def forget(tx: Transaction, repository: str) -> None:

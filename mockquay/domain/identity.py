@@ -8,10 +8,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mockquay.domain import teams
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.errors import Unauthorized
 from mockquay.domain.keys import ORGANIZATIONS, REPOSITORIES, TOKENS, USERS, RepositoryRef
-from mockquay.store import Transaction
+from mockquay.store import Documents, Transaction
 
 ROLES = ("read", "write", "admin")
 
@@ -127,6 +128,21 @@ def org_role(tx: Transaction, caller: Caller, namespace: str) -> str | None:
     return role
 
 
+def granted_roles(tx: Documents, repository: RepositoryRef, username: str) -> list[str]:
+    """Quay's ``get_user_repo_permissions``: the roles ``username`` (a user or robot) holds on
+    ``repository``, its own permission first, then those of its teams, in the teams' order."""
+    repo = tx.get(REPOSITORIES, str(repository))
+    if repo is None:
+        return []
+    own = repo.get("permissions", {}).get(username)
+    by_team = repo.get("team_permissions", {})
+    return ([own] if own is not None else []) + [
+        by_team[team]
+        for team in teams.teams_with_member(tx, repository.namespace, username)
+        if team in by_team
+    ]
+
+
 def repository_role(tx: Transaction, caller: Caller, repository: RepositoryRef) -> str | None:
     """The caller's role on ``repository``, capped by the token's scopes."""
     if caller.username is None:
@@ -136,9 +152,8 @@ def repository_role(tx: Transaction, caller: Caller, repository: RepositoryRef) 
         role = "admin"
     else:
         role = "admin" if org_role(tx, caller, repository.namespace) == "admin" else None
-        repo = tx.get(REPOSITORIES, str(repository))
-        if repo is not None:
-            role = _higher(role, repo.get("permissions", {}).get(caller.username))
+        for granted in granted_roles(tx, repository, caller.username):
+            role = _higher(role, granted)
     if "direct_user_login" in caller.scopes:
         return role
     cap = None

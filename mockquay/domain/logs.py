@@ -1,4 +1,4 @@
-"""A repository's audit log as Quay's ``listRepoLogs`` pages through it (``logs.py``).
+"""Audit logs as Quay's ``listRepoLogs`` and ``listOrgLogs`` page through them (``logs.py``).
 
 Quay reads logs from three tables, newest first, 20 a page, from ``start`` (inclusive) to
 ``end`` (exclusive). mockquay's entries all live in Quay's newest table, so it answers as Quay
@@ -8,13 +8,14 @@ does then: after the last page of that table comes a ``next_page`` that moves to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockquay.domain import audit, avatars
+from mockquay.domain import audit, avatars, namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date
-from mockquay.domain.errors import Abort, EmulatedCrash
+from mockquay.domain.errors import Abort, EmulatedCrash, Unauthorized
 from mockquay.domain.keys import USERS, RepositoryRef
 from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
@@ -64,18 +65,57 @@ def list_repo_logs(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """``listRepoLogs``: one page of the repository's log and the token of the next, if any."""
     get_repository(tx, repository)
+    newest_first = reversed(list(audit.entries(tx, str(repository))))
+    return _logs_page(tx, ctx, newest_first, starttime=starttime, endtime=endtime, page=page)
+
+
+def list_org_logs(
+    tx: Transaction,
+    ctx: Context,
+    orgname: str,
+    *,
+    performer: str | None,
+    starttime: str | None,
+    endtime: str | None,
+    page: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``listOrgLogs``: one page of every entry of the namespace, its repositories' included.
+
+    Org admins, full-access superusers and global read-only superusers may read; the org is
+    not looked up. ``performer`` filters by a user only when such a user exists, as Quay's
+    ``lookup_logs`` does.
+    """
+    caller, config = ctx.caller, ctx.config
+    if not (
+        namespace_roles.is_org_admin(tx, caller, orgname)
+        or namespace_roles.is_full_access_superuser(config, caller)
+        or namespace_roles.is_global_readonly_superuser(config, caller)
+    ):
+        raise Unauthorized()
+    entries: Iterable[dict[str, Any]] = audit.namespace_entries(tx, orgname)
+    if performer and tx.get(USERS, performer) is not None:
+        entries = [entry for entry in entries if entry.get("performer") == performer]
+    return _logs_page(tx, ctx, entries, starttime=starttime, endtime=endtime, page=page)
+
+
+def _logs_page(
+    tx: Transaction,
+    ctx: Context,
+    newest_first: Iterable[dict[str, Any]],
+    *,
+    starttime: str | None,
+    endtime: str | None,
+    page: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Quay's ``_get_logs``: the page of ``newest_first`` in the window, and the next's token."""
     start, end = log_window(ctx.now, starttime, endtime)
     logs: list[dict[str, Any]] = []
     next_page = None
     if (page or {}).get(_TABLE) is None:
         offset = int((page or {}).get("offset", 0))
-        newest_first = [
-            entry
-            for entry in reversed(list(audit.entries(tx, str(repository))))
-            if start <= load_date(entry["datetime"]) < end
-        ]
-        logs = newest_first[offset : offset + LOGS_PER_PAGE]
-        if offset + LOGS_PER_PAGE < len(newest_first):
+        in_window = [entry for entry in newest_first if start <= load_date(entry["datetime"]) < end]
+        logs = in_window[offset : offset + LOGS_PER_PAGE]
+        if offset + LOGS_PER_PAGE < len(in_window):
             next_page = {"offset": offset + LOGS_PER_PAGE}
         elif logs:
             next_page = {_TABLE: 1}

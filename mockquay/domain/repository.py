@@ -88,8 +88,12 @@ def repository_record(
     state: str = "NORMAL",
     description: str | None = "",
     kind: str = "image",
+    team_permissions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A repository as the store keeps it, keys in its order (Quay's description may be null)."""
+    """A repository as the store keeps it, keys in its order (Quay's description may be null).
+
+    ``permissions`` are the roles of users and robots, ``team_permissions`` those of teams.
+    """
     return {
         "namespace": repository.namespace,
         "name": repository.name,
@@ -98,6 +102,7 @@ def repository_record(
         "description": description,
         "kind": kind,
         "permissions": dict(permissions),
+        "team_permissions": dict(team_permissions or {}),
     }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockquay.domain import audit, notifications, tags, upstream
+from mockquay.domain import audit, notifications, permissions, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
@@ -328,15 +328,21 @@ def _next_copy(
 ) -> Run | Finished:
     """Start the copy of the next tag, or end the run: Quay copies every matching tag."""
     if run.index < len(run.tags):
-        run.copy = upstream.copy_tag(
-            _resolve(tx, mirror["external_reference"]),
-            mirror,
-            run.tags[run.index],
-            now,
-            timeout=mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default,
-            architectures=_architectures(config, mirror),
-            sparse_index=config.feature("SPARSE_INDEX"),
-        )
+        source = _resolve(tx, mirror["external_reference"])
+        tag = run.tags[run.index]
+        if not permissions.can_push(tx, run.repository, mirror["robot_username"]):
+            # The robot pushes with its own token: without write the registry refuses it.
+            run.copy = upstream.push_refused(source, tag, str(run.repository), now)
+        else:
+            run.copy = upstream.copy_tag(
+                source,
+                mirror,
+                tag,
+                now,
+                timeout=mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default,
+                architectures=_architectures(config, mirror),
+                sparse_index=config.feature("SPARSE_INDEX"),
+            )
         run.next_time = now + timedelta(seconds=run.copy.seconds)
         return run
     return _finish(tx, config, run, mirror, "FAIL" if run.failed else "SUCCESS", now)

@@ -360,6 +360,18 @@ def copy_tag(
     return Copy(True, seconds, manifest, stdout, "")
 
 
+def push_refused(source: Source, tag: str, destination: str, now: datetime) -> Copy:
+    """``skopeo copy`` with a robot that may not push to ``destination`` (``ns/name``): Quay's
+    registry refuses the robot's first blob check."""
+    blob = hashlib.sha256(f"{source.reference}:{tag}".encode()).hexdigest()
+    message = (
+        f"trying to reuse blob sha256:{blob} at destination: checking whether a blob "
+        f"sha256:{blob} exists in {destination}: unauthorized: access to the requested "
+        "resource is not authorized"
+    )
+    return Copy(False, 0, None, "Getting image source signatures\n", _skopeo_error(now, message))
+
+
 def _copy_output(manifest: Manifest, images: int) -> str:
     blob = hashlib.sha256(manifest.digest.encode()).hexdigest()
     lines = ["Getting image source signatures"]

@@ -95,6 +95,48 @@ class ReadOnlySchema(Schema):
     is_readonly = fields.Boolean(required=True)
 
 
+class SparseManifestsSchema(Schema):
+    supported = fields.Boolean(required=True)
+    required_architectures = fields.List(fields.String(), required=True)
+    optional_architectures_allowed = fields.Boolean(required=True)
+
+
+class RegistryCapabilitiesSchema(Schema):
+    """``RegistryCapabilitiesResponse`` (``endpoints/api/capabilities.py``)."""
+
+    sparse_manifests = fields.Nested(SparseManifestsSchema, required=True)
+    mirror_architectures = fields.List(fields.String(), required=True)
+
+
+class AvatarSchema(Schema):
+    name = fields.String(required=True)
+    hash = fields.String(required=True)
+    color = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class RoleSchema(Schema):
+    """A role alone: ``getTeamPermissions`` and each role of ``getUserTransitivePermission``."""
+
+    role = fields.String(required=True)
+
+
+class UserPermissionSchema(RoleSchema):
+    """``RepositoryUserPermission``'s view; ``is_org_member`` only in an organization."""
+
+    name = fields.String(required=True)
+    is_robot = fields.Boolean(required=True)
+    avatar = fields.Nested(AvatarSchema, required=True)
+    is_org_member = fields.Boolean()
+
+
+class TeamPermissionSchema(RoleSchema):
+    """``RepositoryTeamPermission``'s view."""
+
+    name = fields.String(required=True)
+    avatar = fields.Nested(AvatarSchema, required=True)
+
+
 #: The schemas the Quay answers refer to, by component name.
 COMPONENTS: dict[str, type[Schema]] = {
     "QuayMirrorConfig": MirrorConfigSchema,
@@ -103,6 +145,10 @@ COMPONENTS: dict[str, type[Schema]] = {
     "QuayMessage": MessageSchema,
     "QuayArgumentError": ArgumentErrorSchema,
     "QuayReadOnly": ReadOnlySchema,
+    "QuayRegistryCapabilities": RegistryCapabilitiesSchema,
+    "QuayRole": RoleSchema,
+    "QuayUserPermission": UserPermissionSchema,
+    "QuayTeamPermission": TeamPermissionSchema,
 }
 
 _JSON = "application/json"
@@ -166,6 +212,17 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "testRepoNotification": ((200, (_JSON, _OBJECT)), (400, API_ERROR), (501, MESSAGE)),
     "getErrorDescription": ((200, (_JSON, _OBJECT)),),
     "discovery": ((200, (_JSON, _OBJECT)),),
+    "getRegistryCapabilities": ((200, (_JSON, _ref("QuayRegistryCapabilities"))),),
+    "listOrgLogs": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
+    "listRepoUserPermissions": ((200, (_JSON, _OBJECT)),),
+    "listRepoTeamPermissions": ((200, (_JSON, _OBJECT)),),
+    "getUserTransitivePermission": ((200, (_JSON, _OBJECT)),),
+    "getUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))), (400, MESSAGE)),
+    "changeUserPermissions": ((200, (_JSON, _ref("QuayUserPermission"))),),
+    "deleteUserPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
+    "getTeamPermissions": ((200, (_JSON, _ref("QuayRole"))), (400, MESSAGE)),
+    "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermission"))),),
+    "deleteTeamPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
 }
 
 
@@ -207,6 +264,12 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         # Without the feature, the path falls through to the routes left (spec section 1.1).
         add(404, _PAGE)
         add(405, MESSAGE)
+        if operation.method == "GET":
+            # A GET no route takes is the UI's redirect to the path with a slash.
+            add(308, _PAGE)
+    if operation.repo_role is not None:
+        # A route of Quay's that mockquay does not serve, under this repository route's path.
+        add(404, _PAGE)
     # nginx, in front of Quay, refuses a body over client_max_body_size on every path.
     add(413, _PAGE)
     add(500, _PAGE)

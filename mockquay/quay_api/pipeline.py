@@ -105,6 +105,9 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., ResponseRetu
     def decorate(handler: Handler) -> Callable[..., ResponseReturnValue]:
         @wraps(handler)
         def view(resource: Any, **kwargs: Any) -> ResponseReturnValue:
+            route = request.environ.get(routing.ROUTE_ENVIRON)
+            if route is not None and route.unserved:
+                return routing.unserved_answer()
             quay = current_backend()
             with quay.store.transaction() as tx:
                 config = quay.quay_config()

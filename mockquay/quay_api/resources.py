@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from mockquay.quay_api import (
+    capabilities,
     discovery,
     entities,
     error,
@@ -17,6 +18,7 @@ from mockquay.quay_api import (
     mirror,
     mirror_health,
     organization,
+    permission,
     repository,
     repository_notification,
     robot,
@@ -39,6 +41,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     logs.blp,
     mirror_health.blp,
     repository_notification.blp,
+    capabilities.blp,
+    permission.blp,
     error.blp,
     discovery.blp,
 )

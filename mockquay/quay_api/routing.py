@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import RepositoryRef
+from mockquay.quay_api.quay_routes import QUAY_ROUTES
 
 #: Where Quay's API lives; the mock-only layers act on these paths only.
 QUAY_API_PREFIX = "/api/"
@@ -66,6 +67,14 @@ class APIRepositoryPathConverter(BaseConverter):
     regex = r"([^/]+(/[^/]+)+)"
     weight = 200
     part_isolating = False
+
+
+class RegexConverter(BaseConverter):
+    """Quay's ``regex`` converter (``app.py``): ``<regex("<pattern>"):name>``."""
+
+    def __init__(self, url_map: Map, *items: str) -> None:
+        super().__init__(url_map)
+        self.regex = items[0]
 
 
 #: The UI route that answers, in Quay's full blueprint set, a GET no API route matches (inferred
@@ -163,15 +172,55 @@ class Route:
     repository: str | None
     #: Whether some route serves the path (with this method or another: a 405, not a 404).
     served: bool
+    #: A route of Quay's that mockquay does not serve, which one of mockquay's shorter routes
+    #: matched (:mod:`mockquay.quay_api.quay_routes`): the operation must not answer it.
+    unserved: bool = False
+
+
+#: Quay's API table as a URL map, by the converters of the app's map.
+_QUAY_MAPS: WeakKeyDictionary[Map, Map] = WeakKeyDictionary()
+
+
+def _quay_nickname(app: Flask, environ: dict) -> str | None:
+    """The nickname Quay's API table routes the request to (None: none, or not read)."""
+    quay_map = _QUAY_MAPS.get(app.url_map)
+    if quay_map is None:
+        quay_map = _QUAY_MAPS[app.url_map] = Map(
+            [
+                Rule(QUAY_API_V1 + route.path, endpoint=index, methods=list(route.methods))
+                for index, route in enumerate(QUAY_ROUTES)
+            ],
+            converters=app.url_map.converters,
+        )
+    try:
+        index, _ = quay_map.bind_to_environ(environ).match()
+    except HTTPException:
+        return None
+    return QUAY_ROUTES[index].methods[environ.get("REQUEST_METHOD", "GET")]
 
 
 def route_of(app: Flask, environ: dict) -> Route:
-    """The :class:`Route` of a WSGI request to ``app``."""
+    """The :class:`Route` of a WSGI request to ``app``.
+
+    Only a route whose repository took more than ``namespace/name`` can have taken a path of
+    a route of Quay's that mockquay lacks, so only then is Quay's table asked.
+    """
     operation, repository = operation_for(app, environ)
     if operation is not None:
+        if (
+            repository is not None
+            and repository.count("/") > 1
+            and _quay_nickname(app, environ) != operation.nickname
+        ):
+            return Route(None, repository, False, unserved=True)
         return Route(operation.nickname, repository, True)
     served = bool(app.url_map.bind_to_environ(environ).allowed_methods())
     return Route(None, repository, served)
+
+
+def unserved_answer() -> Response:
+    """The answer to a route of Quay's that mockquay does not serve: an HTML 404."""
+    return NotFound().get_response(request.environ)
 
 
 class RouteLayer:

@@ -387,6 +387,23 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
+    **{
+        f"{kind.capitalize()}PermissionRequest": _freeze(
+            {
+                "type": "object",
+                "description": f"Request body for setting {kind} permissions.",
+                "properties": {
+                    "role": {
+                        "type": "string",
+                        "enum": ["read", "write", "admin"],
+                        "description": f"Role to use for the {kind}",
+                    },
+                },
+                "required": ["role"],
+            }
+        )
+        for kind in ("user", "team")
+    },
 }
 
 
