@@ -62,6 +62,9 @@ class Profile:
     #: ``listRepoTags`` shows a manifest list's ``is_sparse``, ``child_manifest_count`` and
     #: ``present_child_count``, and, when sparse, ``child_manifests_presence`` (3.17 on).
     tag_sparse_info: bool
+    #: ``allow_if_superuser()`` passes any superuser (the superuser logic rewritten in 3.16.0:
+    #: team endpoints no longer need ``SUPERUSERS_FULL_ACCESS``); before, only with it on.
+    superuser_without_full_access: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -89,6 +92,7 @@ _COMMON: dict[str, Any] = dict(
     mirror_health=False,
     error_type_url_port=False,
     tag_sparse_info=True,
+    superuser_without_full_access=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -100,6 +104,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     max_sync_duration=timedelta(hours=2),
     org_mirror_conflict=False,
     tag_sparse_info=False,
+    superuser_without_full_access=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -122,7 +127,11 @@ PROFILES: dict[str, Profile] = {
             releases="3.15.0 - 3.16.x",
             covers=(((3, 15, 0), (3, 16, _ANY)),),
             **dict(
-                _COMMON, architecture_filter=False, org_mirror_conflict=False, tag_sparse_info=False
+                _COMMON,
+                architecture_filter=False,
+                org_mirror_conflict=False,
+                tag_sparse_info=False,
+                superuser_without_full_access=False,
             ),
         ),
         Profile(

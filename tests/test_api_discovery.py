@@ -44,6 +44,21 @@ QUAY_OPERATIONS = {
     "getRepositoryMirrorHealth",
     "getErrorDescription",
     "discovery",
+    "createOrganization",
+    "changeOrganizationDetails",
+    "deleteAdminedOrganization",
+    "updateOrganizationTeam",
+    "deleteOrganizationTeam",
+    "getOrganizationTeamMembers",
+    "updateOrganizationTeamMember",
+    "deleteOrganizationTeamMember",
+    "listAllUsers",
+    "createInstallUser",
+    "getInstallUser",
+    "changeInstallUser",
+    "deleteInstallUser",
+    "listAllOrganizations",
+    "getUserInformation",
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -62,6 +77,9 @@ SAMPLES = {
     "robot_shortname": "coolrobot",
     "prefix": "dev",
     "error_type": "not_found",
+    "teamname": "owners",
+    "membername": "devtable",
+    "username": "freshuser",
 }
 
 
@@ -173,7 +191,9 @@ def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
         "repository",
         "robot",
         "search",
+        "superuser",
         "tag",
+        "team",
         "user",
     ]
     tags = [item["x-tag"] for item in document["paths"].values()]
@@ -251,6 +271,11 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "NewRepo",
         "ChangeRepoState",
         "CreateRobot",
+        "NewOrg",
+        "UpdateOrg",
+        "TeamDescription",
+        "CreateInstallUser",
+        "UpdateUser",
     }
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:

@@ -35,6 +35,9 @@ PATH_VALUES = {
     "prefix": "ac",
     "error_type": "not_found",
     "rule_id": "fault-1",
+    "teamname": "owners",
+    "membername": "dev",
+    "username": "dev",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {

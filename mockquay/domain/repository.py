@@ -299,10 +299,15 @@ def change_state(tx: Transaction, ctx: Context, repository: RepositoryRef, state
 def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """``deleteRepository``: the repository, its mirror and its log go; a missing one is no
     error. Quay logs ``delete_repo`` for the namespace, not the (gone) repository."""
-    key = str(repository)
-    repo = tx.get(REPOSITORIES, key)
+    repo = tx.get(REPOSITORIES, str(repository))
     if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
         return
+    drop_repository(tx, repository)
+
+
+def drop_repository(tx: Transaction, repository: RepositoryRef) -> None:
+    """Remove the repository with everything kept for it: its mirror, rules, log and tags."""
+    key = str(repository)
     tx.delete(REPOSITORIES, key)
     tx.delete(MIRRORS, key)
     tx.delete(ORPHAN_RULES, key)

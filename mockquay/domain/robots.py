@@ -6,7 +6,6 @@ A robot is stored under its full name ``<namespace>+<short name>`` (kind ``robot
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 from collections.abc import Mapping
@@ -18,31 +17,15 @@ from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date, store_date
 from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, ROBOTS
-from mockquay.domain.organizations import get_organization
+from mockquay.domain.namespaces import get_organization
+from mockquay.domain.users import validate_username
 from mockquay.store import Transaction
-
-#: Quay's ``VALID_USERNAME_REGEX`` and length bounds (``util/validation.py``).
-VALID_USERNAME = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
-MIN_USERNAME_LENGTH = 2
-MAX_USERNAME_LENGTH = 255
 
 TOKEN_ALPHABET = string.ascii_uppercase + string.digits
 TOKEN_LENGTH = 64
 
 ROBOT_NOT_FOUND = "Could not find robot with specified username"
 ROBOT_USED_BY_MIRROR = "Robot is being used by a mirror"
-
-
-def validate_username(name: str) -> str | None:
-    """Quay's ``validate_username``: None if valid, else the reason."""
-    if not VALID_USERNAME.match(name):
-        return "Namespace must match expression " + VALID_USERNAME.pattern
-    if not MIN_USERNAME_LENGTH <= len(name) <= MAX_USERNAME_LENGTH:
-        return (
-            f"Namespace must be between {MIN_USERNAME_LENGTH} and {MAX_USERNAME_LENGTH} "
-            "characters in length"
-        )
-    return None
 
 
 def lookup_robot(tx: Transaction, robot_name: str) -> dict[str, Any]:

@@ -155,6 +155,24 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "listRepoTags": ((200, (_JSON, _OBJECT)), (400, _ABORT)),
     "getErrorDescription": ((200, (_JSON, _OBJECT)),),
     "discovery": ((200, (_JSON, _OBJECT)),),
+    "createOrganization": (
+        (201, (_JSON, {"type": "string", "enum": ["Created"]})),
+        (400, API_ERROR),
+    ),
+    "changeOrganizationDetails": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteAdminedOrganization": ((204, NO_CONTENT),),
+    "updateOrganizationTeam": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
+    "deleteOrganizationTeam": ((204, NO_CONTENT), (400, MESSAGE)),
+    "getOrganizationTeamMembers": ((200, (_JSON, _OBJECT)),),
+    "updateOrganizationTeamMember": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteOrganizationTeamMember": ((204, NO_CONTENT), (400, MESSAGE)),
+    "listAllUsers": ((200, (_JSON, _OBJECT)),),
+    "createInstallUser": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
+    "getInstallUser": ((200, (_JSON, _OBJECT)),),
+    "changeInstallUser": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteInstallUser": ((204, NO_CONTENT), (400, API_ERROR)),
+    "listAllOrganizations": ((200, (_JSON, _OBJECT)),),
+    "getUserInformation": ((200, (_JSON, _OBJECT)), (404, MESSAGE)),
 }
 
 
@@ -292,6 +310,9 @@ def openapi_schema(json_schema: Any) -> Any:
         return json_schema
     converted: dict[str, Any] = {}
     for key, value in json_schema.items():
+        if key == "id":
+            # Draft 4's schema id, which some of Quay's schemas carry; OpenAPI has no such key.
+            continue
         if key == "type" and isinstance(value, list):
             types = [kind for kind in value if kind != "null"]
             if len(types) == 1:

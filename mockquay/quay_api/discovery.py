@@ -37,6 +37,9 @@ PATH_PARAMS = {
     "robot_shortname": "The short name for the robot, without any user or organization prefix",
     "prefix": "The prefix of the entities being looked up",
     "error_type": "The error code identifying the type of error.",
+    "teamname": "The name of the team",
+    "membername": "The username of the team member",
+    "username": "The username of the user being managed",
 }
 
 API_ERROR_MODEL = {

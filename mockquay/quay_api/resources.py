@@ -19,7 +19,9 @@ from mockquay.quay_api import (
     organization,
     repository,
     robot,
+    superuser,
     tag,
+    team,
     user,
 )
 from mockquay.quay_api.pipeline import OPERATIONS
@@ -33,6 +35,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     user.blp,
     organization.blp,
     robot.blp,
+    team.blp,
+    superuser.blp,
     tag.blp,
     entities.blp,
     logs.blp,

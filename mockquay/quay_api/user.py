@@ -1,6 +1,7 @@
 """Manage the current user.
 
-Quay's ``User`` resource (``endpoints/api/user.py``): who a token belongs to.
+Quay's ``User`` and ``Users`` resources (``endpoints/api/user.py``): who a token belongs to,
+and what anyone may read of another user.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ class User(MethodView):
         if view is None:
             return _requires_authentication()
         return answers.ok(view)
+
+
+@blp.route("/users/<username>")
+class Users(MethodView):
+    @operation(Operation("getUserInformation", "GET", repo_role=None))
+    def get(self, call: Call):
+        """Get user information for the specified user."""
+        return answers.ok(users.user_information(call.tx, call.ctx, call.params["username"]))
 
 
 def _requires_authentication():
