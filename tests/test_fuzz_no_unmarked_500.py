@@ -38,6 +38,7 @@ PATH_VALUES = {
     "teamname": "owners",
     "membername": "dev",
     "username": "dev",
+    "policy_uuid": "some-uuid",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {

@@ -20,6 +20,8 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "ORG_MIRROR": False,
     # The superuser API (superuser.py) exists only when on.
     "SUPER_USERS": True,
+    # The auto-prune policy API (policy.py) exists only when on.
+    "AUTO_PRUNE": False,
 }
 
 

@@ -158,7 +158,12 @@ def change_user(
     tx.put(
         USERS,
         username,
-        user_record(username, email=changed["email"], enabled=changed.get("enabled", True)),
+        user_record(
+            username,
+            email=changed["email"],
+            enabled=changed.get("enabled", True),
+            starred=changed.get("starred", ()),
+        ),
     )
     if password is not None:
         answer["encrypted_password"] = encrypted_password(password)

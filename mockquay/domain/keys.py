@@ -25,6 +25,8 @@ LOG_COUNTERS = "log_counters"
 TAGS = "tags"
 #: Keyed by lower-cased host: the upstream registries the mirror worker copies from.
 REGISTRIES = "registries"
+#: Keyed by uuid: auto-prune policies of namespaces and repositories (``policy.py``).
+AUTOPRUNE_POLICIES = "autoprune_policies"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"

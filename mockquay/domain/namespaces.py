@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockquay.domain import audit
+from mockquay.domain import audit, autoprune
 from mockquay.domain.errors import DataModelException
 from mockquay.domain.keys import (
     MIRRORS,
@@ -49,6 +49,7 @@ def delete_namespace(tx: Transaction, name: str) -> None:
             tx.delete(TOKENS, key)
     _forget_entities(tx, gone)
     audit.forget(tx, name)
+    autoprune.forget(tx, name)
     tx.delete(USERS, name)
     tx.delete(ORGANIZATIONS, name)
     # TODO(integrator): remove the organization's org-mirror config here as well.

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles, tags
+from mockquay.domain import audit, autoprune, namespace_roles, stars, tags
 from mockquay.domain.context import Context
 from mockquay.domain.errors import (
     Abort,
@@ -313,3 +313,5 @@ def drop_repository(tx: Transaction, repository: RepositoryRef) -> None:
     tx.delete(ORPHAN_RULES, key)
     audit.forget(tx, key)
     tags.forget(tx, repository)
+    stars.forget_repository(tx, key)
+    autoprune.forget(tx, repository.namespace, repository.name)

@@ -33,17 +33,12 @@ def team_record(role: str, *, description: str = "", members: Iterable[str] = ()
     return {"role": role, "description": description, "members": list(members)}
 
 
-def _superuser_passes(ctx: Context) -> bool:
-    """``allow_if_superuser()``: any superuser from Quay 3.16 on; before, only with
-    ``SUPERUSERS_FULL_ACCESS`` (``Profile.superuser_without_full_access``)."""
-    if ctx.config.profile.superuser_without_full_access:
-        return namespace_roles.is_superuser(ctx.config, ctx.caller)
-    return namespace_roles.is_full_access_superuser(ctx.config, ctx.caller)
-
-
 def _require_admin(tx: Transaction, ctx: Context, org_name: str) -> None:
     """``AdministerOrganizationPermission(orgname).can() or allow_if_superuser()``."""
-    if not (namespace_roles.is_org_admin(tx, ctx.caller, org_name) or _superuser_passes(ctx)):
+    if not (
+        namespace_roles.is_org_admin(tx, ctx.caller, org_name)
+        or namespace_roles.allow_if_superuser(ctx.config, ctx.caller)
+    ):
         raise Unauthorized()
 
 
@@ -171,7 +166,7 @@ def list_members(tx: Transaction, ctx: Context, org_name: str, team_name: str) -
     caller, config = ctx.caller, ctx.config
     if not (
         namespace_roles.can_view_team(tx, caller, org_name, team_name)
-        or _superuser_passes(ctx)
+        or namespace_roles.allow_if_superuser(ctx.config, ctx.caller)
         or namespace_roles.is_global_readonly_superuser(config, caller)
     ):
         raise Unauthorized()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from mockquay.domain import avatars, namespace_roles
@@ -38,11 +39,16 @@ def validate_username(name: str, kind: str = "Namespace") -> str | None:
 _USER_ROLES_AT_LEAST = {"read": ("read", "admin"), "admin": ("admin",)}
 
 
-def user_record(username: str, *, email: str, enabled: bool = True) -> dict[str, Any]:
-    """A user as the store keeps it; ``enabled`` only once a superuser disabled it."""
+def user_record(
+    username: str, *, email: str, enabled: bool = True, starred: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A user as the store keeps it; ``enabled`` only once a superuser disabled it, ``starred``
+    (repository names) once it starred one."""
     record: dict[str, Any] = {"username": username, "email": email}
     if not enabled:
         record["enabled"] = False
+    if starred:
+        record["starred"] = list(starred)
     return record
 
 

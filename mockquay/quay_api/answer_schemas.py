@@ -109,6 +109,7 @@ _JSON = "application/json"
 _HTML = "text/html"
 #: A JSON object this document does not describe further.
 _OBJECT = {"type": "object"}
+_ARRAY = {"type": "array", "items": _OBJECT}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -118,12 +119,15 @@ def _ref(name: str) -> dict[str, str]:
 #: util.http.abort's ``{"error": ...}``, served as HTML; and HTML error pages.
 _ABORT = (_HTML, {"type": "string", "description": 'util.http.abort: {"error": "<message>"}'})
 _PAGE = (_HTML, {"type": "string", "description": "an HTML error page"})
+_REDIRECT = (_HTML, {"type": "string", "description": "Werkzeug's redirect to the path and /"})
 API_ERROR = (_JSON, _ref("QuayApiError"))
 DETAIL = (_JSON, _ref("QuayDetail"))
 MESSAGE = (_JSON, _ref("QuayMessage"))
 #: Quay's ``return "", 201``: the JSON string ``""``.
 EMPTY_STRING = (_JSON, {"type": "string", "enum": [""]})
 NO_CONTENT = None
+#: A handler that falls off its end: Flask-RESTful's ``null``.
+NULL = (_JSON, {"type": "object", "nullable": True, "enum": [None]})
 
 #: Each operation's success answers, and the answers of its handler's own refusals (beyond
 #: what :func:`responses` reads from the operation's declaration).
@@ -173,6 +177,34 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "deleteInstallUser": ((204, NO_CONTENT), (400, API_ERROR)),
     "listAllOrganizations": ((200, (_JSON, _OBJECT)),),
     "getUserInformation": ((200, (_JSON, _OBJECT)), (404, MESSAGE)),
+    "getOrgRobotFederation": ((200, (_JSON, _ARRAY)), (400, MESSAGE)),
+    "createOrgRobotFederation": ((200, (_JSON, _ARRAY)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteOrgRobotFederation": ((204, NO_CONTENT), (400, MESSAGE)),
+    "listStarredRepos": ((200, (_JSON, _OBJECT)),),
+    "createStar": ((201, (_JSON, _OBJECT)), (200, NULL)),
+    "deleteStar": ((204, NO_CONTENT), (200, NULL)),
+    **{
+        f"{action}{kind}AutoPrunePolicy": answer
+        for kind in ("Organization", "Repository", "User")
+        for action, answer in (
+            ("create", ((201, (_JSON, _OBJECT)), (400, API_ERROR))),
+            ("get", ((200, (_JSON, _OBJECT)),)),
+            ("update", ((204, NO_CONTENT), (400, API_ERROR))),
+            ("delete", ((200, (_JSON, _OBJECT)),)),
+        )
+    },
+    # Without AUTO_PRUNE, ``apirepopath`` takes ``.../autoprunepolicy/<uuid>`` for a repository
+    # name: updateRepo and deleteRepository answer.
+    "updateRepositoryAutoPrunePolicy": (
+        (204, NO_CONTENT),
+        (400, API_ERROR),
+        (200, (_JSON, _OBJECT)),
+        (400, MESSAGE),
+    ),
+    "deleteRepositoryAutoPrunePolicy": ((200, (_JSON, _OBJECT)), (204, NO_CONTENT)),
+    "listOrganizationAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
+    "listRepositoryAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
+    "listUserAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
 }
 
 
@@ -214,6 +246,8 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         # Without the feature, the path falls through to the routes left (spec section 1.1).
         add(404, _PAGE)
         add(405, MESSAGE)
+        if operation.method == "GET":
+            add(308, _REDIRECT)
     # nginx, in front of Quay, refuses a body over client_max_body_size on every path.
     add(413, _PAGE)
     add(500, _PAGE)

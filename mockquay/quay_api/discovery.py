@@ -40,6 +40,7 @@ PATH_PARAMS = {
     "teamname": "The name of the team",
     "membername": "The username of the team member",
     "username": "The username of the user being managed",
+    "policy_uuid": "The unique ID of the policy",
 }
 
 API_ERROR_MODEL = {

@@ -357,6 +357,52 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
+    "CreateRobotFederation": _freeze(
+        {
+            "type": "array",
+            "description": "Federation configuration for the robot",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "issuer": {"type": "string", "description": "The issuer of the token"},
+                    "subject": {"type": "string", "description": "The subject of the token"},
+                },
+                "required": ["issuer", "subject"],
+            },
+        }
+    ),
+    "NewStarredRepository": _freeze(
+        {
+            "type": "object",
+            "required": ["namespace", "repository"],
+            "properties": {
+                "namespace": {
+                    "type": "string",
+                    "description": "Namespace in which the repository belongs",
+                },
+                "repository": {"type": "string", "description": "Repository name"},
+            },
+        }
+    ),
+    "AutoPrunePolicyConfig": _freeze(
+        {
+            "type": "object",
+            "description": "The policy configuration that is to be applied to the organization",
+            "required": ["method", "value"],
+            "properties": {
+                "method": {
+                    "type": "string",
+                    "description": "The method to use for pruning tags (number_of_tags, "
+                    "creation_date)",
+                },
+                "value": {
+                    "type": ["integer", "string"],
+                    "description": "The value to use for the pruning method (number of tags "
+                    "e.g. 10, time delta e.g. 7d (7 days))",
+                },
+            },
+        }
+    ),
     "NewOrg": _freeze(
         {
             "type": "object",
