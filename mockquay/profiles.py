@@ -64,6 +64,13 @@ class Profile:
     tag_sparse_info: bool
     #: ``GET /api/v1/registry/capabilities`` exists (``endpoints/api/capabilities.py``, 3.17 on).
     registry_capabilities: bool
+    #: ``allow_if_superuser()`` passes any superuser (the superuser logic rewritten in 3.16.0:
+    #: team endpoints no longer need ``SUPERUSERS_FULL_ACCESS``); before, only with it on.
+    superuser_without_full_access: bool
+    #: Robot federation (``/organization/<org>/robots/<robot>/federation``, Quay 3.13 on).
+    robot_federation: bool
+    #: Auto-prune policies of namespaces and repositories (``policy.py``, Quay 3.10/3.11 on).
+    autoprune: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -92,6 +99,9 @@ _COMMON: dict[str, Any] = dict(
     error_type_url_port=False,
     tag_sparse_info=True,
     registry_capabilities=True,
+    superuser_without_full_access=True,
+    robot_federation=True,
+    autoprune=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -104,6 +114,8 @@ _BEFORE_3_15: dict[str, Any] = dict(
     org_mirror_conflict=False,
     tag_sparse_info=False,
     registry_capabilities=False,
+    superuser_without_full_access=False,
+    robot_federation=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -113,7 +125,12 @@ PROFILES: dict[str, Profile] = {
             name="3.8",
             releases="3.8.0 - 3.9.9",
             covers=(((3, 8, 0), (3, 9, 9)),),
-            **dict(_BEFORE_3_15, non_json_is_415=False, global_readonly_superuser_get=False),
+            **dict(
+                _BEFORE_3_15,
+                non_json_is_415=False,
+                global_readonly_superuser_get=False,
+                autoprune=False,
+            ),
         ),
         Profile(
             name="3.12",
@@ -131,6 +148,7 @@ PROFILES: dict[str, Profile] = {
                 org_mirror_conflict=False,
                 tag_sparse_info=False,
                 registry_capabilities=False,
+                superuser_without_full_access=False,
             ),
         ),
         Profile(

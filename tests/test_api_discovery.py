@@ -61,6 +61,33 @@ QUAY_OPERATIONS = {
     "getTeamPermissions",
     "changeTeamPermissions",
     "deleteTeamPermissions",
+    "createOrganization",
+    "changeOrganizationDetails",
+    "deleteAdminedOrganization",
+    "updateOrganizationTeam",
+    "deleteOrganizationTeam",
+    "getOrganizationTeamMembers",
+    "updateOrganizationTeamMember",
+    "deleteOrganizationTeamMember",
+    "listAllUsers",
+    "createInstallUser",
+    "getInstallUser",
+    "changeInstallUser",
+    "deleteInstallUser",
+    "listAllOrganizations",
+    "getUserInformation",
+    "getOrgRobotFederation",
+    "createOrgRobotFederation",
+    "deleteOrgRobotFederation",
+    "listStarredRepos",
+    "createStar",
+    "deleteStar",
+}
+#: ``policy.py``'s operations, listed only with ``FEATURE_AUTO_PRUNE``.
+AUTO_PRUNE_OPERATIONS = {
+    f"{action}{kind}AutoPrunePolic{'ies' if action == 'list' else 'y'}"
+    for kind in ("Organization", "Repository", "User")
+    for action in ("list", "create", "get", "update", "delete")
 }
 MIRROR_ONLY = {
     "syncNow",
@@ -82,6 +109,7 @@ SAMPLES = {
     "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
     "username": "reader",
     "teamname": "owners",
+    "membername": "devtable",
 }
 
 
@@ -196,7 +224,9 @@ def test_tags_are_quays_module_names_sorted_and_paths_grouped_by_tag():
         "repositorynotification",
         "robot",
         "search",
+        "superuser",
         "tag",
+        "team",
         "user",
     ]
     tags = [item["x-tag"] for item in document["paths"].values()]
@@ -277,7 +307,13 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "NotificationCreateRequest",
         "UserPermissionRequest",
         "TeamPermissionRequest",
-    }
+        "NewOrg",
+        "UpdateOrg",
+        "TeamDescription",
+        "CreateInstallUser",
+        "UpdateUser",
+        "NewStarredRepository",
+    } | ({"CreateRobotFederation"} if profile == "latest" else set())
     assert set(document["definitions"]) == names | {"ApiError"}
     for name in names:
         expected = json.loads(json.dumps(request_schema(name, get_profile(profile))))
@@ -286,6 +322,15 @@ def test_definitions_are_the_request_schemas_of_the_profile(profile):
         "skopeo_timeout_interval" in document["definitions"]["CreateMirrorConfig"]["properties"]
     )
     assert skopeo == (profile == "latest")
+
+
+def test_with_auto_prune_the_policy_operations_are_listed():
+    """``show_if(features.AUTO_PRUNE)`` (``endpoints/api/policy.py``)."""
+    client = client_on(api_world(features={"AUTO_PRUNE": True}))
+    document = document_of(client)
+    assert set(listed(document).values()) == QUAY_OPERATIONS | AUTO_PRUNE_OPERATIONS
+    assert listed(document) == served(client)
+    assert "AutoPrunePolicyConfig" in document["definitions"]
 
 
 def test_without_repo_mirror_the_mirror_operations_are_not_listed():

@@ -38,6 +38,8 @@ PATH_VALUES = {
     "uuid": "0a1b2c3d-0000-4000-8000-000000000000",
     "username": "dev",
     "teamname": "developers",
+    "membername": "dev",
+    "policy_uuid": "some-uuid",
 }
 #: Path arguments that differ by route: a file each blueprint serves.
 ENDPOINT_PATH_VALUES = {

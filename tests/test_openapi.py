@@ -298,5 +298,5 @@ def test_every_query_parameter_quays_discovery_lists_is_documented(client, opena
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "query"
     }
-    assert len(listed) == 35
+    assert len(listed) == 38
     assert listed <= documented

@@ -59,6 +59,14 @@ def log_action(
     _append(tx, ctx, repository, kind, {**metadata, **_oauth_token_metadata(ctx.caller)})
 
 
+def log_namespace_action(
+    tx: Documents, ctx: Context, namespace: str, kind: str, metadata: Mapping[str, Any]
+) -> None:
+    """``log_action(kind, namespace, metadata)`` with no repository: the namespace's own log,
+    kept under the namespace's name (which has no ``/``, so it is no repository's)."""
+    log_action(tx, ctx, namespace, kind, metadata)
+
+
 def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
     """The log entries of ``repository``, oldest first."""
     first, count = _span(tx, repository)

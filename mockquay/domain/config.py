@@ -18,6 +18,10 @@ DEFAULT_FEATURES: dict[str, bool] = {
     # createRepo and changeRepoState refuse in an org with an org-level mirror only when on;
     # the repository-mirror endpoints refuse there whatever its value.
     "ORG_MIRROR": False,
+    # The superuser API (superuser.py) exists only when on.
+    "SUPER_USERS": True,
+    # The auto-prune policy API (policy.py) exists only when on.
+    "AUTO_PRUNE": False,
 }
 
 

@@ -33,6 +33,8 @@ NOTIFICATION_QUEUE = "notification_queue"
 NOTIFICATION_DELIVERIES = "notification_deliveries"
 #: One record, ``sequence``: the next numbers of notifications, queue items and deliveries.
 NOTIFICATION_COUNTERS = "notification_counters"
+#: Keyed by uuid: auto-prune policies of namespaces and repositories (``policy.py``).
+AUTOPRUNE_POLICIES = "autoprune_policies"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"

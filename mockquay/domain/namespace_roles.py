@@ -111,3 +111,11 @@ def is_global_readonly_superuser(config: QuayConfig, caller: Caller) -> bool:
 def is_full_access_superuser(config: QuayConfig, caller: Caller) -> bool:
     """``allow_if_superuser_with_full_access``: a superuser with ``SUPERUSERS_FULL_ACCESS`` on."""
     return config.feature("SUPERUSERS_FULL_ACCESS") and is_superuser(config, caller)
+
+
+def allow_if_superuser(config: QuayConfig, caller: Caller) -> bool:
+    """``allow_if_superuser()``: any superuser from Quay 3.16 on; before, only with
+    ``SUPERUSERS_FULL_ACCESS`` (``Profile.superuser_without_full_access``)."""
+    if config.profile.superuser_without_full_access:
+        return is_superuser(config, caller)
+    return is_full_access_superuser(config, caller)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles, notifications, tags
+from mockquay.domain import audit, autoprune, namespace_roles, notifications, stars, tags
 from mockquay.domain.context import Context
 from mockquay.domain.errors import (
     Abort,
@@ -311,13 +311,20 @@ def change_state(tx: Transaction, ctx: Context, repository: RepositoryRef, state
 def delete_repository(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:
     """``deleteRepository``: the repository, its mirror and its log go; a missing one is no
     error. Quay logs ``delete_repo`` for the namespace, not the (gone) repository."""
-    key = str(repository)
-    repo = tx.get(REPOSITORIES, key)
+    repo = tx.get(REPOSITORIES, str(repository))
     if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
         return
+    drop_repository(tx, repository)
+
+
+def drop_repository(tx: Transaction, repository: RepositoryRef) -> None:
+    """Remove the repository with everything kept for it: its mirror, rules, log and tags."""
+    key = str(repository)
     tx.delete(REPOSITORIES, key)
     tx.delete(MIRRORS, key)
     tx.delete(ORPHAN_RULES, key)
     audit.forget(tx, key)
     tags.forget(tx, repository)
     notifications.forget(tx, repository)
+    stars.forget_repository(tx, key)
+    autoprune.forget(tx, repository.namespace, repository.name)

@@ -1,48 +1,32 @@
 """Robot accounts of users and organizations (Quay's ``robot.py`` and ``model.user`` robots).
 
 A robot is stored under its full name ``<namespace>+<short name>`` (kind ``robots``):
-``{name, description, token, created, unstructured_metadata}``.
+``{name, description, token, created, unstructured_metadata}``, and ``federation`` (its
+``[{issuer, subject}]``) once it has one.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mockquay.domain import namespace_roles
+from mockquay.domain import audit, namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date, store_date
 from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, ROBOTS
-from mockquay.domain.organizations import get_organization
+from mockquay.domain.namespaces import get_organization
+from mockquay.domain.users import validate_username
 from mockquay.store import Transaction
-
-#: Quay's ``VALID_USERNAME_REGEX`` and length bounds (``util/validation.py``).
-VALID_USERNAME = re.compile(r"^([a-z0-9]+(?:[._-][a-z0-9]+)*)$")
-MIN_USERNAME_LENGTH = 2
-MAX_USERNAME_LENGTH = 255
 
 TOKEN_ALPHABET = string.ascii_uppercase + string.digits
 TOKEN_LENGTH = 64
 
 ROBOT_NOT_FOUND = "Could not find robot with specified username"
 ROBOT_USED_BY_MIRROR = "Robot is being used by a mirror"
-
-
-def validate_username(name: str) -> str | None:
-    """Quay's ``validate_username``: None if valid, else the reason."""
-    if not VALID_USERNAME.match(name):
-        return "Namespace must match expression " + VALID_USERNAME.pattern
-    if not MIN_USERNAME_LENGTH <= len(name) <= MAX_USERNAME_LENGTH:
-        return (
-            f"Namespace must be between {MIN_USERNAME_LENGTH} and {MAX_USERNAME_LENGTH} "
-            "characters in length"
-        )
-    return None
 
 
 def lookup_robot(tx: Transaction, robot_name: str) -> dict[str, Any]:
@@ -125,15 +109,19 @@ def robot_record(
     token: str,
     created: datetime,
     unstructured_metadata: Mapping[str, Any] | None,
+    federation: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """A robot as the store keeps it (``name`` is ``namespace+short``), keys in its order."""
-    return {
+    record: dict[str, Any] = {
         "name": name,
         "description": description,
         "token": token,
         "created": store_date(created),
         "unstructured_metadata": dict(unstructured_metadata or {}),
     }
+    if federation:
+        record["federation"] = [dict(entry) for entry in federation]
+    return record
 
 
 def create_robot(
@@ -239,3 +227,79 @@ def delete_org_robot(tx: Transaction, ctx: Context, org_name: str, short_name: s
     if not can_administer_org_robots(tx, ctx, org_name):
         raise Unauthorized()
     delete_robot(tx, org_name, short_name)
+
+
+FEDERATION_MISSING_FIELDS = "Missing one or more required fields (issuer, subject)"
+
+
+def _require_federation_admin(
+    tx: Transaction, ctx: Context, org_name: str, *, reading: bool = False
+) -> None:
+    """``OrgRobotFederation``'s check: an org admin or ``allow_if_superuser()``; a global
+    read-only superuser may read."""
+    caller, config = ctx.caller, ctx.config
+    if not (
+        namespace_roles.is_org_admin(tx, caller, org_name)
+        or namespace_roles.allow_if_superuser(config, caller)
+        or (reading and namespace_roles.is_global_readonly_superuser(config, caller))
+    ):
+        raise Unauthorized()
+
+
+def view_org_robot_federation(
+    tx: Transaction, ctx: Context, org_name: str, short_name: str
+) -> list[dict[str, str]]:
+    """``getOrgRobotFederation``: the robot's ``[{issuer, subject}]``."""
+    _require_federation_admin(tx, ctx, org_name, reading=True)
+    return list(lookup_robot(tx, f"{org_name}+{short_name}").get("federation", []))
+
+
+def _federation_config(body: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """``OrgRobotFederation._parse_federation_config``: 400 for an empty field, an issuer that
+    is not an http(s) URL, or an entry given twice."""
+    config: list[dict[str, str]] = []
+    for item in body:
+        issuer, subject = item.get("issuer"), item.get("subject")
+        if not issuer or not subject:
+            raise InvalidRequest(FEDERATION_MISSING_FIELDS)
+        if not issuer.startswith(("http://", "https://")):
+            raise InvalidRequest("Issuer must be a URL (http:// or https://)")
+        entry = {"issuer": issuer, "subject": subject}
+        if entry in config:
+            raise InvalidRequest("Duplicate federation config entry")
+        config.append(entry)
+    return config
+
+
+def _store_federation(tx: Transaction, robot: Mapping[str, Any], config: list) -> None:
+    record = {key: value for key, value in robot.items() if key != "federation"}
+    if config:
+        record["federation"] = config
+    tx.put(ROBOTS, robot["name"], record)
+
+
+def set_org_robot_federation(
+    tx: Transaction,
+    ctx: Context,
+    org_name: str,
+    short_name: str,
+    body: Sequence[Mapping[str, Any]],
+) -> list[dict[str, str]]:
+    """``createOrgRobotFederation``: replace the robot's federation; logs
+    ``create_robot_federation``."""
+    _require_federation_admin(tx, ctx, org_name)
+    config = _federation_config(body)
+    _store_federation(tx, lookup_robot(tx, f"{org_name}+{short_name}"), config)
+    audit.log_namespace_action(
+        tx, ctx, org_name, "create_robot_federation", {"config": config, "robot": short_name}
+    )
+    return config
+
+
+def delete_org_robot_federation(
+    tx: Transaction, ctx: Context, org_name: str, short_name: str
+) -> None:
+    """``deleteOrgRobotFederation``: logs ``delete_robot_federation``."""
+    _require_federation_admin(tx, ctx, org_name)
+    _store_federation(tx, lookup_robot(tx, f"{org_name}+{short_name}"), [])
+    audit.log_namespace_action(tx, ctx, org_name, "delete_robot_federation", {"robot": short_name})

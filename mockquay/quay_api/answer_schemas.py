@@ -155,6 +155,7 @@ _JSON = "application/json"
 _HTML = "text/html"
 #: A JSON object this document does not describe further.
 _OBJECT = {"type": "object"}
+_ARRAY = {"type": "array", "items": _OBJECT}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -164,12 +165,15 @@ def _ref(name: str) -> dict[str, str]:
 #: util.http.abort's ``{"error": ...}``, served as HTML; and HTML error pages.
 _ABORT = (_HTML, {"type": "string", "description": 'util.http.abort: {"error": "<message>"}'})
 _PAGE = (_HTML, {"type": "string", "description": "an HTML error page"})
+_REDIRECT = (_HTML, {"type": "string", "description": "Werkzeug's redirect to the path and /"})
 API_ERROR = (_JSON, _ref("QuayApiError"))
 DETAIL = (_JSON, _ref("QuayDetail"))
 MESSAGE = (_JSON, _ref("QuayMessage"))
 #: Quay's ``return "", 201``: the JSON string ``""``.
 EMPTY_STRING = (_JSON, {"type": "string", "enum": [""]})
 NO_CONTENT = None
+#: A handler that falls off its end: Flask-RESTful's ``null``.
+NULL = (_JSON, {"type": "object", "nullable": True, "enum": [None]})
 
 #: Each operation's success answers, and the answers of its handler's own refusals (beyond
 #: what :func:`responses` reads from the operation's declaration).
@@ -223,6 +227,52 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "getTeamPermissions": ((200, (_JSON, _ref("QuayRole"))), (400, MESSAGE)),
     "changeTeamPermissions": ((200, (_JSON, _ref("QuayTeamPermission"))),),
     "deleteTeamPermissions": ((204, NO_CONTENT), (400, API_ERROR)),
+    "createOrganization": (
+        (201, (_JSON, {"type": "string", "enum": ["Created"]})),
+        (400, API_ERROR),
+    ),
+    "changeOrganizationDetails": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteAdminedOrganization": ((204, NO_CONTENT),),
+    "updateOrganizationTeam": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
+    "deleteOrganizationTeam": ((204, NO_CONTENT), (400, MESSAGE)),
+    "getOrganizationTeamMembers": ((200, (_JSON, _OBJECT)),),
+    "updateOrganizationTeamMember": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteOrganizationTeamMember": ((204, NO_CONTENT), (400, MESSAGE)),
+    "listAllUsers": ((200, (_JSON, _OBJECT)),),
+    "createInstallUser": ((200, (_JSON, _OBJECT)), (400, MESSAGE)),
+    "getInstallUser": ((200, (_JSON, _OBJECT)),),
+    "changeInstallUser": ((200, (_JSON, _OBJECT)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteInstallUser": ((204, NO_CONTENT), (400, API_ERROR)),
+    "listAllOrganizations": ((200, (_JSON, _OBJECT)),),
+    "getUserInformation": ((200, (_JSON, _OBJECT)), (404, MESSAGE)),
+    "getOrgRobotFederation": ((200, (_JSON, _ARRAY)), (400, MESSAGE)),
+    "createOrgRobotFederation": ((200, (_JSON, _ARRAY)), (400, MESSAGE), (400, API_ERROR)),
+    "deleteOrgRobotFederation": ((204, NO_CONTENT), (400, MESSAGE)),
+    "listStarredRepos": ((200, (_JSON, _OBJECT)),),
+    "createStar": ((201, (_JSON, _OBJECT)), (200, NULL)),
+    "deleteStar": ((204, NO_CONTENT), (200, NULL)),
+    **{
+        f"{action}{kind}AutoPrunePolicy": answer
+        for kind in ("Organization", "Repository", "User")
+        for action, answer in (
+            ("create", ((201, (_JSON, _OBJECT)), (400, API_ERROR))),
+            ("get", ((200, (_JSON, _OBJECT)),)),
+            ("update", ((204, NO_CONTENT), (400, API_ERROR))),
+            ("delete", ((200, (_JSON, _OBJECT)),)),
+        )
+    },
+    # Without AUTO_PRUNE, ``apirepopath`` takes ``.../autoprunepolicy/<uuid>`` for a repository
+    # name: updateRepo and deleteRepository answer.
+    "updateRepositoryAutoPrunePolicy": (
+        (204, NO_CONTENT),
+        (400, API_ERROR),
+        (200, (_JSON, _OBJECT)),
+        (400, MESSAGE),
+    ),
+    "deleteRepositoryAutoPrunePolicy": ((200, (_JSON, _OBJECT)), (204, NO_CONTENT)),
+    "listOrganizationAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
+    "listRepositoryAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
+    "listUserAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
 }
 
 
@@ -266,7 +316,7 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         add(405, MESSAGE)
         if operation.method == "GET":
             # A GET no route takes is the UI's redirect to the path with a slash.
-            add(308, _PAGE)
+            add(308, _REDIRECT)
     if operation.repo_role is not None:
         # A route of Quay's that mockquay does not serve, under this repository route's path.
         add(404, _PAGE)
@@ -366,6 +416,9 @@ def openapi_schema(json_schema: Any) -> Any:
         return json_schema
     converted: dict[str, Any] = {}
     for key, value in json_schema.items():
+        if key == "id":
+            # Draft 4's schema id, which some of Quay's schemas carry; OpenAPI has no such key.
+            continue
         if key == "type" and isinstance(value, list):
             types = [kind for kind in value if kind != "null"]
             if len(types) == 1:

@@ -38,6 +38,10 @@ PATH_PARAMS = {
     "prefix": "The prefix of the entities being looked up",
     "error_type": "The error code identifying the type of error.",
     "uuid": "The UUID of the notification",
+    "teamname": "The name of the team",
+    "membername": "The username of the team member",
+    "username": "The username of the user being managed",
+    "policy_uuid": "The unique ID of the policy",
 }
 
 API_ERROR_MODEL = {

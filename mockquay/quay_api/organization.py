@@ -1,6 +1,6 @@
 """Manage organizations, members and OAuth applications.
 
-Quay's ``Organization`` resource (``endpoints/api/organization.py``), for reading.
+Quay's ``OrganizationList`` and ``Organization`` resources (``endpoints/api/organization.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,24 @@ blp = Blueprint(
 )
 
 
+@blp.route("/organization/")
+class OrganizationList(MethodView):
+    @operation(
+        Operation(
+            "createOrganization",
+            "POST",
+            repo_role=None,
+            user_permission="admin",
+            request_schema="NewOrg",
+            oauth2_scope="user:admin",
+        )
+    )
+    def post(self, call: Call):
+        """Create a new organization."""
+        organizations.create_organization(call.tx, call.ctx, call.body)
+        return answers.restful_json("Created", 201)
+
+
 @blp.route("/organization/<orgname>")
 class Organization(MethodView):
     @operation(Operation("getOrganization", "GET", repo_role=None))
@@ -27,3 +45,26 @@ class Organization(MethodView):
         return answers.ok(
             organizations.view_organization(call.tx, call.ctx, call.params["orgname"])
         )
+
+    @operation(
+        Operation(
+            "changeOrganizationDetails",
+            "PUT",
+            repo_role=None,
+            request_schema="UpdateOrg",
+            oauth2_scope="org:admin",
+        )
+    )
+    def put(self, call: Call):
+        """Change the details for the specified organization."""
+        return answers.ok(
+            organizations.change_organization(call.tx, call.ctx, call.params["orgname"], call.body)
+        )
+
+    @operation(
+        Operation("deleteAdminedOrganization", "DELETE", repo_role=None, oauth2_scope="org:admin")
+    )
+    def delete(self, call: Call):
+        """Deletes the specified organization."""
+        organizations.delete_organization(call.tx, call.ctx, call.params["orgname"])
+        return answers.no_content()

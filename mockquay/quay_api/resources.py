@@ -19,10 +19,13 @@ from mockquay.quay_api import (
     mirror_health,
     organization,
     permission,
+    policy,
     repository,
     repository_notification,
     robot,
+    superuser,
     tag,
+    team,
     user,
 )
 from mockquay.quay_api.pipeline import OPERATIONS
@@ -36,6 +39,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     user.blp,
     organization.blp,
     robot.blp,
+    team.blp,
+    superuser.blp,
+    policy.blp,
     tag.blp,
     entities.blp,
     logs.blp,

@@ -175,3 +175,50 @@ class OrgRobot(MethodView):
             call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
         )
         return answers.no_content()
+
+
+def _federation(nickname: str, method: str, **kwargs) -> Operation:
+    """An operation of Quay's ``OrgRobotFederation`` (``require_scope(scopes.ORG_ADMIN)``)."""
+    return Operation(
+        nickname,
+        method,
+        repo_role=None,
+        show_if_profile="robot_federation",
+        oauth2_scope="org:admin",
+        **kwargs,
+    )
+
+
+@blp.route("/organization/<orgname>/robots/<robot_shortname>/federation")
+class OrgRobotFederation(MethodView):
+    @operation(_federation("getOrgRobotFederation", "GET"))
+    def get(self, call: Call):
+        """Returns the federation configuration of the organization's robot."""
+        return answers.ok(
+            robots.view_org_robot_federation(
+                call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
+            )
+        )
+
+    @operation(
+        _federation("createOrgRobotFederation", "POST", request_schema="CreateRobotFederation")
+    )
+    def post(self, call: Call):
+        """Sets the federation configuration of the organization's robot."""
+        return answers.ok(
+            robots.set_org_robot_federation(
+                call.tx,
+                call.ctx,
+                call.params["orgname"],
+                call.params["robot_shortname"],
+                call.body,
+            )
+        )
+
+    @operation(_federation("deleteOrgRobotFederation", "DELETE"))
+    def delete(self, call: Call):
+        """Deletes the federation configuration of the organization's robot."""
+        robots.delete_org_robot_federation(
+            call.tx, call.ctx, call.params["orgname"], call.params["robot_shortname"]
+        )
+        return answers.no_content()

@@ -404,6 +404,137 @@ _OTHER_SCHEMAS: dict[str, dict] = {
         )
         for kind in ("user", "team")
     },
+    "CreateRobotFederation": _freeze(
+        {
+            "type": "array",
+            "description": "Federation configuration for the robot",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "issuer": {"type": "string", "description": "The issuer of the token"},
+                    "subject": {"type": "string", "description": "The subject of the token"},
+                },
+                "required": ["issuer", "subject"],
+            },
+        }
+    ),
+    "NewStarredRepository": _freeze(
+        {
+            "type": "object",
+            "required": ["namespace", "repository"],
+            "properties": {
+                "namespace": {
+                    "type": "string",
+                    "description": "Namespace in which the repository belongs",
+                },
+                "repository": {"type": "string", "description": "Repository name"},
+            },
+        }
+    ),
+    "AutoPrunePolicyConfig": _freeze(
+        {
+            "type": "object",
+            "description": "The policy configuration that is to be applied to the organization",
+            "required": ["method", "value"],
+            "properties": {
+                "method": {
+                    "type": "string",
+                    "description": "The method to use for pruning tags (number_of_tags, "
+                    "creation_date)",
+                },
+                "value": {
+                    "type": ["integer", "string"],
+                    "description": "The value to use for the pruning method (number of tags "
+                    "e.g. 10, time delta e.g. 7d (7 days))",
+                },
+            },
+        }
+    ),
+    "NewOrg": _freeze(
+        {
+            "type": "object",
+            "description": "Description of a new organization.",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "description": "Organization username"},
+                "email": {"type": "string", "description": "Organization contact email"},
+                "recaptcha_response": {
+                    "type": "string",
+                    "description": "The (may be disabled) recaptcha response code for verification",
+                },
+            },
+        }
+    ),
+    "UpdateOrg": _freeze(
+        {
+            "type": "object",
+            "description": "Description of updates for an existing organization",
+            "properties": {
+                "email": {"type": "string", "description": "Organization contact email"},
+                "invoice_email": {
+                    "type": "boolean",
+                    "description": "Whether the organization desires to receive emails for "
+                    "invoices",
+                },
+                "invoice_email_address": {
+                    "type": ["string", "null"],
+                    "description": "The email address at which to receive invoices",
+                },
+                "tag_expiration_s": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "The number of seconds for tag expiration",
+                },
+            },
+        }
+    ),
+    "TeamDescription": _freeze(
+        {
+            "type": "object",
+            "description": "Description of a team",
+            "required": ["role"],
+            "properties": {
+                "role": {
+                    "type": "string",
+                    "description": "Org wide permissions that should apply to the team",
+                    "enum": ["member", "creator", "admin"],
+                },
+                "description": {
+                    "type": "string",
+                    "description": "Markdown description for the team",
+                },
+            },
+        }
+    ),
+    "CreateInstallUser": _freeze(
+        {
+            "id": "CreateInstallUser",
+            "description": "Data for creating a user",
+            "required": ["username"],
+            "properties": {
+                "username": {
+                    "type": "string",
+                    "description": "The username of the user being created",
+                },
+                "email": {
+                    "type": "string",
+                    "description": "The email address of the user being created",
+                },
+            },
+        }
+    ),
+    "UpdateUser": _freeze(
+        {
+            "id": "UpdateUser",
+            "type": "object",
+            "description": "Description of updates for a user",
+            "properties": {
+                "password": {"type": "string", "description": "The new password for the user"},
+                "email": {"type": "string", "description": "The new e-mail address for the user"},
+                "enabled": {"type": "boolean", "description": "Whether the user is enabled"},
+            },
+        }
+    ),
 }
 
 

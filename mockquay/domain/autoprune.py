@@ -1,0 +1,209 @@
+"""Auto-prune policies of namespaces and repositories (Quay's ``endpoints/api/policy.py`` and
+``data/model/autoprune.py``).
+
+A policy is stored under its uuid (kind ``autoprune_policies``):
+``{uuid, namespace, repository, method, value}``, ``repository`` None for a namespace's. A
+namespace, and a repository, has at most one. mockquay prunes no tags: the policies are kept
+and shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from mockquay.domain import audit, namespace_roles
+from mockquay.domain.context import Context
+from mockquay.domain.errors import InvalidRequest, NotFound, Unauthorized
+from mockquay.domain.keys import (
+    AUTOPRUNE_POLICIES,
+    ORGANIZATIONS,
+    REPOSITORIES,
+    USERS,
+    RepositoryRef,
+)
+from mockquay.store import Transaction
+
+METHODS = ("number_of_tags", "creation_date")
+_TIME_UNITS = frozenset("smhdw")
+
+
+def _valid_value(method: str, value: Any) -> bool:
+    """``valid_value``: a positive tag count, or a time delta such as ``7d``."""
+    if not value:
+        return False
+    if method == "number_of_tags":
+        return isinstance(value, int) and value > 0
+    if not isinstance(value, str) or value[-1] not in _TIME_UNITS:
+        return False
+    try:
+        int(value[:-1])
+    except ValueError:
+        return False
+    return True
+
+
+def _checked_config(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``assert_valid_*_autoprune_policy``: Quay's 400 for a method or value it does not know."""
+    method, value = body.get("method"), body.get("value")
+    if method is None or value is None:
+        raise InvalidRequest("Missing the following parameters: method, value")
+    if method not in METHODS:
+        raise InvalidRequest("Invalid method provided")
+    if not _valid_value(method, value):
+        raise InvalidRequest("Invalid value given for method type")
+    return {"method": method, "value": value}
+
+
+def view(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """``get_view``."""
+    return {"uuid": policy["uuid"], "method": policy["method"], "value": policy["value"]}
+
+
+def _policies(tx: Transaction, namespace: str, repository: str | None) -> list[dict[str, Any]]:
+    return [
+        policy
+        for _, policy in tx.scan(AUTOPRUNE_POLICIES)
+        if policy["namespace"] == namespace and policy["repository"] == repository
+    ]
+
+
+def _policy(tx: Transaction, namespace: str, repository: str | None, policy_uuid: str) -> dict:
+    policy = tx.get(AUTOPRUNE_POLICIES, policy_uuid)
+    if policy is None or (policy["namespace"], policy["repository"]) != (namespace, repository):
+        raise NotFound()
+    return policy
+
+
+def _require_admin(tx: Transaction, ctx: Context, namespace: str, *, reading: bool) -> None:
+    """``AdministerOrganizationPermission`` or ``allow_if_superuser()`` (or, reading,
+    ``allow_if_global_readonly_superuser()``); a user's own namespace needs no check here."""
+    caller, config = ctx.caller, ctx.config
+    if not (
+        namespace == caller.username
+        or namespace_roles.is_org_admin(tx, caller, namespace)
+        or namespace_roles.allow_if_superuser(config, caller)
+        or (reading and namespace_roles.is_global_readonly_superuser(config, caller))
+    ):
+        raise Unauthorized()
+
+
+def _require_namespace(tx: Transaction, namespace: str) -> None:
+    """``get_active_namespace_user_by_username`` failing is Quay's 404."""
+    if tx.get(ORGANIZATIONS, namespace) is None and tx.get(USERS, namespace) is None:
+        raise NotFound()
+
+
+def _scope(namespace: str, repository: str | None) -> tuple[str, dict]:
+    """Where a policy change is logged, and the metadata naming its target."""
+    if repository is None:
+        return namespace, {"namespace": namespace}
+    return f"{namespace}/{repository}", {"namespace": namespace, "repo": repository}
+
+
+def list_policies(
+    tx: Transaction, ctx: Context, namespace: str, repository: str | None = None
+) -> dict[str, Any]:
+    """``list*AutoPrunePolicies``."""
+    if repository is None:
+        _require_admin(tx, ctx, namespace, reading=True)
+    elif tx.get(REPOSITORIES, str(RepositoryRef(namespace, repository))) is None:
+        raise NotFound()
+    return {"policies": [view(policy) for policy in _policies(tx, namespace, repository)]}
+
+
+def get_policy(
+    tx: Transaction, ctx: Context, namespace: str, policy_uuid: str, repository: str | None = None
+) -> dict[str, Any]:
+    """``get*AutoPrunePolicy``: 404 for another namespace's or repository's uuid."""
+    if repository is None:
+        _require_admin(tx, ctx, namespace, reading=True)
+    return view(_policy(tx, namespace, repository, policy_uuid))
+
+
+def create_policy(
+    tx: Transaction,
+    ctx: Context,
+    namespace: str,
+    body: Mapping[str, Any],
+    repository: str | None = None,
+) -> dict[str, str]:
+    """``create*AutoPrunePolicy``: one per namespace or repository; logs
+    ``create_namespace_autoprune_policy`` or ``create_repository_autoprune_policy``."""
+    if repository is None:
+        _require_admin(tx, ctx, namespace, reading=False)
+    elif tx.get(REPOSITORIES, str(RepositoryRef(namespace, repository))) is None:
+        raise NotFound()
+    _require_namespace(tx, namespace)
+    if _policies(tx, namespace, repository):
+        target = "namespace" if repository is None else "repository"
+        raise InvalidRequest(
+            f"Policy for this {target} already exists, delete existing to create new policy"
+        )
+    config = _checked_config(body)
+    policy: dict[str, Any] = {
+        "uuid": str(uuid.uuid4()),
+        "namespace": namespace,
+        "repository": repository,
+    }
+    tx.put(AUTOPRUNE_POLICIES, policy["uuid"], {**policy, **config})
+    _log(tx, ctx, "create", namespace, repository, config)
+    return {"uuid": policy["uuid"]}
+
+
+def update_policy(
+    tx: Transaction,
+    ctx: Context,
+    namespace: str,
+    policy_uuid: str,
+    body: Mapping[str, Any],
+    repository: str | None = None,
+) -> None:
+    """``update*AutoPrunePolicy``: logs ``update_<namespace|repository>_autoprune_policy``."""
+    if repository is None:
+        _require_admin(tx, ctx, namespace, reading=False)
+    _require_namespace(tx, namespace)
+    policy = _policy(tx, namespace, repository, policy_uuid)
+    config = _checked_config(body)
+    tx.put(AUTOPRUNE_POLICIES, policy_uuid, {**policy, **config})
+    _log(tx, ctx, "update", namespace, repository, config)
+
+
+def delete_policy(
+    tx: Transaction,
+    ctx: Context,
+    namespace: str,
+    policy_uuid: str,
+    repository: str | None = None,
+) -> dict[str, str]:
+    """``delete*AutoPrunePolicy``: logs ``delete_<namespace|repository>_autoprune_policy``."""
+    if repository is None:
+        _require_admin(tx, ctx, namespace, reading=False)
+    _require_namespace(tx, namespace)
+    _policy(tx, namespace, repository, policy_uuid)
+    tx.delete(AUTOPRUNE_POLICIES, policy_uuid)
+    _log(tx, ctx, "delete", namespace, repository, {"policy_uuid": policy_uuid})
+    return {"uuid": policy_uuid}
+
+
+def _log(
+    tx: Transaction,
+    ctx: Context,
+    action: str,
+    namespace: str,
+    repository: str | None,
+    metadata: Mapping[str, Any],
+) -> None:
+    where, target = _scope(namespace, repository)
+    kind = "namespace" if repository is None else "repository"
+    audit.log_action(tx, ctx, where, f"{action}_{kind}_autoprune_policy", {**metadata, **target})
+
+
+def forget(tx: Transaction, namespace: str, repository: str | None = None) -> None:
+    """Drop the policies of a deleted namespace (all of them) or repository."""
+    for key, policy in list(tx.scan(AUTOPRUNE_POLICIES)):
+        if policy["namespace"] == namespace and (
+            repository is None or policy["repository"] == repository
+        ):
+            tx.delete(AUTOPRUNE_POLICIES, key)
