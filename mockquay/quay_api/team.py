@@ -11,7 +11,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mockquay.domain import teams
+from mockquay.domain import organization_teams
 from mockquay.quay_api import answers
 from mockquay.quay_api.operation import Operation, QueryParam
 from mockquay.quay_api.pipeline import Call, operation
@@ -31,7 +31,7 @@ class OrganizationTeam(MethodView):
     def put(self, call: Call):
         """Update the org-wide permission for the specified team."""
         return answers.ok(
-            teams.update_team(
+            organization_teams.update_team(
                 call.tx, call.ctx, call.params["orgname"], call.params["teamname"], call.body
             )
         )
@@ -39,7 +39,9 @@ class OrganizationTeam(MethodView):
     @operation(_org_admin("deleteOrganizationTeam", "DELETE"))
     def delete(self, call: Call):
         """Delete the specified team."""
-        teams.delete_team(call.tx, call.ctx, call.params["orgname"], call.params["teamname"])
+        organization_teams.delete_team(
+            call.tx, call.ctx, call.params["orgname"], call.params["teamname"]
+        )
         return answers.no_content()
 
 
@@ -60,7 +62,9 @@ class TeamMemberList(MethodView):
         """Retrieve the list of members for the specified team."""
         call.args  # noqa: B018 - Quay's @parse_args() answers a bad value first
         return answers.ok(
-            teams.list_members(call.tx, call.ctx, call.params["orgname"], call.params["teamname"])
+            organization_teams.list_members(
+                call.tx, call.ctx, call.params["orgname"], call.params["teamname"]
+            )
         )
 
 
@@ -70,7 +74,7 @@ class TeamMember(MethodView):
     def put(self, call: Call):
         """Adds or invites a member to an existing team."""
         return answers.ok(
-            teams.add_member(
+            organization_teams.add_member(
                 call.tx,
                 call.ctx,
                 call.params["orgname"],
@@ -82,7 +86,7 @@ class TeamMember(MethodView):
     @operation(_org_admin("deleteOrganizationTeamMember", "DELETE"))
     def delete(self, call: Call):
         """Delete a member of a team."""
-        teams.remove_member(
+        organization_teams.remove_member(
             call.tx,
             call.ctx,
             call.params["orgname"],
