@@ -319,9 +319,9 @@ def test_import_reads_the_organization_with_get_requests_only(latest, controls):
     assert document["settings"] == {"profile": "latest"}
     [organization] = document["organizations"]
     assert organization["teams"] == {
-        # Quay shows team members to their readers; mockquay serves no members call.
+        # getOrganizationTeamMembers, as Quay answers it to an org admin.
         "owners": {"role": "admin", "members": ["owner"]},
-        "developers": {"role": "member", "members": []},
+        "developers": {"role": "member", "members": ["dev"]},
     }
     assert [robot["name"] for robot in document["robots"]] == ["busy+puller"]
     assert [repo["name"] for repo in document["repositories"]] == ["busy/app", "busy/etcd"]
