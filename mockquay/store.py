@@ -145,9 +145,9 @@ class Transaction:
         """The document ``kind``/``key``, or None."""
         if (kind, key) in self._pending:
             return _copy(self._pending[(kind, key)])
-        # TinyDB types ids as int; a _KeyedTable's ids are str.
-        doc = self._db.table(_table_name(kind, key)).get(doc_id=key)  # type: ignore[call-overload]
-        return None if doc is None else _copy(dict(doc))
+        # The tables themselves, as scan and _commit use them: TinyDB's get copies twice more.
+        doc = (self._db.storage.read() or {}).get(_table_name(kind, key), {}).get(key)
+        return None if doc is None else _copy(doc)
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
         """Store ``doc`` as ``kind``/``key``, replacing what was there.
