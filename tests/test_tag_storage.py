@@ -99,3 +99,44 @@ def test_forget_drops_every_row_of_the_repository():
         assert tx.get(TAGS, "acme/app") is None
         assert list(tx.scan(TAG_ROWS)) == []
         assert tags.history(tx, REPOSITORY) == []
+
+
+def test_a_history_of_an_older_state_file_is_read_and_kept_on_the_next_push():
+    """A ``--data`` file of an older mockquay holds ``{"history": rows}``: listRepoTags reads
+    it as it is, and the next push keeps every row, ending the alive one."""
+    store = Store()
+    first, later = tags.epoch_ms(START), tags.epoch_ms(START + timedelta(hours=1))
+    old_rows = [
+        {**row_of("v1", first), "lifetime_end_ms": later},
+        row_of("v1", later),
+        {**row_of("v2", first), "lifetime_end_ms": later},
+    ]
+    with store.transaction() as tx:
+        tx.put(TAGS, "acme/app", {"history": old_rows})
+    with store.transaction() as tx:
+        assert tags.history(tx, REPOSITORY) == old_rows
+        assert sorted(tags.alive_tags(tx, REPOSITORY, START)) == ["v1"]
+    pushed = START + timedelta(hours=2)
+    with store.transaction() as tx:
+        tags.retarget(tx, REPOSITORY, "v1", MANIFEST, pushed)
+    with store.transaction() as tx:
+        rows = tags.history(tx, REPOSITORY)
+    assert rows[:3] == [
+        old_rows[0],
+        {**old_rows[1], "lifetime_end_ms": tags.epoch_ms(pushed)},
+        old_rows[2],
+    ]
+    assert rows[3] == row_of("v1", tags.epoch_ms(pushed))
+
+
+def row_of(name: str, start_ms: int) -> dict:
+    """The alive row :func:`tags.retarget` starts for ``MANIFEST``."""
+    return {
+        "name": name,
+        "manifest_digest": MANIFEST.digest,
+        "is_manifest_list": False,
+        "size": MANIFEST.size,
+        "lifetime_start_ms": start_ms,
+        "lifetime_end_ms": None,
+        "reversion": False,
+    }

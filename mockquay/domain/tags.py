@@ -47,13 +47,31 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MS
 
 
-def _index(tx: Documents, repository: RepositoryRef) -> dict[str, Any]:
-    """The repository's ``TAGS`` record (see the module's docstring)."""
-    return tx.get(TAGS, str(repository)) or {"count": 0, "alive": {}}
+def _index(tx: Documents, repository: RepositoryRef, *, writing: bool = False) -> dict[str, Any]:
+    """The repository's ``TAGS`` record (see the module's docstring).
+
+    A record of an older mockquay's state file (``{"history": rows}``) is read as one; when
+    ``writing``, its ended rows become ``TAG_ROWS`` records first, so the change keeps them.
+    """
+    doc = tx.get(TAGS, str(repository))
+    if doc is None:
+        return {"count": 0, "alive": {}}
+    if "history" not in doc:
+        return doc
+    alive = {}
+    for number, row in enumerate(doc["history"]):
+        if row["lifetime_end_ms"] is None:
+            alive[row["name"]] = {"number": number, "row": row}
+        elif writing:
+            tx.put(TAG_ROWS, numbered_key(str(repository), number), row)
+    return {"count": len(doc["history"]), "alive": alive}
 
 
 def history(tx: Documents, repository: RepositoryRef) -> list[dict[str, Any]]:
     """Every row of the repository's tag history, in the order they started."""
+    older = tx.get(TAGS, str(repository))
+    if older is not None and "history" in older:
+        return older["history"]
     index = _index(tx, repository)
     alive = {entry["number"]: entry["row"] for entry in index["alive"].values()}
     rows = (
@@ -93,7 +111,7 @@ def retarget(
     the ended row and the index, however long the history.
     """
     now_ms = epoch_ms(now)
-    index = _index(tx, repository)
+    index = _index(tx, repository, writing=True)
     ended = index["alive"].pop(name, None)
     if ended is not None:
         _end(tx, repository, ended, now_ms)
@@ -119,7 +137,7 @@ def retarget(
 def delete(tx: Documents, repository: RepositoryRef, names: set[str], now: datetime) -> None:
     """End the alive rows of the tags ``names`` (Quay's ``delete_tag``)."""
     now_ms = epoch_ms(now)
-    index = _index(tx, repository)
+    index = _index(tx, repository, writing=True)
     ending = names & index["alive"].keys()
     for name in ending:
         _end(tx, repository, index["alive"].pop(name), now_ms)
