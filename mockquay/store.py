@@ -36,7 +36,6 @@ from typing import Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Table
 
 #: How many TinyDB tables one kind is spread over.
 BUCKETS = 512
@@ -108,17 +107,6 @@ def _copy(value: Any) -> Any:
                     nested = item
                 target.append(nested)
     return root
-
-
-class _KeyedTable(Table):
-    """A TinyDB table whose document ids are the documents' natural keys."""
-
-    # TinyDB types ids as int, though its documentation invites this override.
-    document_id_class = str  # type: ignore[assignment]
-
-
-class _Database(TinyDB):
-    table_class = _KeyedTable
 
 
 def _table_name(kind: str, key: str) -> str:
@@ -214,7 +202,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.RLock()
-        self._db = _Database(storage=MemoryStorage)
+        self._db = TinyDB(storage=MemoryStorage)
         self._path = os.fspath(path) if path is not None else None
         self._files: _Persistence | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
@@ -307,7 +295,7 @@ class Store:
         return dict(self._db.storage.read() or {})
 
     def _replace(self, data: dict) -> None:
-        self._db = _Database(storage=MemoryStorage)
+        self._db = TinyDB(storage=MemoryStorage)
         self._db.storage.write(data)
         self._fresh = set()
         self.generation += 1
