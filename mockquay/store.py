@@ -36,7 +36,6 @@ from typing import Any, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Table
 
 #: How many TinyDB tables one kind is spread over.
 BUCKETS = 512
@@ -110,17 +109,6 @@ def _copy(value: Any) -> Any:
     return root
 
 
-class _KeyedTable(Table):
-    """A TinyDB table whose document ids are the documents' natural keys."""
-
-    # TinyDB types ids as int, though its documentation invites this override.
-    document_id_class = str  # type: ignore[assignment]
-
-
-class _Database(TinyDB):
-    table_class = _KeyedTable
-
-
 def _table_name(kind: str, key: str) -> str:
     return f"{kind}#{zlib.crc32(key.encode('utf-8')) % BUCKETS}"
 
@@ -145,9 +133,9 @@ class Transaction:
         """The document ``kind``/``key``, or None."""
         if (kind, key) in self._pending:
             return _copy(self._pending[(kind, key)])
-        # TinyDB types ids as int; a _KeyedTable's ids are str.
-        doc = self._db.table(_table_name(kind, key)).get(doc_id=key)  # type: ignore[call-overload]
-        return None if doc is None else _copy(dict(doc))
+        # The tables themselves, as scan and _commit use them: TinyDB's get copies twice more.
+        doc = (self._db.storage.read() or {}).get(_table_name(kind, key), {}).get(key)
+        return None if doc is None else _copy(doc)
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
         """Store ``doc`` as ``kind``/``key``, replacing what was there.
@@ -214,7 +202,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.RLock()
-        self._db = _Database(storage=MemoryStorage)
+        self._db = TinyDB(storage=MemoryStorage)
         self._path = os.fspath(path) if path is not None else None
         self._files: _Persistence | None = None
         #: Counts whole-state replacements and :meth:`touch` calls, for caches of derived values.
@@ -307,7 +295,7 @@ class Store:
         return dict(self._db.storage.read() or {})
 
     def _replace(self, data: dict) -> None:
-        self._db = _Database(storage=MemoryStorage)
+        self._db = TinyDB(storage=MemoryStorage)
         self._db.storage.write(data)
         self._fresh = set()
         self.generation += 1

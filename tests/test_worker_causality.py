@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from support.world import auth, build_app, quay_test_world
 
 from mockquay.app import create_app
-from mockquay.domain import audit, mirror_worker
-from mockquay.domain.keys import LOG_COUNTERS, TAGS
+from mockquay.domain import audit, mirror_worker, tags
+from mockquay.domain.keys import LOG_COUNTERS, RepositoryRef
 from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
@@ -80,7 +80,7 @@ def worker_times(client) -> list[tuple[str, datetime]]:
             for entry in audit.entries(tx, REPOSITORY)
             if entry["kind"].startswith("repo_mirror_sync")
         ]
-        for row in (tx.get(TAGS, REPOSITORY) or {"history": []})["history"]:
+        for row in tags.history(tx, RepositoryRef.parse(REPOSITORY)):
             for edge in ("lifetime_start_ms", "lifetime_end_ms"):
                 if row[edge] is not None:
                     times.append((f"tag {edge}", datetime(1970, 1, 1) + row[edge] * MS))

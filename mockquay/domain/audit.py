@@ -25,7 +25,7 @@ from typing import Any
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
 from mockquay.domain.identity import Caller
-from mockquay.domain.keys import LOG_COUNTERS, LOGS
+from mockquay.domain.keys import LOG_COUNTERS, LOGS, numbered_key
 from mockquay.store import Documents, Transaction
 
 #: The OAuth application mockquay's fixture tokens stand for (Quay's ``OAuthApplication``).
@@ -71,7 +71,7 @@ def entries(tx: Transaction, repository: str) -> Iterator[dict[str, Any]]:
     """The log entries of ``repository``, oldest first."""
     first, count = _span(tx, repository)
     for number in range(first, count):
-        entry = tx.get(LOGS, _key(repository, number))
+        entry = tx.get(LOGS, numbered_key(repository, number))
         if entry is not None:
             yield entry
 
@@ -95,7 +95,7 @@ def forget(tx: Transaction, repository: str) -> None:
     new repository of the same name starts with an empty log."""
     first, count = _span(tx, repository)
     for number in range(first, count):
-        tx.delete(LOGS, _key(repository, number))
+        tx.delete(LOGS, numbered_key(repository, number))
     tx.delete(LOG_COUNTERS, repository)
 
 
@@ -110,10 +110,10 @@ def _append(
         "datetime": store_date(ctx.now),
         "performer": ctx.caller.username,
     }
-    tx.put(LOGS, _key(repository, count), entry)
+    tx.put(LOGS, numbered_key(repository, count), entry)
     count += 1
     while count - first > ctx.config.audit_log_size:
-        tx.delete(LOGS, _key(repository, first))
+        tx.delete(LOGS, numbered_key(repository, first))
         first += 1
     tx.put(LOG_COUNTERS, repository, {"count": count, "first": first})
 
@@ -122,10 +122,6 @@ def _span(tx: Documents, repository: str) -> tuple[int, int]:
     """The numbers of the repository's oldest kept entry and of its next one."""
     counter = tx.get(LOG_COUNTERS, repository) or {"count": 0}
     return counter.get("first", 0), counter["count"]
-
-
-def _key(repository: str, number: int) -> str:
-    return f"{repository}#{number:010d}"
 
 
 def _oauth_token_metadata(caller: Caller) -> dict[str, Any]:

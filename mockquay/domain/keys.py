@@ -21,8 +21,11 @@ ORPHAN_RULES = "orphan_rules"
 SETTINGS = "settings"
 LOGS = "logs"
 LOG_COUNTERS = "log_counters"
-#: Keyed by their repository: one ``{"history": [...]}`` of tag rows, alive and dead.
+#: Keyed by their repository: the row count and alive rows of its tag history (``tags.py``).
 TAGS = "tags"
+#: Keyed by :func:`numbered_key`: one ended row of a repository's tag history (Quay's ``Tag``
+#: table), written once, so that a push never rewrites the whole history.
+TAG_ROWS = "tag_rows"
 #: Keyed by lower-cased host: the upstream registries the mirror worker copies from.
 REGISTRIES = "registries"
 #: Keyed by uuid: Quay's ``RepositoryNotification`` rows.
@@ -38,6 +41,12 @@ AUTOPRUNE_POLICIES = "autoprune_policies"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"
+
+
+def numbered_key(repository: str, number: int) -> str:
+    """The key of the ``number``-th record of ``repository`` in a kind kept one record per row
+    (log entries, tag rows); numbers sort as their keys do."""
+    return f"{repository}#{number:010d}"
 
 
 @dataclass(frozen=True)

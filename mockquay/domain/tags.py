@@ -4,6 +4,13 @@ Each row is one lifetime of a tag: from ``lifetime_start_ms`` until ``lifetime_e
 alive). Pushing a tag, moved or not, ends its alive row and starts a new one at the same
 instant; deleting it ends the row. ``listRepoTags`` shows the whole history, ``getRepo`` the
 alive tags.
+
+The history grows with every sync, so a push must not rewrite it. The repository's ``TAGS``
+record holds the row count and the alive rows, ``{"count": N, "alive": {name: {"number": n,
+"row": row}}}``; a row that ends becomes a ``TAG_ROWS`` record of its own (keyed by its number,
+rows being numbered in the order they start), written once. A tag's row ends only when the
+tag is pushed again or deleted, always at the clock's time, which never goes backwards: so the
+rows of ``alive`` are exactly those Quay's ``filter_to_alive_tags`` keeps.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockquay.domain.dates import format_rfc2822
-from mockquay.domain.keys import TAGS, RepositoryRef
+from mockquay.domain.keys import TAG_ROWS, TAGS, RepositoryRef, numbered_key
 from mockquay.domain.upstream import Manifest
 from mockquay.store import Documents, Transaction
 
@@ -32,27 +39,61 @@ class TagFilterError(ValueError):
 
 
 _EPOCH = datetime(1970, 1, 1)
+_MS = timedelta(milliseconds=1)
 
 
 def epoch_ms(moment: datetime) -> int:
     """Quay's ``get_epoch_timestamp_ms`` for ``moment`` (naive UTC)."""
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (moment - _EPOCH) // _MS
 
 
-def _history(tx: Documents, repository: RepositoryRef) -> list[dict[str, Any]]:
-    return (tx.get(TAGS, str(repository)) or {"history": []})["history"]
+def _index(tx: Documents, repository: RepositoryRef, *, writing: bool = False) -> dict[str, Any]:
+    """The repository's ``TAGS`` record (see the module's docstring).
+
+    A record of an older mockquay's state file (``{"history": rows}``) is read as one; when
+    ``writing``, its ended rows become ``TAG_ROWS`` records first, so the change keeps them.
+    """
+    doc = tx.get(TAGS, str(repository))
+    if doc is None:
+        return {"count": 0, "alive": {}}
+    if "history" not in doc:
+        return doc
+    alive = {}
+    for number, row in enumerate(doc["history"]):
+        if row["lifetime_end_ms"] is None:
+            alive[row["name"]] = {"number": number, "row": row}
+        elif writing:
+            tx.put(TAG_ROWS, numbered_key(str(repository), number), row)
+    return {"count": len(doc["history"]), "alive": alive}
 
 
-def _is_alive(row: Mapping[str, Any], now_ms: int) -> bool:
-    return row["lifetime_end_ms"] is None or row["lifetime_end_ms"] > now_ms
+def history(tx: Documents, repository: RepositoryRef) -> list[dict[str, Any]]:
+    """Every row of the repository's tag history, in the order they started."""
+    older = tx.get(TAGS, str(repository))
+    if older is not None and "history" in older:
+        return older["history"]
+    index = _index(tx, repository)
+    alive = {entry["number"]: entry["row"] for entry in index["alive"].values()}
+    rows = (
+        alive.get(number) or tx.get(TAG_ROWS, numbered_key(str(repository), number))
+        for number in range(index["count"])
+    )
+    return [row for row in rows if row is not None]
 
 
 def alive_tags(
     tx: Documents, repository: RepositoryRef, now: datetime
 ) -> dict[str, dict[str, Any]]:
-    """The alive tags of ``repository`` by name."""
-    now_ms = epoch_ms(now)
-    return {row["name"]: row for row in _history(tx, repository) if _is_alive(row, now_ms)}
+    """The alive tags of ``repository`` at ``now`` (at or after every row's start) by name."""
+    return {name: entry["row"] for name, entry in _index(tx, repository)["alive"].items()}
+
+
+def _end(tx: Documents, repository: RepositoryRef, entry: dict[str, Any], now_ms: int) -> None:
+    """End the alive row of ``entry`` (popped from the index) at ``now_ms``: it joins the
+    ended rows, which are written once and never changed."""
+    row = entry["row"]
+    row["lifetime_end_ms"] = now_ms
+    tx.put(TAG_ROWS, numbered_key(str(repository), entry["number"]), row)
 
 
 def retarget(
@@ -66,16 +107,14 @@ def retarget(
     """Point tag ``name`` at ``manifest``, as Quay's ``retarget_tag`` does on every manifest
     push: the alive row ends at ``now`` and a new row starts then, even for the same manifest.
 
-    ``architectures`` are the images of a manifest list that were copied (None: all).
+    ``architectures`` are the images of a manifest list that were copied (None: all). Writes
+    the ended row and the index, however long the history.
     """
     now_ms = epoch_ms(now)
-    history = _history(tx, repository)
-    # Rows are appended in time order: only a tag's newest row can be alive.
-    for row in reversed(history):
-        if row["name"] == name:
-            if _is_alive(row, now_ms):
-                row["lifetime_end_ms"] = now_ms
-            break
+    index = _index(tx, repository, writing=True)
+    ended = index["alive"].pop(name, None)
+    if ended is not None:
+        _end(tx, repository, ended, now_ms)
     row = {
         "name": name,
         "manifest_digest": manifest.digest,
@@ -90,30 +129,31 @@ def retarget(
             digest: architectures is None or architecture in architectures
             for architecture, digest in manifest.children
         }
-    history.append(row)
-    tx.put(TAGS, str(repository), {"history": history})
+    index["alive"][name] = {"number": index["count"], "row": row}
+    index["count"] += 1
+    tx.put(TAGS, str(repository), index)
 
 
 def delete(tx: Documents, repository: RepositoryRef, names: set[str], now: datetime) -> None:
     """End the alive rows of the tags ``names`` (Quay's ``delete_tag``)."""
     now_ms = epoch_ms(now)
-    history = _history(tx, repository)
-    changed = False
-    for row in history:
-        if row["name"] in names and _is_alive(row, now_ms):
-            row["lifetime_end_ms"] = now_ms
-            changed = True
-    if changed:
-        tx.put(TAGS, str(repository), {"history": history})
+    index = _index(tx, repository, writing=True)
+    ending = names & index["alive"].keys()
+    for name in ending:
+        _end(tx, repository, index["alive"].pop(name), now_ms)
+    if ending:
+        tx.put(TAGS, str(repository), index)
 
 
 def forget(tx: Transaction, repository: RepositoryRef) -> None:
     """Drop the tags of a deleted repository."""
+    for number in range(_index(tx, repository)["count"]):
+        tx.delete(TAG_ROWS, numbered_key(str(repository), number))
     tx.delete(TAGS, str(repository))
 
 
 def tag_history(
-    tx: Transaction,
+    tx: Documents,
     repository: RepositoryRef,
     now: datetime,
     *,
@@ -129,7 +169,10 @@ def tag_history(
     Raises TagFilterError for a bad ``filter_tag_name``."""
     page = max(1, page)
     limit = min(100, max(1, limit))
-    rows = _history(tx, repository)
+    if active_tags_only:
+        rows = list(alive_tags(tx, repository, now).values())
+    else:
+        rows = history(tx, repository)
     if filter_tag_name is not None:
         operation, colon, value = filter_tag_name.partition(":")
         if not colon:
@@ -140,9 +183,6 @@ def tag_history(
             rows = [row for row in rows if row["name"] == value]
     if specific_tag is not None:
         rows = [row for row in rows if row["name"] == specific_tag]
-    if active_tags_only:
-        now_ms = epoch_ms(now)
-        rows = [row for row in rows if _is_alive(row, now_ms)]
     rows = sorted(rows, key=lambda row: (-row["lifetime_start_ms"], row["name"]))
     found = rows[limit * (page - 1) : limit * page + 1]
     return {
@@ -180,11 +220,10 @@ def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
     return info
 
 
-def repository_view(tx: Transaction, repository: RepositoryRef, now: datetime) -> dict[str, Any]:
+def repository_view(tx: Documents, repository: RepositoryRef, now: datetime) -> dict[str, Any]:
     """The ``tags`` of ``getRepo``: the alive tags, newest first, at most 500."""
-    now_ms = epoch_ms(now)
     rows = sorted(
-        (row for row in _history(tx, repository) if _is_alive(row, now_ms)),
+        alive_tags(tx, repository, now).values(),
         key=lambda row: (-row["lifetime_start_ms"], row["name"]),
     )[:MAX_REPOSITORY_TAGS]
     view = {}
