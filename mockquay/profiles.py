@@ -62,6 +62,12 @@ class Profile:
     #: ``listRepoTags`` shows a manifest list's ``is_sparse``, ``child_manifest_count`` and
     #: ``present_child_count``, and, when sparse, ``child_manifests_presence`` (3.17 on).
     tag_sparse_info: bool
+    #: Organization-level mirroring (``endpoints/api/org_mirror.py``, 3.17 on): its eight
+    #: operations exist when ``FEATURE_ORG_MIRROR`` is on.
+    org_mirror: bool
+    #: Org mirrors have the ``SKIP`` status and sync-now names why it refuses (3.17.1 on); 3.17.0
+    #: has six statuses and one refusal, ``Cannot trigger sync: mirror is currently syncing``.
+    org_mirror_skip: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -89,6 +95,8 @@ _COMMON: dict[str, Any] = dict(
     mirror_health=False,
     error_type_url_port=False,
     tag_sparse_info=True,
+    org_mirror=True,
+    org_mirror_skip=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -100,6 +108,8 @@ _BEFORE_3_15: dict[str, Any] = dict(
     max_sync_duration=timedelta(hours=2),
     org_mirror_conflict=False,
     tag_sparse_info=False,
+    org_mirror=False,
+    org_mirror_skip=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -122,13 +132,24 @@ PROFILES: dict[str, Profile] = {
             releases="3.15.0 - 3.16.x",
             covers=(((3, 15, 0), (3, 16, _ANY)),),
             **dict(
-                _COMMON, architecture_filter=False, org_mirror_conflict=False, tag_sparse_info=False
+                _COMMON,
+                architecture_filter=False,
+                org_mirror_conflict=False,
+                tag_sparse_info=False,
+                org_mirror=False,
+                org_mirror_skip=False,
             ),
         ),
         Profile(
             name="3.17",
-            releases="3.17.0 - 3.17.3, 3.18.0",
-            covers=(((3, 17, 0), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
+            releases="3.17.0",
+            covers=(((3, 17, 0), (3, 17, 0)),),
+            **dict(_COMMON, architecture_filter_checked_after_create=True, org_mirror_skip=False),
+        ),
+        Profile(
+            name="3.17.1",
+            releases="3.17.1 - 3.17.3, 3.18.0",
+            covers=(((3, 17, 1), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
             **dict(_COMMON, architecture_filter_checked_after_create=True),
         ),
         Profile(

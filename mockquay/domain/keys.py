@@ -25,6 +25,10 @@ LOG_COUNTERS = "log_counters"
 TAGS = "tags"
 #: Keyed by lower-cased host: the upstream registries the mirror worker copies from.
 REGISTRIES = "registries"
+#: Keyed by organization: its ``OrgMirrorConfig`` (one per organization).
+ORG_MIRRORS = "org_mirrors"
+#: Keyed by ``org/name``: the ``OrgMirrorRepository`` rows discovery found for an org mirror.
+ORG_MIRROR_REPOS = "org_mirror_repos"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"

@@ -135,8 +135,9 @@ def export_registries(tx: Transaction) -> list[dict[str, Any]]:
     """The ``registries:`` section of the state, by host."""
     exported = []
     for _, registry in sorted(tx.scan(REGISTRIES), key=lambda item: item[0]):
-        if registry["auth"] is None:
-            del registry["auth"]
+        for key in ("auth", "api"):
+            if registry.get(key, None) is None:
+                registry.pop(key, None)
         for repository in registry["repositories"].values():
             for tag in repository["tags"].values():
                 for key in ("fail", "digest", "size"):

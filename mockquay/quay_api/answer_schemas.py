@@ -155,6 +155,15 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "listRepoTags": ((200, (_JSON, _OBJECT)), (400, _ABORT)),
     "getErrorDescription": ((200, (_JSON, _OBJECT)),),
     "discovery": ((200, (_JSON, _OBJECT)),),
+    # endpoints/api/org_mirror.py
+    "getOrgMirrorConfig": ((200, (_JSON, _OBJECT)),),
+    "createOrgMirrorConfig": ((201, EMPTY_STRING), (400, API_ERROR)),
+    "updateOrgMirrorConfig": ((200, EMPTY_STRING), (400, API_ERROR)),
+    "deleteOrgMirrorConfig": ((204, NO_CONTENT),),
+    "syncOrgMirrorNow": ((204, NO_CONTENT), (400, API_ERROR)),
+    "cancelOrgMirrorSync": ((204, NO_CONTENT), (400, API_ERROR)),
+    "verifyOrgMirrorConnection": ((200, (_JSON, _OBJECT)),),
+    "listOrgMirrorRepositories": ((200, (_JSON, _OBJECT)), (400, API_ERROR)),
 }
 
 
@@ -194,8 +203,10 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         add(400, (_JSON, _ref("QuayArgumentError")))
     if operation.show_if is not None or operation.show_if_profile is not None:
         # Without the feature, the path falls through to the routes left (spec section 1.1).
+        add(308, _PAGE)
         add(404, _PAGE)
         add(405, MESSAGE)
+        add(405, _PAGE)
     # nginx, in front of Quay, refuses a body over client_max_body_size on every path.
     add(413, _PAGE)
     add(500, _PAGE)
