@@ -29,7 +29,10 @@ from mockquay.settings import Settings
 MIRROR = "/api/v1/repository/devtable/simple/mirror"
 ORG_MIRROR = "/api/v1/repository/buynlarge/orgrepo/mirror"
 HEALTH = "/__mockquay__/health"
-KNOWN = "use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest, or a release number from 3.8.0 on (e.g. 3.16.2)"
+KNOWN = (
+    "use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest, or a release number from 3.8.0 on "
+    "(e.g. 3.16.2)"
+)
 CREATED = b'""\n'
 HTML_500 = (
     b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
