@@ -307,19 +307,6 @@ def test_create_stores_defaults_and_logs_org_mirror_enabled():
     )
 
 
-def test_create_marks_the_organization_org_mirrored():
-    """``organizations[].org_mirror`` follows the config: createRepo is then refused."""
-    test_client = created(client())
-    assert stored(test_client, "organizations", ORG)["org_mirror"] is True
-    response = test_client.post(
-        "/api/v1/repository",
-        json={"namespace": ORG, "repository": "x", "visibility": "public", "description": ""},
-        headers=headers("owner"),
-    )
-    detail = "Cannot create repository: organization is managed by organization-level mirroring"
-    assert_answer(response, 400, api_error(400, detail), JSON)
-
-
 # -- get (section 1.3) -----------------------------------------------------------------
 
 
@@ -424,7 +411,7 @@ def test_delete_is_204_then_404_and_logs():
         "org_mirror_disabled",
         {"external_reference": f"{SOURCE_URL}/projectx", **token_metadata("owner")},
     )
-    assert stored(test_client, "organizations", ORG)["org_mirror"] is False
+    assert stored(test_client, "org_mirrors", ORG) is None
 
 
 def test_sync_now_is_204_and_sets_sync_now_from_now():

@@ -12,7 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
-from support.world import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import (
+    ALL_PROFILES,
+    CREATE_BODY,
+    SETUP_MIRROR,
+    auth,
+    build_app,
+    org_mirrored,
+    quay_test_world,
+)
 
 import mockquay
 from mockquay import cli
@@ -612,8 +620,7 @@ def test_syncing_expiration_window(profile, expires):
 
 
 def _org_mirror_world(profile: str, *, repo_mirror: bool):
-    world = quay_test_world(mirror=False)
-    world["organizations"][0]["org_mirror"] = True
+    world = org_mirrored(quay_test_world(mirror=False))
     if repo_mirror:
         world["mirrors"] = [
             dict(

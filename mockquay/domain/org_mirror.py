@@ -28,6 +28,8 @@ REGISTRY_TYPES = ("harbor", "quay")
 VISIBILITIES = ("public", "private")
 #: ``OrgMirrorStatus`` in Quay's order; 3.17.0 has no ``SKIP``.
 ORG_MIRROR_STATUSES = ("CANCEL", "FAIL", "NEVER_RUN", "SUCCESS", "SYNCING", "SYNC_NOW", "SKIP")
+#: ``OrgMirrorStatus`` (a config's): no ``SKIP``.
+CONFIG_STATUSES = ORG_MIRROR_STATUSES[:-1]
 DEFAULT_SKOPEO_TIMEOUT = 300
 MAX_PAGE_LIMIT = 500
 DEFAULT_PAGE_LIMIT = 100
@@ -106,20 +108,33 @@ def config_record(
     }
 
 
-def repo_row(org: str, name: str, now: datetime) -> dict[str, Any]:
-    """A newly discovered ``OrgMirrorRepository``: NEVER_RUN, 3 retries, no start."""
+def repo_row(
+    org: str,
+    name: str,
+    discovery_date: datetime,
+    *,
+    sync_status: str = "NEVER_RUN",
+    sync_start_date: datetime | None = None,
+    sync_expiration_date: datetime | None = None,
+    sync_retries_remaining: int = MAX_SYNC_RETRIES,
+    status_message: str | None = None,
+    last_sync_date: datetime | None = None,
+    linked: bool = False,
+) -> dict[str, Any]:
+    """An ``OrgMirrorRepository`` row; by default a newly discovered one: NEVER_RUN, 3
+    retries, no start."""
     return {
         "organization": org,
         "repository_name": name,
-        "sync_status": "NEVER_RUN",
-        "sync_start_date": None,
-        "sync_expiration_date": None,
-        "sync_retries_remaining": MAX_SYNC_RETRIES,
-        "status_message": None,
-        "discovery_date": store_date(now),
-        "last_sync_date": None,
+        "sync_status": sync_status,
+        "sync_start_date": store_date(sync_start_date),
+        "sync_expiration_date": store_date(sync_expiration_date),
+        "sync_retries_remaining": sync_retries_remaining,
+        "status_message": status_message,
+        "discovery_date": store_date(discovery_date),
+        "last_sync_date": store_date(last_sync_date),
         #: Whether the row is linked to its local repository (Quay's ``repository_id``).
-        "linked": False,
+        "linked": linked,
         "sync_transaction_id": uuid.uuid4().hex,
     }
 
@@ -131,22 +146,9 @@ def save_config(tx: Documents, org: str, config: dict[str, Any]) -> None:
 
 
 def is_org_mirrored(tx: Documents, namespace: str) -> bool:
-    """Quay's ``is_namespace_org_mirrored``: the organization has an org mirror config."""
+    """Quay's ``is_namespace_org_mirrored``: the organization has an org mirror config (Quay
+    keeps no flag of its own; fixtures' ``organizations[].org_mirror`` follows this)."""
     return tx.get(ORG_MIRRORS, namespace) is not None
-
-
-def _set_org_flag(tx: Documents, org: str, mirrored: bool) -> None:
-    """Keep the organization's ``org_mirror`` (what fixtures read and write) with its config."""
-    record = tx.get(ORGANIZATIONS, org)
-    if record is not None and bool(record.get("org_mirror")) != mirrored:
-        record["org_mirror"] = mirrored
-        tx.put(ORGANIZATIONS, org, record)
-
-
-def put_config(tx: Documents, org: str, config: dict[str, Any]) -> None:
-    """Store a new config for ``org`` and mark the organization as org-mirrored."""
-    save_config(tx, org, config)
-    _set_org_flag(tx, org, True)
 
 
 def repo_rows(tx: Transaction, org: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -296,7 +298,7 @@ def create_config(tx: Transaction, ctx: Context, org: str, body: Mapping[str, An
         raise InvalidRequest(NOT_EMPTY)
     if tx.get(ORG_MIRRORS, org) is not None:
         raise InvalidRequest(ALREADY_EXISTS)
-    put_config(
+    save_config(
         tx,
         org,
         config_record(
@@ -398,7 +400,6 @@ def delete_config(tx: Transaction, ctx: Context, org: str) -> None:
             tx.put(REPOSITORIES, key, repo)
         tx.delete(ORG_MIRROR_REPOS, key)
     tx.delete(ORG_MIRRORS, org)
-    _set_org_flag(tx, org, False)
     audit.log_action(tx, ctx, org, DISABLED, {"external_reference": external_reference(config)})
 
 
