@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import copy
+
+import pytest
 from support.conformance import audit_log, stored
-from support.org_mirror import MIRROR, ORG, client, created, headers, world
+from support.org_mirror import CREATE, MIRROR, ORG, SOURCE, client, created, headers, world
 
 from mockquay.extension import emulator_of
 
@@ -152,3 +155,135 @@ def test_an_unknown_namespace_fails_discovery():
         "Failed to fetch repositories from source: Namespace 'nope' not found on Quay registry"
         in messages
     )
+
+
+def _seed_source(test_client, *, without=()):
+    """Replace the source registry's entry, leaving out the repositories ``without``."""
+    source = copy.deepcopy(SOURCE)
+    for path in without:
+        del source["repositories"][path]
+    emulator_of(test_client.application).seed({"registries": [source]})
+
+
+def _sync_now(test_client):
+    assert test_client.post(f"{MIRROR}/sync-now", headers=headers("owner")).status_code == 204
+
+
+def test_a_repository_gone_from_the_source_is_skipped_and_comes_back():
+    """``deactivate_excluded_repos``: absent from the source is ``Repository no longer in source
+    registry``; a SKIP row listed again is NEVER_RUN, then synced by the same discovery
+    (``propagate_status_to_repos`` runs after it)."""
+    test_client = created(client(_world()))
+    _advance(test_client, 60)
+    _seed_source(test_client, without=["projectx/db"])
+    _sync_now(test_client)
+    _advance(test_client, 30)
+    row = _rows(test_client)["db"]
+    assert (row["sync_status"], row["status_message"]) == (
+        "SKIP",
+        "Repository no longer in source registry",
+    )
+    stored_row = stored(test_client, "org_mirror_repos", "target/db")
+    assert (stored_row["sync_start_date"], stored_row["sync_retries_remaining"]) == (None, 0)
+    assert stored(test_client, "repositories", "target/db") is not None
+    _seed_source(test_client)
+    _sync_now(test_client)
+    _advance(test_client, 30)
+    row = _rows(test_client)["db"]
+    assert (row["sync_status"], row["status_message"]) == ("SUCCESS", None)
+
+
+def test_an_empty_listing_skips_nothing():
+    """``deactivate_excluded_repos`` runs only when the source listed at least one name: a
+    Quay source asked without a token lists only public repositories (here none)."""
+    test_client = created(client(_world()))
+    _advance(test_client, 60)
+    source = {**copy.deepcopy(SOURCE), "auth": {"username": "u", "password": "p"}}
+    emulator_of(test_client.application).seed({"registries": [source]})
+    _sync_now(test_client)
+    _advance(test_client, 30)
+    messages = [e["metadata"].get("message") for e in audit_log(test_client, ORG)]
+    assert "Discovery completed: 0 repos discovered, 0 new" in messages
+    assert "SKIP" not in {row["sync_status"] for row in _rows(test_client).values()}
+
+
+def _stale(row_changes=None, config_changes=None):
+    """A world whose config (next start far ahead) has one row ``app`` left SYNCING by a
+    worker that went away, its claim expiring at 00:00:45."""
+    document = _world()
+    document["org_mirrors"] = [
+        {
+            "organization": ORG,
+            **CREATE,
+            "sync_status": "SUCCESS",
+            "sync_start_date": "2026-01-02T00:00:00Z",
+            **(config_changes or {}),
+            "repositories": [
+                {
+                    "name": "app",
+                    "sync_status": "SYNCING",
+                    "sync_start_date": "2025-12-31T00:00:00Z",
+                    "sync_expiration_date": "2026-01-01T00:00:45Z",
+                    "sync_retries_remaining": 1,
+                    **(row_changes or {}),
+                }
+            ],
+        }
+    ]
+    return client(document)
+
+
+def test_a_stale_syncing_row_is_taken_again_after_its_claim_expires():
+    """``get_eligible_org_mirror_repos``' expired candidates; ``claim_org_mirror_repo`` runs
+    ``expire_org_mirror_repo`` first (retries back to 3)."""
+    test_client = _stale()
+    _advance(test_client, 30)
+    assert _rows(test_client)["app"]["sync_status"] == "SYNCING"
+    _advance(test_client, 35)
+    row = stored(test_client, "org_mirror_repos", "target/app")
+    assert (row["sync_status"], row["sync_retries_remaining"], row["last_sync_date"]) == (
+        "SUCCESS",
+        3,
+        "2026-01-01T00:01:02",
+    )
+    tags = test_client.get("/api/v1/repository/target/app/tag/", headers=headers("owner"))
+    assert sorted(tag["name"] for tag in tags.get_json()["tags"]) == ["v1", "v2"]
+
+
+def test_a_stale_claim_is_refused_at_its_expiration_itself():
+    """``claim_org_mirror_repo`` refuses while ``now <= sync_expiration_date``: a claim expiring
+    on a poll is taken by the next one."""
+    test_client = _stale({"sync_expiration_date": "2026-01-01T00:01:00Z"})
+    _advance(test_client, 65)
+    assert _rows(test_client)["app"]["sync_status"] == "SYNCING"
+    _advance(test_client, 30)
+    assert _rows(test_client)["app"]["sync_status"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"sync_retries_remaining": 0}, {"sync_start_date": None}],
+    ids=["no-retries", "no-start"],
+)
+def test_a_stale_syncing_row_without_retries_or_start_stays(changes):
+    test_client = _stale(changes)
+    _advance(test_client, 3600)
+    assert _rows(test_client)["app"]["sync_status"] == "SYNCING"
+
+
+def test_a_stale_syncing_discovery_runs_again_after_its_claim_expires():
+    """``get_eligible_org_mirror_configs``' expired candidates: discovery runs as scheduled."""
+    test_client = _stale(
+        {"sync_status": "SUCCESS", "sync_expiration_date": None},
+        {
+            "sync_status": "SYNCING",
+            "sync_start_date": "2026-01-01T00:00:00Z",
+            "sync_expiration_date": "2026-01-01T00:00:45Z",
+        },
+    )
+    _advance(test_client, 30)
+    assert _config(test_client)["sync_status"] == "SYNCING"
+    _advance(test_client, 30)
+    config = _config(test_client)
+    assert (config["sync_status"], config["sync_start_date"]) == ("SUCCESS", "2026-01-01T01:00:00Z")
+    assert sorted(_rows(test_client)) == ["app", "db", "tools-cli"]

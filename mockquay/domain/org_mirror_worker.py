@@ -124,11 +124,7 @@ def config_eligible_from(mirror: Mapping[str, Any]) -> datetime | None:
         return datetime.min
     if status == "CANCEL":
         return datetime.min if expiration is not None else None
-    if status == "SYNCING":
-        return expiration
-    if expiration is None and mirror["sync_retries_remaining"] > 0:
-        return load_date(mirror["sync_start_date"])
-    return None
+    return _due_from(mirror)
 
 
 def repo_eligible_from(row: Mapping[str, Any]) -> datetime | None:
@@ -138,11 +134,37 @@ def repo_eligible_from(row: Mapping[str, Any]) -> datetime | None:
         return None
     if status == "SYNC_NOW" and expiration is None:
         return datetime.min
-    if status == "SYNCING":
-        return expiration
-    if expiration is None and row["sync_retries_remaining"] > 0:
-        return load_date(row["sync_start_date"])
-    return None
+    return _due_from(row)
+
+
+def _due_from(record: Mapping[str, Any]) -> datetime | None:
+    """A due start with retries left; a stale ``SYNCING`` claim only once it expired.
+
+    Quay's query takes a ``SYNCING`` record at its expiration, but the claim refuses it
+    while ``now <= sync_expiration_date``: the first poll strictly after it takes it.
+    """
+    start, expiration = (
+        load_date(record["sync_start_date"]),
+        load_date(record["sync_expiration_date"]),
+    )
+    if start is None or record["sync_retries_remaining"] < 1:
+        return None
+    if record["sync_status"] == "SYNCING":
+        if expiration is None:
+            return None
+        return max(start, expiration + timedelta(microseconds=1))
+    return start if expiration is None else None
+
+
+def _expire_stale(record: dict[str, Any]) -> None:
+    """``expire_org_mirror_config`` / ``expire_org_mirror_repo``, which a claim of a stale
+    ``SYNCING`` record runs first: NEVER_RUN with every retry back."""
+    if record["sync_status"] == "SYNCING":
+        record.update(
+            sync_status="NEVER_RUN",
+            sync_expiration_date=None,
+            sync_retries_remaining=MAX_SYNC_RETRIES,
+        )
 
 
 def grid_tick(origin: datetime, interval: int, moment: datetime) -> datetime | None:
@@ -258,6 +280,7 @@ class OrgMirrorPhases:
     ) -> None:
         """``perform_org_mirror_discovery`` for one config, at ``now`` (spec section 2.1)."""
         original = mirror["sync_status"]
+        _expire_stale(mirror)
         mirror.update(
             sync_status="SYNCING", sync_expiration_date=store_date(now + DISCOVERY_DURATION)
         )
@@ -327,39 +350,9 @@ class OrgMirrorPhases:
         source = {f"{org}/{name}" for name in found.names}
         skip = config.profile.org_mirror_skip
         for key, row in rows.items():
-            if (
-                skip
-                and found.names
-                and key not in wanted_keys
-                and row["sync_status"] not in ("SKIP", "SYNCING")
-            ):
-                row.update(
-                    sync_status="SKIP",
-                    sync_start_date=None,
-                    sync_expiration_date=None,
-                    sync_retries_remaining=0,
-                    status_message=EXCLUDED if key in source else NOT_IN_SOURCE,
-                )
-            elif row["sync_status"] == "SKIP" and key in wanted_keys:
-                row.update(
-                    sync_status="NEVER_RUN",
-                    status_message=None,
-                    sync_retries_remaining=MAX_SYNC_RETRIES,
-                )
-            elif row["sync_status"] in ("SKIP", "SYNCING"):
-                continue
-            elif original == "SYNC_NOW":
-                row.update(
-                    sync_status="SYNC_NOW",
-                    sync_start_date=store_date(now),
-                    sync_retries_remaining=MAX_SYNC_RETRIES,
-                    status_message=None,
-                )
-            elif row["sync_status"] in ("NEVER_RUN", "CANCEL") and row["sync_start_date"] is None:
-                row.update(sync_status="SYNC_NOW", sync_start_date=store_date(now))
-            else:
-                continue
-            tx.put(ORG_MIRROR_REPOS, key, row)
+            changed = self._wanted_again(row, key, wanted_keys, source, bool(found.names), skip)
+            if self._scheduled(row, original, now) or changed:
+                tx.put(ORG_MIRROR_REPOS, key, row)
         _config_log(
             tx,
             config,
@@ -370,6 +363,58 @@ class OrgMirrorPhases:
             f"Discovery completed: {len(wanted)} repos discovered, {new} new",
         )
         self._release_config(tx, org, mirror, "SUCCESS", now)
+
+    @staticmethod
+    def _wanted_again(
+        row: dict[str, Any],
+        key: str,
+        wanted: set[str],
+        source: set[str],
+        listed: bool,
+        skip: bool,
+    ) -> bool:
+        """``deactivate_excluded_repos`` (only when the source listed some): a row no longer
+        wanted is SKIP, with why; a SKIP row wanted again is NEVER_RUN. True: it changed."""
+        status = row["sync_status"]
+        if skip and listed and key not in wanted and status not in ("SKIP", "SYNCING"):
+            row.update(
+                sync_status="SKIP",
+                sync_start_date=None,
+                sync_expiration_date=None,
+                sync_retries_remaining=0,
+                status_message=EXCLUDED if key in source else NOT_IN_SOURCE,
+            )
+            return True
+        if status == "SKIP" and key in wanted:
+            row.update(
+                sync_status="NEVER_RUN",
+                status_message=None,
+                sync_retries_remaining=MAX_SYNC_RETRIES,
+            )
+            return True
+        return False
+
+    @staticmethod
+    def _scheduled(row: dict[str, Any], original: str, now: datetime) -> bool:
+        """After a sync-now every row not SKIP or SYNCING is SYNC_NOW (``propagate_status_to
+        _repos``); after a scheduled discovery only the rows never started. True: it changed."""
+        status = row["sync_status"]
+        if status in ("SKIP", "SYNCING"):
+            return False
+        if original == "SYNC_NOW":
+            if status == "SYNC_NOW":
+                return False
+            row.update(
+                sync_status="SYNC_NOW",
+                sync_start_date=store_date(now),
+                sync_retries_remaining=MAX_SYNC_RETRIES,
+                status_message=None,
+            )
+            return True
+        if status in ("NEVER_RUN", "CANCEL") and row["sync_start_date"] is None:
+            row.update(sync_status="SYNC_NOW", sync_start_date=store_date(now))
+            return True
+        return False
 
     @staticmethod
     def _release_config(
@@ -407,6 +452,7 @@ class OrgMirrorPhases:
         if mirror is None:
             return
         claim = uuid.uuid4().hex
+        _expire_stale(row)
         row.update(
             sync_status="SYNCING",
             sync_expiration_date=store_date(now + REPO_SYNC_DURATION),
