@@ -158,7 +158,7 @@ def repo_rows(tx: Transaction, org: str) -> Iterator[tuple[str, dict[str, Any]]]
     return iter(sorted(rows, key=lambda item: item[1]["repository_name"]))
 
 
-def _visible_rows(tx: Transaction, org: str) -> list[dict[str, Any]]:
+def visible_rows(tx: Transaction, org: str) -> list[dict[str, Any]]:
     """The rows Quay's queries return: those of repositories marked for deletion are not."""
     visible = []
     for key, row in repo_rows(tx, org):
@@ -205,7 +205,7 @@ def external_reference(config: Mapping[str, Any]) -> str:
 def status_counts(tx: Transaction, ctx: Context, org: str) -> dict[str, int]:
     """``repo_sync_status_counts``: every status of the release, 0 when none."""
     counts = dict.fromkeys(statuses(ctx.config.profile), 0)
-    for row in _visible_rows(tx, org):
+    for row in visible_rows(tx, org):
         if row["sync_status"] in counts:
             counts[row["sync_status"]] += 1
     return counts
@@ -418,7 +418,7 @@ def sync_now(tx: Transaction, ctx: Context, org: str) -> None:
     skip = ctx.config.profile.org_mirror_skip
     if config["sync_status"] == "SYNCING":
         raise InvalidRequest(DISCOVERY_RUNNING if skip else CURRENTLY_SYNCING)
-    if any(is_active(row) for row in _visible_rows(tx, org)):
+    if any(is_active(row) for row in visible_rows(tx, org)):
         raise InvalidRequest(REPOS_SYNCING if skip else CURRENTLY_SYNCING)
     config.update(
         sync_status="SYNC_NOW",
@@ -467,6 +467,18 @@ def _int_arg(value: str | None, default: int) -> int:
         return default
 
 
+def repository_view(org: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A discovered repository as ``listOrgMirrorRepositories`` shows it."""
+    return {
+        "name": row["repository_name"],
+        "sync_status": row["sync_status"],
+        "discovery_date": _shown_date(row["discovery_date"]),
+        "last_sync_date": _shown_date(row["last_sync_date"]),
+        "status_message": row["status_message"],
+        "quay_repository": f"{org}/{row['repository_name']}" if row["linked"] else None,
+    }
+
+
 def list_repositories(
     tx: Transaction, ctx: Context, org: str, args: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -477,7 +489,7 @@ def list_repositories(
     limit = min(_int_arg(args.get("limit"), DEFAULT_PAGE_LIMIT), MAX_PAGE_LIMIT)
     page = 1 if page < 1 else page
     limit = DEFAULT_PAGE_LIMIT if limit < 1 else limit
-    rows = _visible_rows(tx, org)
+    rows = visible_rows(tx, org)
     status = args.get("status")
     if status is not None:
         known = statuses(ctx.config.profile)
@@ -488,17 +500,7 @@ def list_repositories(
         rows = [row for row in rows if row["sync_status"] == status.upper()]
     chosen = rows[(page - 1) * limit : page * limit]
     return {
-        "repositories": [
-            {
-                "name": row["repository_name"],
-                "sync_status": row["sync_status"],
-                "discovery_date": _shown_date(row["discovery_date"]),
-                "last_sync_date": _shown_date(row["last_sync_date"]),
-                "status_message": row["status_message"],
-                "quay_repository": f"{org}/{row['repository_name']}" if row["linked"] else None,
-            }
-            for row in chosen
-        ],
+        "repositories": [repository_view(org, row) for row in chosen],
         "page": page,
         "limit": limit,
         "total": len(rows),
