@@ -53,6 +53,7 @@ class _Run:
     key: str
     transaction_id: str
     reference: str
+    source: upstream.Source
     tags: list[str]
     index: int = 0
     copy: upstream.Copy | None = None
@@ -464,7 +465,7 @@ class OrgMirrorPhases:
         _repo_log(tx, config, now, key, STARTED, "start", f"Starting sync for '{reference}'")
         self._ensure_repository(tx, config, key, mirror, reference, now)
         row["linked"] = True
-        source = upstream.resolve(tx.tx, reference)
+        source = upstream.resolve(tx, reference)
         listing = upstream.list_tags(source, _access(mirror), now)
         if not listing.ok:
             failure = listing.stderr.strip()
@@ -476,7 +477,7 @@ class OrgMirrorPhases:
         if not listing.tags:
             self._end(tx, config, key, claim, "SUCCESS", f"No tags found for '{reference}'", now)
             return
-        run = _Run(key, claim, reference, sorted(listing.tags))
+        run = _Run(key, claim, reference, source, sorted(listing.tags))
         self._run = run
         self._next_copy(tx, mirror, run, now)
 
@@ -516,7 +517,7 @@ class OrgMirrorPhases:
 
     def _next_copy(self, tx: Session, mirror: Mapping[str, Any], run: _Run, now: datetime) -> None:
         run.copy = upstream.copy_tag(
-            upstream.resolve(tx.tx, run.reference),
+            run.source,
             _access(mirror),
             run.tags[run.index],
             now,
