@@ -298,16 +298,9 @@ class OrgMirrorPhases:
                     )
                     tx.put(ORG_MIRROR_REPOS, key, row)
             cancelled = sum(1 for row in rows.values() if row["sync_status"] == "CANCEL")
-            _config_log(
-                tx,
-                config,
-                now,
-                org,
-                mirror,
-                FAILED,
-                f"Sync cancelled: {cancelled} repos set to cancelled",
-            )
-            self._release_config(tx, org, mirror, "SUCCESS", now)
+            message = f"Sync cancelled: {cancelled} repos set to cancelled"
+            # A processed cancel is logged as a failure and stored as SUCCESS (PROJQUAY-11027).
+            self._end_discovery(tx, config, now, org, mirror, FAILED, message, "SUCCESS")
             return
         _config_log(
             tx,
@@ -323,16 +316,8 @@ class OrgMirrorPhases:
             _ctx(config, now), mirror["external_registry_url"]
         ):
             error = found.error or "The provided registry URL is not allowed"
-            _config_log(
-                tx,
-                config,
-                now,
-                org,
-                mirror,
-                FAILED,
-                f"Failed to fetch repositories from source: {error}",
-            )
-            self._release_config(tx, org, mirror, "FAIL", now)
+            message = f"Failed to fetch repositories from source: {error}"
+            self._end_discovery(tx, config, now, org, mirror, FAILED, message, "FAIL")
             return
         filters = mirror["repository_filters"] or []
         wanted = [
@@ -354,16 +339,23 @@ class OrgMirrorPhases:
             changed = self._wanted_again(row, key, wanted_keys, source, bool(found.names), skip)
             if self._scheduled(row, original, now) or changed:
                 tx.put(ORG_MIRROR_REPOS, key, row)
-        _config_log(
-            tx,
-            config,
-            now,
-            org,
-            mirror,
-            SUCCESS,
-            f"Discovery completed: {len(wanted)} repos discovered, {new} new",
-        )
-        self._release_config(tx, org, mirror, "SUCCESS", now)
+        message = f"Discovery completed: {len(wanted)} repos discovered, {new} new"
+        self._end_discovery(tx, config, now, org, mirror, SUCCESS, message, "SUCCESS")
+
+    def _end_discovery(
+        self,
+        tx: Session,
+        config: QuayConfig,
+        now: datetime,
+        org: str,
+        mirror: dict[str, Any],
+        kind: str,
+        message: str,
+        status: str,
+    ) -> None:
+        """Discovery's last log entry, then ``release_org_mirror_config`` with ``status``."""
+        _config_log(tx, config, now, org, mirror, kind, message)
+        self._release_config(tx, org, mirror, status, now)
 
     @staticmethod
     def _wanted_again(
