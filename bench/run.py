@@ -521,6 +521,83 @@ def advance_mirrors(profile: str, mirrors: int, duration: str) -> tuple[float, f
     return seconds, cpu, synced
 
 
+def bench_org_mirror() -> None:
+    """Org mirrors: discovery plus every repository's sync of an org with 1,000 source
+    repositories (3 tags each) on the manual clock; the cost per repository at 100 vs 1,000."""
+    per_repository = {}
+    for repositories in (100, 1000):
+        cpu, synced = advance_org_mirror(repositories)
+        per_repository[repositories] = cpu / synced * 1e6
+        if repositories == 1000:
+            report(
+                "org mirror: discovery + sync of 1,000 repositories, 3 tags each (simulated)",
+                f"{cpu:.2f} s CPU, {synced} repositories SUCCESS",
+                "< 5 s",
+                cpu < 5 and synced == repositories,
+            )
+    ratio = per_repository[1000] / per_repository[100]
+    report(
+        "org mirror CPU per repository (discovery + sync), 100 vs 1,000 repositories",
+        f"{per_repository[100]:.0f} vs {per_repository[1000]:.0f} µs = {ratio:.2f}×",
+        "<= 1.3×",
+        ratio <= 1.3,
+    )
+
+
+def advance_org_mirror(repositories: int) -> tuple[float, int]:
+    """CPU seconds of one advance of a manual clock through one discovery of an org mirror
+    whose source namespace holds ``repositories`` repositories (3 tags of 1 s each) and the
+    sync of each; how many ended SUCCESS."""
+    from mockquay.app import create_app
+    from mockquay.domain.keys import ORG_MIRROR_REPOS
+    from mockquay.extension import emulator_of
+    from mockquay.settings import Settings
+
+    tags = {"tags": {"v1": {}, "v2": {}, "v3": {}}}
+    document = {
+        "settings": {
+            "features": {"ORG_MIRROR": True},
+            "clock": {"mode": "manual", "start": "2026-01-01T00:00:00Z"},
+            "worker": {"mode": "auto"},
+        },
+        "users": [{"username": "admin"}],
+        "organizations": [
+            {"name": "target", "teams": {"owners": {"role": "admin", "members": ["admin"]}}}
+        ],
+        "robots": [{"name": "target+mirrorbot"}],
+        "registries": [
+            {
+                "host": "source.example.com",
+                "api": "quay",
+                "repositories": {f"projectx/repo{n}": tags for n in range(repositories)},
+            }
+        ],
+        "org_mirrors": [
+            {
+                "organization": "target",
+                "external_registry_type": "quay",
+                "external_registry_url": "https://source.example.com",
+                "external_namespace": "projectx",
+                "robot_username": "target+mirrorbot",
+                "visibility": "private",
+                "sync_interval": 86400,
+                "sync_start_date": "2026-01-01T00:00:00Z",
+            }
+        ],
+    }
+    app = create_app(Settings(clock="manual", default_fixtures=False))
+    emulator_of(app).replace(document)
+    # Long enough for every copy (3 s a repository) and no second discovery.
+    advance = {"advance": repositories * 3 + 600}
+    cpu_started = time.process_time()
+    response = app.test_client().post("/__mockquay__/clock", json=advance)
+    cpu = time.process_time() - cpu_started
+    assert response.status_code == 200, response.json
+    with emulator_of(app).store.transaction() as tx:
+        statuses = [row["sync_status"] for _, row in tx.scan(ORG_MIRROR_REPOS)]
+    return cpu, statuses.count("SUCCESS")
+
+
 BENCHES = {
     "http": bench_http,
     "worker_idle": bench_worker_idle,
@@ -534,6 +611,7 @@ BENCHES = {
     "memory": bench_memory,
     "plugin": bench_plugin,
     "worker": bench_worker,
+    "org_mirror": bench_org_mirror,
 }
 
 

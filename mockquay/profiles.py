@@ -71,6 +71,12 @@ class Profile:
     robot_federation: bool
     #: Auto-prune policies of namespaces and repositories (``policy.py``, Quay 3.10/3.11 on).
     autoprune: bool
+    #: Organization-level mirroring (``endpoints/api/org_mirror.py``, 3.17 on): its eight
+    #: operations exist when ``FEATURE_ORG_MIRROR`` is on.
+    org_mirror: bool
+    #: Org mirrors have the ``SKIP`` status and sync-now names why it refuses (3.17.1 on); 3.17.0
+    #: has six statuses and one refusal, ``Cannot trigger sync: mirror is currently syncing``.
+    org_mirror_skip: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -102,6 +108,8 @@ _COMMON: dict[str, Any] = dict(
     superuser_without_full_access=True,
     robot_federation=True,
     autoprune=True,
+    org_mirror=True,
+    org_mirror_skip=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -116,6 +124,8 @@ _BEFORE_3_15: dict[str, Any] = dict(
     registry_capabilities=False,
     superuser_without_full_access=False,
     robot_federation=False,
+    org_mirror=False,
+    org_mirror_skip=False,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -149,12 +159,20 @@ PROFILES: dict[str, Profile] = {
                 tag_sparse_info=False,
                 registry_capabilities=False,
                 superuser_without_full_access=False,
+                org_mirror=False,
+                org_mirror_skip=False,
             ),
         ),
         Profile(
             name="3.17",
-            releases="3.17.0 - 3.17.3, 3.18.0",
-            covers=(((3, 17, 0), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
+            releases="3.17.0",
+            covers=(((3, 17, 0), (3, 17, 0)),),
+            **dict(_COMMON, architecture_filter_checked_after_create=True, org_mirror_skip=False),
+        ),
+        Profile(
+            name="3.17.1",
+            releases="3.17.1 - 3.17.3, 3.18.0",
+            covers=(((3, 17, 1), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
             **dict(_COMMON, architecture_filter_checked_after_create=True),
         ),
         Profile(

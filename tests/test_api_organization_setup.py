@@ -36,7 +36,6 @@ def test_create_answers_created_and_makes_the_caller_owner():
         "name": "neworg",
         "email": "n@example.com",
         "teams": {"owners": {"role": "admin", "description": "", "members": ["freshuser"]}},
-        "org_mirror": False,
     }
     assert logged(client, "neworg") == [
         ("org_create", {"email": "n@example.com", "namespace": "neworg"})

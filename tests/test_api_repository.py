@@ -29,6 +29,7 @@ from support.conformance import (
     stored,
     werkzeug,
 )
+from support.world import org_mirrored
 
 from mockquay.domain import audit
 from mockquay.extension import emulator_of
@@ -158,8 +159,7 @@ ORG_MIRROR_ON = {"SUPERUSERS_FULL_ACCESS": True, "ORG_MIRROR": True}
 
 @pytest.mark.parametrize(("profile", "status"), [("latest", 400), ("3.15", 201)])
 def test_org_managed_by_org_level_mirroring_refuses_new_repositories(profile, status):
-    document = api_world(features=ORG_MIRROR_ON)
-    document["organizations"][0]["org_mirror"] = True
+    document = org_mirrored(api_world(features=ORG_MIRROR_ON))
     body = {"repository": "x", "namespace": "buynlarge", "visibility": "public", "description": ""}
     response = client_on(document, profile).post(REPOS, headers=bearer("devtable-token"), json=body)
     if status == 400:
@@ -435,7 +435,8 @@ def test_without_repo_mirror_changestate_falls_through_to_update_repo():
 )  # fmt: skip
 def test_org_level_mirroring_refuses_state_changes(org_mirror, state, detail):
     document = api_world(features=ORG_MIRROR_ON)
-    document["organizations"][0]["org_mirror"] = org_mirror
+    if org_mirror:
+        org_mirrored(document)
     document["repositories"][1]["state"] = state
     client = client_on(document)
     response = client.put(
@@ -448,8 +449,7 @@ def test_org_level_mirroring_refuses_state_changes(org_mirror, state, detail):
 
 
 def test_org_level_mirroring_does_not_exist_before_3_17():
-    document = api_world(features=ORG_MIRROR_ON)
-    document["organizations"][0]["org_mirror"] = True
+    document = org_mirrored(api_world(features=ORG_MIRROR_ON))
     response = client_on(document, "3.15").put(
         f"{REPOS}/buynlarge/orgrepo/changestate",
         headers=bearer("devtable-token"),

@@ -114,6 +114,23 @@ def test_delete_removes_the_team_and_logs_it():
     assert kinds(client)[-1] == ("org_delete_team", {"team": "builders"})
 
 
+def test_delete_takes_the_teams_repository_permissions_with_it():
+    """``remove_team`` deletes the ``Team`` row, and its ``RepositoryPermission`` rows go with
+    it (``data/model/team.py``): a team of the same name made again has none."""
+    client = client_on(api_world())
+    client.put(f"{TEAM}/builders", json={"role": "member"}, headers=bearer("devtable-token"))
+    granted = client.put(
+        "/api/v1/repository/buynlarge/orgrepo/permissions/team/builders",
+        json={"role": "write"},
+        headers=bearer("devtable-token"),
+    )
+    assert granted.status_code == 200
+    client.delete(f"{TEAM}/builders", headers=bearer("devtable-token"))
+    assert "builders" not in stored(client, "repositories", "buynlarge/orgrepo").get(
+        "team_permissions", {}
+    )
+
+
 def test_delete_of_the_callers_only_admin_team_is_refused():
     response = client_on(api_world()).delete(f"{TEAM}/owners", headers=bearer("devtable-token"))
     message = (

@@ -31,7 +31,7 @@ from support.conformance import (
     state,
     view,
 )
-from support.world import CREATE_BODY, quay_test_world
+from support.world import CREATE_BODY, org_mirrored, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.server import Server
@@ -410,8 +410,7 @@ def _org_mirrored_world(org_mirror_feature: bool | None) -> dict[str, Any]:
     if org_mirror_feature is not None:
         features["ORG_MIRROR"] = org_mirror_feature
     document = quay_test_world(mirror=False, features=features)
-    document["organizations"][0]["org_mirror"] = True
-    return document
+    return org_mirrored(document)
 
 
 @pytest.mark.parametrize("feature", [None, False], ids=["default", "off"])

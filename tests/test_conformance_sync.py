@@ -24,7 +24,7 @@ from support.conformance import (
     state,
     stored,
 )
-from support.world import ALL_PROFILES, SETUP_MIRROR, auth, quay_test_world
+from support.world import ALL_PROFILES, SETUP_MIRROR, auth, org_mirrored, quay_test_world
 
 from mockquay.extension import emulator_of
 
@@ -158,8 +158,7 @@ def test_sync_now_of_a_disabled_mirror_is_allowed(profile):
     [("sync-now", "NEVER_RUN", "SYNC_NOW"), ("sync-cancel", "SYNC_NOW", "CANCEL")],
 )
 def test_sync_operations_ignore_an_org_level_mirror(action, status, after):
-    document = quay_test_world()
-    document["organizations"][0]["org_mirror"] = True
+    document = org_mirrored(quay_test_world())
     mirror = copy.deepcopy(SETUP_MIRROR)
     mirror.update(repository=ORGREPO, robot_username="buynlarge+coolrobot", sync_status=status)
     document["mirrors"].append(mirror)

@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from support.browser import becomes, click, text_becomes, text_of, wait_for
+from support.browser import click, rows_become, text_becomes, text_of, wait_for
 
 from mockquay.admin import dashboard
 from mockquay.app import create_app
@@ -26,7 +26,6 @@ from mockquay.server import Server
 from mockquay.settings import Settings
 
 try:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 except ImportError:  # the browser fixture skips, saying why
@@ -683,22 +682,6 @@ def test_browser_an_admin_token_in_the_address_fragment_is_used_and_taken_out(
     finally:
         browser.execute_script("localStorage.clear()")
         browser.get("about:blank")
-
-
-def rows_become(browser, table: str, columns: tuple[str, ...], expected: list) -> list | None:
-    """Wait until the rows of ``table`` read ``expected`` (tuples of the ``columns`` cells'
-    text); the last rows seen."""
-
-    def read():
-        try:
-            return [
-                tuple(row.find_element(By.CSS_SELECTOR, f"td.{name}").text for name in columns)
-                for row in browser.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
-            ]
-        except (NoSuchElementException, StaleElementReferenceException):
-            return None
-
-    return becomes(browser, read, expected)
 
 
 def sync_etcd(mockquay, document: dict = PARTIAL_UPSTREAM) -> None:

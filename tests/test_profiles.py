@@ -12,7 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
-from support.world import ALL_PROFILES, CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import (
+    ALL_PROFILES,
+    CREATE_BODY,
+    SETUP_MIRROR,
+    auth,
+    build_app,
+    org_mirrored,
+    quay_test_world,
+)
 
 import mockquay
 from mockquay import cli
@@ -29,7 +37,10 @@ from mockquay.settings import Settings
 MIRROR = "/api/v1/repository/devtable/simple/mirror"
 ORG_MIRROR = "/api/v1/repository/buynlarge/orgrepo/mirror"
 HEALTH = "/__mockquay__/health"
-KNOWN = "use one of 3.8, 3.12, 3.15, 3.17, latest, or a release number from 3.8.0 on (e.g. 3.16.2)"
+KNOWN = (
+    "use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest, or a release number from 3.8.0 on "
+    "(e.g. 3.16.2)"
+)
 CREATED = b'""\n'
 HTML_500 = (
     b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n"
@@ -107,10 +118,11 @@ def test_each_profile_name_selects_that_profile(name):
         ("3.16.2", "3.15"),
         ("3.16.5", "3.15"),
         ("3.17.0", "3.17"),
-        ("3.17.3", "3.17"),
+        ("3.17.1", "3.17.1"),
+        ("3.17.3", "3.17.1"),
         ("3.17.4", "latest"),
         ("3.17.9", "latest"),
-        ("3.18.0", "3.17"),
+        ("3.18.0", "3.17.1"),
         ("3.18.1", "latest"),
         ("3.19.0", "latest"),
         ("4.0", "latest"),
@@ -608,8 +620,7 @@ def test_syncing_expiration_window(profile, expires):
 
 
 def _org_mirror_world(profile: str, *, repo_mirror: bool):
-    world = quay_test_world(mirror=False)
-    world["organizations"][0]["org_mirror"] = True
+    world = org_mirrored(quay_test_world(mirror=False))
     if repo_mirror:
         world["mirrors"] = [
             dict(

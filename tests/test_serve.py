@@ -88,7 +88,10 @@ def test_profile_flag_and_environment(tmp_path):
 def test_unknown_profile_is_refused_with_the_known_ones():
     result = serve_until_exit("--profile", "2.9")
     assert result.returncode == 2
-    assert "unknown Quay profile '2.9': use one of 3.8, 3.12, 3.15, 3.17, latest" in result.stderr
+    assert (
+        "unknown Quay profile '2.9': use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest"
+        in result.stderr
+    )
 
 
 def test_sigterm_flushes_state_and_a_restart_keeps_it(tmp_path):

@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from support.world import CREATE_BODY, SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import CREATE_BODY, SETUP_MIRROR, auth, build_app, org_mirrored, quay_test_world
 
 from mockquay.app import create_app
 from mockquay.fixtures.loader import FixtureError, apply_document
@@ -403,7 +403,8 @@ ORG_CONFLICT = api_error(
 
 def org_world(org_mirror: bool, *, repo_mirror: bool):
     document = quay_test_world(mirror=False)
-    document["organizations"][0]["org_mirror"] = org_mirror
+    if org_mirror:
+        org_mirrored(document)
     if repo_mirror:
         document["mirrors"] = [
             dict(

@@ -3,7 +3,7 @@
 The page is a shell rendered by Flask and a little JavaScript (``static/dashboard.js``); it
 holds no state, so it is served without the admin token. Everything it shows comes from the
 admin API (health, state, clock, requests, faults, reset) and from the views made for it
-(:func:`mirrors`, :func:`mirror_detail`, :func:`registries`), which need
+(:func:`mirrors`, :func:`mirror_detail`, :func:`org_mirrors`, :func:`registries`), which need
 ``X-Mockquay-Admin-Token`` when mockquay runs with ``--admin-token``. Sync-now and sync-cancel
 go through Quay's own API with a Quay token, as any client's would. Every time they show is on
 mockquay's clock.
@@ -16,9 +16,9 @@ from typing import Any
 from flask import Response, render_template, url_for
 
 from mockquay.admin import blueprint, schemas
-from mockquay.domain import audit, sync, tags, upstream
+from mockquay.domain import audit, org_mirror, sync, tags, upstream
 from mockquay.domain.dates import format_mirror_date, load_date
-from mockquay.domain.keys import MIRRORS, REGISTRIES, REPOSITORIES, RepositoryRef
+from mockquay.domain.keys import MIRRORS, ORG_MIRRORS, REGISTRIES, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import why_not_eligible
 from mockquay.extension import current_emulator
 from mockquay.store import Transaction
@@ -242,3 +242,24 @@ def _upstream_repository(registry: dict[str, Any], path: str, mirrors: list[str]
             for name, spec in registry["repositories"][path]["tags"].items()
         ],
     }
+
+
+@data_blp.route("/org-mirrors", methods=["GET"])
+@data_blp.response(200, schemas.DashboardOrgMirrorsSchema)
+@data_blp.errors()
+def org_mirrors() -> dict[str, Any]:
+    """Every organization-level mirror by organization: its source, schedule and status as
+    ``getOrgMirrorConfig`` shows them, and its discovered repositories as
+    ``listOrgMirrorRepositories`` lists them (every page)."""
+    with current_emulator().store.transaction() as tx:
+        rows = []
+        for org, config in sorted(tx.scan(ORG_MIRRORS)):
+            row: dict[str, Any] = {"organization": org}
+            row.update({key: config[key] for key in schemas.DASHBOARD_ORG_MIRROR_FIELDS})
+            for key in ("sync_start_date", "sync_expiration_date"):
+                row[key] = format_mirror_date(load_date(row[key]))
+            row["repositories"] = [
+                org_mirror.repository_view(org, repo) for repo in org_mirror.visible_rows(tx, org)
+            ]
+            rows.append(row)
+    return {"org_mirrors": rows}

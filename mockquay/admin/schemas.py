@@ -389,6 +389,61 @@ class DashboardRegistriesSchema(Schema):
     registries = fields.List(fields.Nested(DashboardRegistrySchema), required=True)
 
 
+#: The fields of an org mirror config the dashboard shows, as ``getOrgMirrorConfig`` names them.
+DASHBOARD_ORG_MIRROR_FIELDS = (
+    "is_enabled",
+    "external_registry_type",
+    "external_registry_url",
+    "external_namespace",
+    "repository_filters",
+    "robot_username",
+    "visibility",
+    "sync_interval",
+    "sync_start_date",
+    "sync_expiration_date",
+    "sync_status",
+    "sync_retries_remaining",
+)
+
+
+class DashboardOrgMirrorRepositorySchema(Schema):
+    """A discovered repository, as ``listOrgMirrorRepositories`` lists it."""
+
+    name = fields.String(required=True)
+    sync_status = fields.String(required=True)
+    discovery_date = fields.String(required=True, allow_none=True)
+    last_sync_date = fields.String(required=True, allow_none=True)
+    status_message = fields.String(required=True, allow_none=True)
+    quay_repository = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "org/name once the local repository exists"},
+    )
+
+
+class DashboardOrgMirrorSchema(Schema):
+    """An organization's org-level mirror and what its discovery found."""
+
+    organization = fields.String(required=True)
+    is_enabled = fields.Boolean(required=True)
+    external_registry_type = fields.String(required=True)
+    external_registry_url = fields.String(required=True)
+    external_namespace = fields.String(required=True)
+    repository_filters = fields.List(fields.String(), required=True)
+    robot_username = fields.String(required=True)
+    visibility = fields.String(required=True)
+    sync_interval = fields.Integer(required=True)
+    sync_start_date = fields.String(required=True, allow_none=True)
+    sync_expiration_date = fields.String(required=True, allow_none=True)
+    sync_status = fields.String(required=True)
+    sync_retries_remaining = fields.Integer(required=True)
+    repositories = fields.List(fields.Nested(DashboardOrgMirrorRepositorySchema), required=True)
+
+
+class DashboardOrgMirrorsSchema(Schema):
+    org_mirrors = fields.List(fields.Nested(DashboardOrgMirrorSchema), required=True)
+
+
 class FinishedSchema(Schema):
     repository = fields.String(required=True, metadata={"description": "namespace/name"})
     sync_status = fields.String(

@@ -38,6 +38,10 @@ NOTIFICATION_DELIVERIES = "notification_deliveries"
 NOTIFICATION_COUNTERS = "notification_counters"
 #: Keyed by uuid: auto-prune policies of namespaces and repositories (``policy.py``).
 AUTOPRUNE_POLICIES = "autoprune_policies"
+#: Keyed by organization: its ``OrgMirrorConfig`` (one per organization).
+ORG_MIRRORS = "org_mirrors"
+#: Keyed by ``org/name``: the ``OrgMirrorRepository`` rows discovery found for an org mirror.
+ORG_MIRROR_REPOS = "org_mirror_repos"
 #: One record, ``position``: the clock's mode, start and time after its last change, so that
 #: a restart with ``--data`` goes on from there. Not part of the exported state.
 CLOCK = "clock"

@@ -27,12 +27,12 @@ from mockquay.domain.errors import (
 )
 from mockquay.domain.keys import (
     MIRRORS,
-    ORGANIZATIONS,
     ORPHAN_RULES,
     REPOSITORIES,
     ROBOTS,
     RepositoryRef,
 )
+from mockquay.domain.org_mirror import is_org_mirrored
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.domain.repository import get_repository
 from mockquay.mirror_fields import (
@@ -115,8 +115,7 @@ def save_mirror(
 def _reject_if_org_mirror_configured(tx: Transaction, ctx: Context, namespace: str) -> None:
     if not ctx.config.profile.org_mirror_conflict:
         return
-    org = tx.get(ORGANIZATIONS, namespace)
-    if org is not None and org.get("org_mirror"):
+    if is_org_mirrored(tx, namespace):
         raise InvalidRequest(ORG_MIRROR_CONFLICT)
 
 

@@ -16,6 +16,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.dates import load_date
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import eligible_from
+from mockquay.domain.org_mirror_worker import OrgMirrorPhases, grid_tick
 from mockquay.store import Store, Transaction
 
 WORKER_MODES = ("auto", "manual", "off")
@@ -93,6 +94,8 @@ class MirrorWorker:
             #: When set, the whole store changed at that time: the index is built again.
             self._rebuild: datetime | None = origin
             self._cache: _CarriedSession | None = None
+            #: The org-mirror operations, on their own poll grid (``ORG_MIRROR_INTERVAL``).
+            self.org_mirrors = OrgMirrorPhases(origin)
 
     def configure(self, mode: str, interval: int, now: datetime) -> None:
         """Take ``mode`` and ``interval`` from ``now``: a change lets no event happen before
@@ -119,6 +122,7 @@ class MirrorWorker:
             for kind, key in written:
                 if kind == MIRRORS or kind == REPOSITORIES:
                     self._changed[key] = now
+        self.org_mirrors.store_changed(written, now)
         self.changed.set()
 
     def _refresh(self, session: sync.Session) -> None:
@@ -170,7 +174,11 @@ class MirrorWorker:
     def next_event(self) -> datetime | None:
         """When the worker next has something to do, if nothing else changes."""
         with self._lock:
-            if self._run is None and not self._queue and (self._changed or self._rebuild):
+            if (
+                self._run is None
+                and not self._queue
+                and (self._changed or self._rebuild or self.org_mirrors.dirty)
+            ):
                 try:
                     with self._session() as session:
                         return self._next_event(session)
@@ -179,6 +187,11 @@ class MirrorWorker:
             return self._next_event(None)
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
+        own = self._own_next_event(session)
+        org = self.org_mirrors.next_event(session)
+        return own if org is None or (own is not None and own <= org) else org
+
+    def _own_next_event(self, session: sync.Session | None) -> datetime | None:
         if self._run is not None or self._queue:
             return self._busy_event()
         if session is not None:
@@ -190,12 +203,7 @@ class MirrorWorker:
 
     def _tick(self, moment: datetime) -> datetime | None:
         """The first poll of the grid at or after ``moment`` (None: beyond the calendar)."""
-        step = timedelta(seconds=self.interval)
-        periods = max(-((self.origin - moment) // step), 0)
-        try:
-            return self.origin + periods * step
-        except OverflowError:
-            return None
+        return grid_tick(self.origin, self.interval, moment)
 
     def run_until(
         self,
@@ -310,6 +318,9 @@ class MirrorWorker:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
         assert config is not None, "_session sets it"
+        if self.org_mirrors.next_event(session) == now and self._own_next_event(session) != now:
+            self.org_mirrors.step(session, now)
+            return
         outcome: sync.Run | sync.Finished | None
         if self._run is not None:
             key = str(self._run.repository)

@@ -9,10 +9,7 @@ in that request.
 
 from __future__ import annotations
 
-from typing import Any
-
-from mockquay.domain import audit, autoprune
-from mockquay.domain.errors import DataModelException
+from mockquay.domain import audit, autoprune, org_mirror
 from mockquay.domain.keys import (
     MIRRORS,
     ORGANIZATIONS,
@@ -24,14 +21,6 @@ from mockquay.domain.keys import (
 )
 from mockquay.domain.repository import drop_repository
 from mockquay.store import Transaction
-
-
-def get_organization(tx: Transaction, name: str) -> dict[str, Any]:
-    """Quay's ``model.organization.get_organization``: a missing one is a 400 DME."""
-    org = tx.get(ORGANIZATIONS, name)
-    if org is None:
-        raise DataModelException(f"Organization does not exist: {name}")
-    return org
 
 
 def delete_namespace(tx: Transaction, name: str) -> None:
@@ -52,7 +41,7 @@ def delete_namespace(tx: Transaction, name: str) -> None:
     autoprune.forget(tx, name)
     tx.delete(USERS, name)
     tx.delete(ORGANIZATIONS, name)
-    # TODO(integrator): remove the organization's org-mirror config here as well.
+    org_mirror.forget(tx, name)
 
 
 def _forget_entities(tx: Transaction, gone: set[str]) -> None:

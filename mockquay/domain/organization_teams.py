@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockquay.domain import audit, avatars, namespace_roles
+from mockquay.domain import audit, avatars, namespace_roles, permissions
 from mockquay.domain.context import Context
 from mockquay.domain.errors import (
     DataModelException,
@@ -16,9 +16,8 @@ from mockquay.domain.errors import (
     Unauthorized,
 )
 from mockquay.domain.keys import ORGANIZATIONS, ROBOTS, USERS
-from mockquay.domain.namespaces import get_organization
 from mockquay.domain.teams import team_record
-from mockquay.domain.users import validate_username
+from mockquay.domain.users import get_organization, validate_username
 from mockquay.store import Transaction
 
 
@@ -134,6 +133,7 @@ def delete_team(tx: Transaction, ctx: Context, org_name: str, team_name: str) ->
             )
     del org["teams"][team_name]
     tx.put(ORGANIZATIONS, org_name, org)
+    permissions.forget_team(tx, org_name, team_name)
     audit.log_namespace_action(tx, ctx, org_name, "org_delete_team", {"team": team_name})
 
 

@@ -25,9 +25,9 @@ __all__ = [
     "view_organization",
 ]
 from mockquay.domain.keys import ORGANIZATIONS, USERS
-from mockquay.domain.namespaces import delete_namespace, get_organization
+from mockquay.domain.namespaces import delete_namespace
 from mockquay.domain.teams import team_record
-from mockquay.domain.users import TAG_EXPIRATION_S, validate_username
+from mockquay.domain.users import TAG_EXPIRATION_S, get_organization, validate_username
 from mockquay.store import Transaction
 
 #: The details ``changeOrganizationDetails`` sets, and their values until it does.
@@ -48,11 +48,10 @@ def organization_record(
     *,
     email: str,
     teams: Mapping[str, Any],
-    org_mirror: bool = False,
     details: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An organization as the store keeps it; ``details`` holds only what was set."""
-    record = {"name": name, "email": email, "teams": dict(teams), "org_mirror": org_mirror}
+    record = {"name": name, "email": email, "teams": dict(teams)}
     record.update({key: value for key, value in (details or {}).items() if key in DETAILS})
     return record
 

@@ -167,6 +167,15 @@ def _revoke(tx: Transaction, repository: RepositoryRef, kind: str, name: str, no
     tx.put(REPOSITORIES, str(repository), repo)
 
 
+def forget_team(tx: Transaction, org: str, team_name: str) -> None:
+    """Drop the permissions of team ``team_name`` on the repositories of ``org`` (its
+    ``RepositoryPermission`` rows go with the ``Team`` row)."""
+    for key, repo in list(tx.scan(REPOSITORIES)):
+        if key.partition("/")[0] == org and team_name in repo.get(TEAM_PERMISSIONS, {}):
+            del repo[TEAM_PERMISSIONS][team_name]
+            tx.put(REPOSITORIES, key, repo)
+
+
 def can_push(tx: Documents, repository: RepositoryRef, username: str) -> bool:
     """``ModifyRepositoryPermission`` of a robot: ``write`` or ``admin``, its own or a team's."""
     return any(role in ("write", "admin") for role in granted_roles(tx, repository, username))

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Callable, Union
+from urllib.parse import urlparse
 
 GENERIC_BLOCK_MESSAGE = "The provided registry location is not allowed"
 PUBLIC_ADDRESS = "93.184.216.34"
@@ -160,6 +161,29 @@ def check_external_reference(
     """
     hostname = _registry_hostname(reference)
     _check_destination(hostname, resolver, list(allowed_hosts or ()))
+
+
+def check_external_url(
+    url: object, *, resolver: Resolver | None, allowed_hosts: Sequence[str] = ()
+) -> None:
+    """Raise ReferenceRejected when Quay's ``validate_external_registry_url`` refuses ``url``
+    (an org mirror's ``external_registry_url``): its format checks, then the same SSRF
+    decision as :func:`check_external_reference` (``blocked`` set for an SSRF block)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ReferenceRejected("External registry URL is required")
+    try:
+        parsed = urlparse(url.strip())
+    except ValueError:
+        raise ReferenceRejected("Invalid URL format") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ReferenceRejected(
+            f"Invalid URL scheme '{parsed.scheme}': only HTTP and HTTPS are allowed"
+        )
+    if parsed.username or parsed.password:
+        raise ReferenceRejected("URLs with embedded credentials are not allowed")
+    if not parsed.hostname:
+        raise ReferenceRejected("URL must include a hostname")
+    _check_destination(parsed.hostname, resolver, list(allowed_hosts or ()))
 
 
 def _registry_hostname(reference: object) -> str:

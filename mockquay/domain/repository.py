@@ -31,6 +31,7 @@ from mockquay.domain.keys import (
     USERS,
     RepositoryRef,
 )
+from mockquay.domain.org_mirror import is_org_mirrored
 from mockquay.domain.users import TAG_EXPIRATION_S
 from mockquay.store import Transaction
 
@@ -137,8 +138,7 @@ def _org_mirror_managed(tx: Transaction, ctx: Context, namespace: str) -> bool:
     """Whether ``FEATURE_ORG_MIRROR`` is on and organization ``namespace`` has an org mirror."""
     if not (ctx.config.profile.org_mirror_conflict and ctx.config.feature("ORG_MIRROR")):
         return False
-    org = tx.get(ORGANIZATIONS, namespace)
-    return bool(org and org.get("org_mirror"))
+    return is_org_mirrored(tx, namespace)
 
 
 def create_repository(tx: Transaction, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:

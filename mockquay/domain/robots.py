@@ -18,8 +18,7 @@ from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date, store_date
 from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, ROBOTS
-from mockquay.domain.namespaces import get_organization
-from mockquay.domain.users import validate_username
+from mockquay.domain.users import get_organization, validate_username
 from mockquay.store import Transaction
 
 TOKEN_ALPHABET = string.ascii_uppercase + string.digits

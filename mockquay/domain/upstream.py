@@ -18,7 +18,7 @@ from typing import Any
 
 from mockquay.domain.keys import REGISTRIES
 from mockquay.domain.numbers import is_number
-from mockquay.store import Transaction
+from mockquay.store import Documents, Transaction
 
 TLS_MODES = ("valid", "self-signed", "unreachable")
 TAG_KEYS = frozenset({"architectures", "copy_seconds", "fail", "digest", "size"})
@@ -135,8 +135,9 @@ def export_registries(tx: Transaction) -> list[dict[str, Any]]:
     """The ``registries:`` section of the state, by host."""
     exported = []
     for _, registry in sorted(tx.scan(REGISTRIES), key=lambda item: item[0]):
-        if registry["auth"] is None:
-            del registry["auth"]
+        for key in ("auth", "api"):
+            if registry.get(key, None) is None:
+                registry.pop(key, None)
         for repository in registry["repositories"].values():
             for tag in repository["tags"].values():
                 for key in ("fail", "digest", "size"):
@@ -202,8 +203,9 @@ def location(reference: str) -> tuple[str, str]:
     return host.lower(), path
 
 
-def resolve(tx: Transaction, reference: str) -> Source:
-    """The registry and repository path of ``reference`` (``host[:port]/path``)."""
+def resolve(tx: Documents, reference: str) -> Source:
+    """The registry and repository path of ``reference`` (``host[:port]/path``); through the
+    worker's session the registry is read once, however many references it serves."""
     host, _, path = reference.partition("/")
     return Source(reference, host, path, tx.get(REGISTRIES, location(reference)[0]))
 

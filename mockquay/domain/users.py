@@ -1,4 +1,5 @@
-"""Users: who a token belongs to, as Quay's ``getLoggedInUser`` describes it (``user.py``)."""
+"""Users: who a token belongs to, as Quay's ``getLoggedInUser`` describes it (``user.py``), and
+the lookup of an organization, which Quay keeps as a ``User`` row too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from mockquay.domain import avatars, namespace_roles
 from mockquay.domain.context import Context
-from mockquay.domain.errors import Abort, Unauthorized
+from mockquay.domain.errors import Abort, DataModelException, Unauthorized
 from mockquay.domain.identity import Caller
 from mockquay.domain.keys import ORGANIZATIONS, USERS
 from mockquay.store import Transaction
@@ -148,3 +149,11 @@ def _organization_view(
         view["is_org_admin"] = namespace_roles.is_org_admin(tx, caller, org["name"])
         view["preferred_namespace"] = False
     return view
+
+
+def get_organization(tx: Transaction, name: str) -> dict[str, Any]:
+    """Quay's ``model.organization.get_organization``: a missing one is a 400 DME."""
+    org = tx.get(ORGANIZATIONS, name)
+    if org is None:
+        raise DataModelException(f"Organization does not exist: {name}")
+    return org

@@ -137,6 +137,67 @@ class TeamPermissionSchema(RoleSchema):
     avatar = fields.Nested(AvatarSchema, required=True)
 
 
+class OrgMirrorStatusCountsSchema(Schema):
+    """``repo_sync_status_counts``: every status of the release (3.17.0 has no ``SKIP``)."""
+
+    CANCEL = fields.Integer(required=True)
+    FAIL = fields.Integer(required=True)
+    NEVER_RUN = fields.Integer(required=True)
+    SUCCESS = fields.Integer(required=True)
+    SYNCING = fields.Integer(required=True)
+    SYNC_NOW = fields.Integer(required=True)
+    SKIP = fields.Integer()
+
+
+class OrgMirrorConfigSchema(Schema):
+    """``getOrgMirrorConfig``'s 18 keys, in Quay's order (never the password)."""
+
+    is_enabled = fields.Boolean(required=True)
+    external_registry_type = fields.String(required=True, metadata={"enum": ["harbor", "quay"]})
+    external_registry_url = fields.String(required=True)
+    external_namespace = fields.String(required=True)
+    external_registry_username = fields.String(required=True, allow_none=True)
+    has_external_registry_password = fields.Boolean(required=True)
+    external_registry_config = fields.Dict(required=True)
+    repository_filters = fields.List(fields.String(), required=True)
+    robot_username = fields.String(required=True)
+    visibility = fields.String(required=True, metadata={"enum": ["public", "private"]})
+    sync_interval = fields.Integer(required=True)
+    sync_start_date = fields.String(required=True, allow_none=True)
+    sync_expiration_date = fields.String(required=True, allow_none=True)
+    sync_status = fields.String(required=True)
+    sync_retries_remaining = fields.Integer(required=True)
+    repo_sync_status_counts = fields.Nested(OrgMirrorStatusCountsSchema, required=True)
+    skopeo_timeout = fields.Integer(required=True)
+    creation_date = fields.String(required=True, allow_none=True)
+
+
+class OrgMirrorVerifySchema(Schema):
+    """``verifyOrgMirrorConnection``: 200 whatever the outcome."""
+
+    success = fields.Boolean(required=True)
+    message = fields.String(required=True)
+
+
+class OrgMirrorListedRepositorySchema(Schema):
+    name = fields.String(required=True)
+    sync_status = fields.String(required=True)
+    discovery_date = fields.String(required=True, allow_none=True)
+    last_sync_date = fields.String(required=True, allow_none=True)
+    status_message = fields.String(required=True, allow_none=True)
+    quay_repository = fields.String(required=True, allow_none=True)
+
+
+class OrgMirrorRepositoriesSchema(Schema):
+    """``listOrgMirrorRepositories``: one page of the discovered repositories, by name."""
+
+    repositories = fields.List(fields.Nested(OrgMirrorListedRepositorySchema), required=True)
+    page = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    has_next = fields.Boolean(required=True)
+
+
 #: The schemas the Quay answers refer to, by component name.
 COMPONENTS: dict[str, type[Schema]] = {
     "QuayMirrorConfig": MirrorConfigSchema,
@@ -149,6 +210,9 @@ COMPONENTS: dict[str, type[Schema]] = {
     "QuayRole": RoleSchema,
     "QuayUserPermission": UserPermissionSchema,
     "QuayTeamPermission": TeamPermissionSchema,
+    "QuayOrgMirrorConfig": OrgMirrorConfigSchema,
+    "QuayOrgMirrorVerify": OrgMirrorVerifySchema,
+    "QuayOrgMirrorRepositories": OrgMirrorRepositoriesSchema,
 }
 
 _JSON = "application/json"
@@ -273,6 +337,18 @@ ANSWERS: dict[str, tuple[tuple[int, Any], ...]] = {
     "listOrganizationAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
     "listRepositoryAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
     "listUserAutoPrunePolicies": ((200, (_JSON, _OBJECT)),),
+    # endpoints/api/org_mirror.py
+    "getOrgMirrorConfig": ((200, (_JSON, _ref("QuayOrgMirrorConfig"))),),
+    "createOrgMirrorConfig": ((201, EMPTY_STRING), (400, API_ERROR)),
+    "updateOrgMirrorConfig": ((200, EMPTY_STRING), (400, API_ERROR)),
+    "deleteOrgMirrorConfig": ((204, NO_CONTENT),),
+    "syncOrgMirrorNow": ((204, NO_CONTENT), (400, API_ERROR)),
+    "cancelOrgMirrorSync": ((204, NO_CONTENT), (400, API_ERROR)),
+    "verifyOrgMirrorConnection": ((200, (_JSON, _ref("QuayOrgMirrorVerify"))),),
+    "listOrgMirrorRepositories": (
+        (200, (_JSON, _ref("QuayOrgMirrorRepositories"))),
+        (400, API_ERROR),
+    ),
 }
 
 
@@ -312,14 +388,16 @@ def responses(operation: Operation) -> dict[int, dict[str, Any]]:
         add(400, (_JSON, _ref("QuayArgumentError")))
     if operation.show_if is not None or operation.show_if_profile is not None:
         # Without the feature, the path falls through to the routes left (spec section 1.1).
+        add(308, _PAGE)
         add(404, _PAGE)
         add(405, MESSAGE)
-        if operation.method == "GET":
-            # A GET no route takes is the UI's redirect to the path with a slash.
-            add(308, _REDIRECT)
+        add(405, _PAGE)
+        # A path no route takes is the UI's redirect to the path with a slash.
+        add(308, _REDIRECT)
     if operation.repo_role is not None:
         # A route of Quay's that mockquay does not serve, under this repository route's path.
         add(404, _PAGE)
+        add(405, _PAGE)
     # nginx, in front of Quay, refuses a body over client_max_body_size on every path.
     add(413, _PAGE)
     add(500, _PAGE)

@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from unidecode import unidecode
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 from werkzeug.wrappers import Response
 
@@ -139,7 +139,15 @@ def fall_through(config: QuayConfig) -> ResponseReturnValue:
     maps = _FALLBACK_MAPS.setdefault(app.url_map, {})
     if hidden not in maps:
         maps[hidden] = map_without(app.url_map, hidden)
-    endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
+    try:
+        endpoint, arguments = maps[hidden].bind_to_environ(request.environ).match()
+    except NotFound:
+        if request.method in ("GET", "HEAD"):
+            raise
+        # Quay's web route redirect_to_repository (GET only) takes any such path.
+        return MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"]).get_response(
+            request.environ
+        )
     return app.ensure_sync(app.view_functions[endpoint])(**arguments)
 
 

@@ -538,6 +538,123 @@ _OTHER_SCHEMAS: dict[str, dict] = {
 }
 
 
+_ORG_MIRROR_PROXY = {
+    "type": "object",
+    "properties": {
+        "https_proxy": {"type": ["string", "null"]},
+        "http_proxy": {"type": ["string", "null"]},
+        "no_proxy": {"type": ["string", "null"]},
+    },
+}
+
+#: ``OrgMirrorConfig.schemas`` (``endpoints/api/org_mirror.py``), verbatim.
+_OTHER_SCHEMAS["CreateOrgMirrorConfig"] = _freeze(
+    {
+        "type": "object",
+        "description": "Create organization mirror configuration",
+        "required": [
+            "external_registry_type",
+            "external_registry_url",
+            "external_namespace",
+            "robot_username",
+            "visibility",
+            "sync_interval",
+            "sync_start_date",
+        ],
+        "properties": {
+            "external_registry_type": {
+                "type": "string",
+                "description": "Type of source registry",
+                "enum": ["harbor", "quay"],
+            },
+            "external_registry_url": {
+                "type": "string",
+                "description": "URL of the source registry",
+            },
+            "external_namespace": {
+                "type": "string",
+                "description": "Source namespace/project name",
+                "maxLength": 255,
+            },
+            "robot_username": {
+                "type": "string",
+                "description": "Robot account for creating repos (format: orgname+robotname)",
+            },
+            "visibility": {
+                "type": "string",
+                "description": "Visibility for created repositories",
+                "enum": ["public", "private"],
+            },
+            "sync_interval": {
+                "type": "integer",
+                "description": "Seconds between syncs",
+                "minimum": 60,
+            },
+            "sync_start_date": {
+                "type": "string",
+                "description": "Initial sync time (ISO 8601 format)",
+            },
+            "is_enabled": {
+                "type": "boolean",
+                "description": "Enable or disable mirroring",
+                "default": True,
+            },
+            "external_registry_username": {
+                "type": ["string", "null"],
+                "description": "Username for source registry authentication",
+            },
+            "external_registry_password": {
+                "type": ["string", "null"],
+                "description": "Password for source registry authentication",
+            },
+            "external_registry_config": {
+                "type": "object",
+                "description": "TLS and proxy settings",
+                "properties": {
+                    "verify_tls": {
+                        "type": "boolean",
+                        "description": "Verify TLS certificates",
+                    },
+                    "proxy": _ORG_MIRROR_PROXY,
+                },
+            },
+            "repository_filters": {
+                "type": "array",
+                "description": "Glob patterns for filtering repositories",
+                "items": {"type": "string"},
+            },
+            "skopeo_timeout": {
+                "type": "integer",
+                "description": "Timeout for Skopeo operations in seconds",
+                "minimum": 30,
+                "maximum": 3600,
+                "default": 300,
+            },
+        },
+    }
+)
+_OTHER_SCHEMAS["UpdateOrgMirrorConfig"] = _freeze(
+    {
+        "type": "object",
+        "description": "Update organization mirror configuration",
+        "properties": {
+            "is_enabled": {"type": "boolean"},
+            "external_registry_url": {"type": "string"},
+            "external_namespace": {"type": "string", "maxLength": 255},
+            "robot_username": {"type": "string"},
+            "visibility": {"type": "string", "enum": ["public", "private"]},
+            "sync_interval": {"type": "integer", "minimum": 60},
+            "sync_start_date": {"type": "string"},
+            "external_registry_username": {"type": ["string", "null"]},
+            "external_registry_password": {"type": ["string", "null"]},
+            "external_registry_config": {"type": "object"},
+            "repository_filters": {"type": "array", "items": {"type": "string"}},
+            "skopeo_timeout": {"type": "integer", "minimum": 30, "maximum": 3600},
+        },
+    }
+)
+
+
 def request_schema(name: str, profile: Profile) -> dict:
     """The request schema ``name`` as the Quay release of ``profile`` declares it."""
     if name in SCHEMA_NAMES:

@@ -102,3 +102,19 @@ def text_becomes(browser, selector: str, expected: str, timeout: float = 15) -> 
 def click(browser, selector: str) -> None:
 
     browser.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def rows_become(browser, table: str, columns: tuple[str, ...], expected: list) -> list | None:
+    """Wait until the rows of ``table`` read ``expected`` (tuples of the ``columns`` cells'
+    text); the last rows seen."""
+
+    def read():
+        try:
+            return [
+                tuple(row.find_element(By.CSS_SELECTOR, f"td.{name}").text for name in columns)
+                for row in browser.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
+            ]
+        except (NoSuchElementException, StaleElementReferenceException):
+            return None
+
+    return becomes(browser, read, expected)

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from mockquay.domain import audit
 from mockquay.extension import emulator_of
-from support.world import SETUP_MIRROR, auth, build_app, quay_test_world
+from support.world import SETUP_MIRROR, auth, build_app, org_mirrored, quay_test_world
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -144,7 +144,8 @@ def org_world(*, org_mirror: bool, repo_mirror: bool = False) -> dict[str, Any]:
     """Quay's test world without the ``devtable/simple`` mirror; ``buynlarge`` has an org-level
     mirror if ``org_mirror``, and ``buynlarge/orgrepo`` a repository mirror if ``repo_mirror``."""
     document = quay_test_world(mirror=False)
-    document["organizations"][0]["org_mirror"] = org_mirror
+    if org_mirror:
+        org_mirrored(document)
     if repo_mirror:
         mirror = copy.deepcopy(SETUP_MIRROR)
         mirror.update(repository=ORGREPO, robot_username="buynlarge+coolrobot")

@@ -97,6 +97,24 @@ def quay_test_world(*, mirror: bool = True, **settings: Any) -> dict[str, Any]:
     return document
 
 
+def org_mirrored(document: dict[str, Any], org: str = "buynlarge") -> dict[str, Any]:
+    """``document`` where ``org`` has an org mirror config (``org_mirrors:``), its robot
+    ``<org>+coolrobot``: Quay's ``is_namespace_org_mirrored`` looks for such a row."""
+    document.setdefault("org_mirrors", []).append(
+        {
+            "organization": org,
+            "external_registry_type": "quay",
+            "external_registry_url": "https://quay.io",
+            "external_namespace": "projectx",
+            "robot_username": f"{org}+coolrobot",
+            "visibility": "private",
+            "sync_interval": 3600,
+            "sync_start_date": "2026-01-01T00:00:00Z",
+        }
+    )
+    return document
+
+
 def auth(user: str | None) -> dict[str, str]:
     """Headers of a request made with ``user``'s token (none for anonymous)."""
     return {} if user is None else {"Authorization": f"Bearer {user}-token"}

@@ -238,6 +238,48 @@
     $("no-registries").hidden = registries.length > 0;
   }
 
+  function countsText(repositories) {
+    const counts = new Map();
+    for (const repository of repositories) {
+      counts.set(repository.sync_status, (counts.get(repository.sync_status) || 0) + 1);
+    }
+    return [...counts].sort().map(([status, count]) => `${count} ${status}`).join(", ");
+  }
+
+  function showOrgMirrors(orgMirrors) {
+    const configs = [];
+    const discovered = [];
+    for (const mirror of orgMirrors) {
+      const row = document.createElement("tr");
+      row.dataset.organization = mirror.organization;
+      cell(row, mirror.organization, "organization");
+      cell(row, `${mirror.external_registry_type} ${mirror.external_registry_url}`
+        + ` / ${mirror.external_namespace}`, "source");
+      cell(row, mirror.repository_filters.join(", "), "repository_filters");
+      cell(row, mirror.is_enabled ? "yes" : "no", "is_enabled");
+      cell(row, mirror.sync_status, "sync_status").dataset.status = mirror.sync_status;
+      cell(row, mirror.sync_retries_remaining, "sync_retries_remaining");
+      cell(row, mirror.sync_start_date, "sync_start_date");
+      cell(row, countsText(mirror.repositories), "repositories");
+      configs.push(row);
+      for (const repository of mirror.repositories) {
+        const line = document.createElement("tr");
+        line.dataset.repository = `${mirror.organization}/${repository.name}`;
+        cell(line, mirror.organization, "organization");
+        cell(line, repository.name, "name");
+        cell(line, repository.sync_status, "sync_status").dataset.status = repository.sync_status;
+        cell(line, repository.status_message, "status_message");
+        cell(line, repository.discovery_date, "discovery_date");
+        cell(line, repository.last_sync_date, "last_sync_date");
+        cell(line, repository.quay_repository, "quay_repository");
+        discovered.push(line);
+      }
+    }
+    fillTable("org-mirrors", configs);
+    fillTable("org-mirror-repositories", discovered);
+    $("no-org-mirrors").hidden = configs.length > 0;
+  }
+
   function showClock(clock) {
     $("clock-panel").hidden = clock === null;
     if (clock !== null) {
@@ -391,13 +433,14 @@
       $("dashboard").hidden = false;
       showHealth(await health.json());
       const query = journalQuery();
-      const [journal, mirrors, clock, faults, registries, deliveries] = await Promise.all([
+      const [journal, mirrors, clock, faults, registries, deliveries, orgMirrors] = await Promise.all([
         admin("requests" + (query ? "?" + query : "")),
         admin(data.mirrorsUrl).then((response) => response.json()),
         optional("clock"),
         admin("faults").then((response) => response.json()),
         admin(data.registriesUrl).then((response) => response.json()),
         admin("notifications").then((response) => response.json()),
+        admin(data.orgMirrorsUrl).then((response) => response.json()),
       ]);
       if (journal.ok) {
         $("journal-error").textContent = "";
@@ -410,6 +453,7 @@
       showFaults(faults);
       showRegistries(registries.registries);
       showNotifications(deliveries);
+      showOrgMirrors(orgMirrors.org_mirrors);
       showMirror(selected === null ? null : await optional(repositoryUrl(data.mirrorUrl, selected)));
       if (polls % STATE_EVERY === 0) {
         showState(await admin("state?secrets=true").then((response) => response.json()));
