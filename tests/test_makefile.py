@@ -62,7 +62,8 @@ def test_test_installs_the_test_extra_with_uv_then_checks_and_builds_the_floors_
     assert dry_run(checkout, "test") == [
         "python3 -m venv .venv",
         ".venv/bin/python -m pip install --quiet --disable-pip-version-check uv",
-        ".venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]'",
+        ".venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python "
+        "-e '.[test]'",
         "touch .venv/.installed-test",
         ".venv/bin/ruff check .",
         ".venv/bin/ruff format --check .",
