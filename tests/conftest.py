@@ -15,6 +15,27 @@ from support.world import build_app
 from mockquay.app import create_app
 from mockquay.settings import Settings
 
+#: Modules whose tests start processes (``mockquay serve``, pytest, pip, the container's
+#: entrypoint) or a browser, or run hypothesis: collected first, longest first, so that the
+#: workers of ``pytest -n`` end on short tests and finish together.
+SLOW_FIRST = (
+    "test_plugin.py",
+    "test_swagger_ui.py",
+    "test_dashboard.py",
+    "test_docs.py",
+    "test_serve.py",
+    "test_container.py",
+    "test_faults_admin.py",
+    "test_server.py",
+    "test_packaging.py",
+    "test_fuzz_no_unmarked_500.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @pytest.fixture
 def make_client() -> Callable[..., FlaskClient]:

@@ -130,7 +130,7 @@ def test_the_example_suite_passes(example):
 
 
 def test_the_example_suite_passes_under_xdist(example):
-    result = example.runpytest_subprocess("-n", "4")
+    result = example.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=12)
 
 

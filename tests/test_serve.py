@@ -29,12 +29,19 @@ def serve_until_exit(*arguments: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def served():
+@pytest.fixture(scope="module")
+def server():
+    """One ``mockquay serve`` for the module's tests that only talk to it over HTTP."""
     server = Served()
     yield server
-    if server.process.poll() is None:
-        server.stop()
+    server.stop()
+
+
+@pytest.fixture
+def served(server):
+    """The module's server, back to its boot fixtures."""
+    assert requests.post(f"{server.url}/__mockquay__/reset").status_code == 200
+    return server
 
 
 def test_ready_line_names_the_url_and_profile(served):
@@ -200,7 +207,8 @@ def test_a_data_file_in_a_missing_folder_stops_the_server_at_once(tmp_path):
     assert not data.parent.exists()
 
 
-def test_access_log_line_per_request_on_stderr(served):
+def test_access_log_line_per_request_on_stderr():
+    served = Served()
     requests.get(f"{served.url}/api/v1/repository/acme/etcd/mirror?token=secret", headers=ADMIN)
     served.stop()
     lines = served.stderr.splitlines()
