@@ -63,19 +63,22 @@ def fixture_with_mirrors(count: int) -> dict:
 
 
 @contextmanager
-def served(*arguments: str):
-    """``bench/served.py`` in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "served.py"), *arguments],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def server_process(command: list[str]):
+    """A server started by ``command`` (which prints a ready line); yields its URL and pid."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
-        yield json.loads(process.stdout.readline())["url"]
+        yield json.loads(process.stdout.readline())["url"], process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+@contextmanager
+def served(*arguments: str):
+    """``bench/served.py`` in its own process; yields its base URL."""
+    with server_process([sys.executable, str(HERE / "served.py"), *arguments]) as (url, _):
+        yield url
 
 
 def request(url: str, method: str, path: str, body: object = None, headers=None) -> tuple:
@@ -90,20 +93,33 @@ def request(url: str, method: str, path: str, body: object = None, headers=None)
     return result
 
 
-def requests_per_second(url: str, path: str, headers: dict, seconds: float) -> float:
-    """GETs of ``path`` per second from CLIENT_THREADS keep-alive connections."""
+def requests_per_second(
+    url: str, path: str, headers: dict, seconds: float, method: str = "GET", body: bytes = b""
+) -> float:
+    """Requests of ``path`` per second from CLIENT_THREADS keep-alive connections."""
+    count, elapsed = load(url, path, headers, seconds, method, body)
+    return count / elapsed
+
+
+def load(
+    url: str, path: str, headers: dict, seconds: float, method: str = "GET", body: bytes = b""
+) -> tuple[int, float]:
+    """How many ``method`` requests of ``path`` CLIENT_THREADS keep-alive connections made in
+    ``seconds``, and the seconds they took."""
     parts = urlsplit(url)
     counts = [0] * CLIENT_THREADS
     failures: list[int] = []
     deadline = time.perf_counter() + seconds
+    if body:
+        headers = {**headers, "Content-Type": "application/json"}
 
     def client(slot: int) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         while time.perf_counter() < deadline:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=body or None, headers=headers)
             response = connection.getresponse()
             response.read()
-            if response.status != 200:
+            if response.status >= 300:
                 failures.append(response.status)
             counts[slot] += 1
         connection.close()
@@ -115,8 +131,22 @@ def requests_per_second(url: str, path: str, headers: dict, seconds: float) -> f
     for thread in threads:
         thread.join()
     if failures:
-        raise RuntimeError(f"{path} answered {sorted(set(failures))}")
-    return sum(counts) / (time.perf_counter() - started)
+        raise RuntimeError(f"{method} {path} answered {sorted(set(failures))}")
+    return sum(counts), time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds process ``pid`` has used, all its threads (``/proc``)."""
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(url: str, pid: int, path: str, headers: dict, method: str, body: bytes):
+    """One round: ``(requests per second, CPU seconds per request)`` of the server ``pid``."""
+    cpu = cpu_seconds(pid)
+    count, seconds = load(url, path, headers, ROUND_SECONDS, method, body)
+    return count / seconds, (cpu_seconds(pid) - cpu) / count
 
 
 def alternate(url: str, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
@@ -144,6 +174,70 @@ def bench_http() -> None:
         f"{rates['mirror']:.0f} vs {rates['bare']:.0f} req/s = {ratio:.2f}",
         ">= 0.50",
         ratio >= 0.5,
+    )
+
+
+MOCKQUAY_SERVE = [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet"]
+FLOOR_SERVE = [sys.executable, str(HERE / "floor.py")]
+#: The mirror's PUT in the floor comparison, and what the floor's PUT parses alike.
+PUT_BODY = b'{"sync_interval": 7200}'
+
+
+def floor_rows(mockquay: list[str], floor: list[str], label: str = "") -> dict[str, float]:
+    """GET and PUT of a mirror on ``mockquay`` against the same on ``floor`` (each a command
+    starting a server), alternating rounds; reports throughput and CPU per request ratios."""
+    with server_process(mockquay) as (mq_url, mq_pid), server_process(floor) as (fl_url, fl_pid):
+        for url in (mq_url, fl_url):  # warm-up: imports, caches, the first connections
+            load(url, MIRROR_PATH, ADMIN, 0.3)
+            load(url, MIRROR_PATH, ADMIN, 0.3, "PUT", PUT_BODY)
+        rounds: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for _ in range(ROUNDS):
+            for method, body in (("GET", b""), ("PUT", PUT_BODY)):
+                for side, url, pid in (("mockquay", mq_url, mq_pid), ("floor", fl_url, fl_pid)):
+                    rounds.setdefault((method, side), []).append(
+                        measured_load(url, pid, MIRROR_PATH, ADMIN, method, body)
+                    )
+    ratios = {}
+    for method, goal in (("GET", 0.75), ("PUT", 0.6)):
+        rate = {s: statistics.median(r for r, _ in rounds[(method, s)]) for s in SIDES}
+        cpu = {s: statistics.median(c for _, c in rounds[(method, s)]) for s in SIDES}
+        ratio = rate["mockquay"] / rate["floor"]
+        ratios[method] = ratio
+        report(
+            f"{method} mirror{label} / the floor (bare Flask, cheroot, 32 threads)",
+            f"{rate['mockquay']:.0f} vs {rate['floor']:.0f} req/s = {ratio:.2f}; CPU per request "
+            f"{cpu['mockquay'] * 1e6:.0f} vs {cpu['floor'] * 1e6:.0f} us = "
+            f"{cpu['mockquay'] / cpu['floor']:.2f}x",
+            f">= {goal}",
+            ratio >= goal,
+        )
+    return ratios
+
+
+SIDES = ("mockquay", "floor")
+
+
+def seconds_to_ready(command: list[str]) -> float:
+    """Process start to the ready line of ``command``."""
+    started = time.perf_counter()
+    with server_process(command):
+        return time.perf_counter() - started
+
+
+def bench_floor() -> None:
+    """mockquay against the floor, a bare Flask app on cheroot with 32 threads, in one run:
+    GET and PUT of a mirror (median of alternating rounds), and start to ready."""
+    floor_rows(MOCKQUAY_SERVE, FLOOR_SERVE)
+    ready: dict[str, list[float]] = {"mockquay": [], "floor": []}
+    for _ in range(ROUNDS):
+        ready["mockquay"].append(seconds_to_ready(MOCKQUAY_SERVE))
+        ready["floor"].append(seconds_to_ready(FLOOR_SERVE))
+    mq, fl = (statistics.median(ready[side]) for side in SIDES)
+    report(
+        "start to ready, mockquay serve / the floor",
+        f"{mq * 1000:.0f} vs {fl * 1000:.0f} ms = {mq / fl:.2f}x",
+        "< 300 ms",
+        mq < 0.3,
     )
 
 
@@ -522,6 +616,7 @@ def advance_mirrors(profile: str, mirrors: int, duration: str) -> tuple[float, f
 
 
 BENCHES = {
+    "floor": bench_floor,
     "http": bench_http,
     "worker_idle": bench_worker_idle,
     "profiles": bench_profiles,

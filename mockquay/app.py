@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from typing import Any
+import weakref
+from collections.abc import Callable
+from typing import Any, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
+from flask.ctx import RequestContext
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import (
@@ -16,7 +19,7 @@ from werkzeug.exceptions import (
     NotFound,
     RequestEntityTooLarge,
 )
-from werkzeug.routing import Map
+from werkzeug.routing import Map, MapAdapter
 from werkzeug.utils import cached_property
 
 from mockquay.admin import (
@@ -41,9 +44,11 @@ from mockquay.quay_api.pipeline import OPERATIONS, add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
+    ROUTE_ENVIRON,
     APIRepositoryPathConverter,
     GunicornPathInfo,
     RouteLayer,
+    matched_rule,
     unrouted,
 )
 from mockquay.settings import Settings
@@ -131,7 +136,7 @@ def _shared_app(profile: str) -> _App:
 
 class _App(Flask):
     """A Flask app that may share its URL map with the app it was copied from, until a rule is
-    added to it."""
+    added to it; it takes the URL rule :class:`RouteLayer` matched instead of matching again."""
 
     shares_url_map = False
 
@@ -140,6 +145,58 @@ class _App(Flask):
             self.url_map = _copy_of_map(self.url_map)
             self.shares_url_map = False
         super().add_url_rule(rule, *args, **kwargs)
+
+    def request_context(self, environ: dict) -> RequestContext:
+        return _RequestContext(self, environ)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Flask's, bound only when first used for a request :class:`RouteLayer` routed: its
+        match is taken (:class:`_RequestContext`), and most answers build no URL."""
+        if request is None or ROUTE_ENVIRON not in request.environ:
+            return super().create_url_adapter(request)
+        return cast(
+            MapAdapter, _LazyAdapter(functools.partial(Flask.create_url_adapter, self, request))
+        )
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's, remembering the functions found synchronous (it runs for every hook and
+        view of every request)."""
+        plain = getattr(func, "__func__", func)
+        if plain in _SYNCHRONOUS:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            _SYNCHRONOUS.add(plain)
+        return wrapped
+
+
+#: The functions :meth:`_App.ensure_sync` found synchronous.
+_SYNCHRONOUS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+class _RequestContext(RequestContext):
+    """Flask's request context, with the URL rule and arguments of the request's
+    :class:`~mockquay.quay_api.routing.Route` when it has one."""
+
+    def match_request(self) -> None:
+        matched = matched_rule(self.request.environ)
+        if matched is None:
+            super().match_request()
+        else:
+            self.request.url_rule, self.request.view_args = matched
+
+
+class _LazyAdapter:
+    """A URL adapter bound on first use, by ``bind``."""
+
+    def __init__(self, bind: Callable[[], MapAdapter | None]) -> None:
+        self._bind = bind
+        self._adapter: MapAdapter | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._adapter = self._bind()
+        return getattr(self._adapter, name)
 
 
 def _copy_of(shared: _App) -> _App:

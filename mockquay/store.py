@@ -29,10 +29,10 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -110,6 +110,79 @@ def _copy(value: Any) -> Any:
     return root
 
 
+def _read_only(*_args: object, **_kwargs: object) -> NoReturn:
+    raise TypeError("shared and read-only: copy.deepcopy() (or Transaction.get()) gives a copy")
+
+
+class FrozenDict(dict):
+    """A dict that refuses mutation; copies and pickles of it are plain dicts.
+
+    The store keeps its documents so, which lets :meth:`Transaction.view` hand them out
+    without a copy; shared schemas are kept so too.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return _copy(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return dict, (dict(self),)
+
+
+class FrozenList(list):
+    """A list that refuses mutation; copies and pickles of it are plain lists."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list:
+        return _copy(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return list, (list(self),)
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy of a JSON-shaped value: :class:`FrozenDict`, :class:`FrozenList`.
+
+    Parts already frozen are shared, not copied (nothing can change them). Like :func:`_copy`
+    it keeps a stack of its own, so a value may be nested as deeply as a request body can.
+    """
+    if type(value) in _FROZEN or not isinstance(value, (dict, list)):
+        return value
+    order = []
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        order.append(node)
+        for item in node.values() if isinstance(node, dict) else node:
+            if isinstance(item, (dict, list)) and type(item) not in _FROZEN:
+                pending.append(item)
+    frozen: dict[int, Any] = {}
+    # Children come after their parents in ``order``: built from the end, each finds its own.
+    for node in reversed(order):
+        if isinstance(node, dict):
+            frozen[id(node)] = FrozenDict(
+                {key: frozen.get(id(item), item) for key, item in node.items()}
+            )
+        else:
+            frozen[id(node)] = FrozenList([frozen.get(id(item), item) for item in node])
+    return frozen[id(value)]
+
+
+_FROZEN = (FrozenDict, FrozenList)
+
+
 class _KeyedTable(Table):
     """A TinyDB table whose document ids are the documents' natural keys."""
 
@@ -119,6 +192,9 @@ class _KeyedTable(Table):
 
 class _Database(TinyDB):
     table_class = _KeyedTable
+
+
+_NO_TABLES: dict[str, dict[str, Doc]] = {}
 
 
 def _table_name(kind: str, key: str) -> str:
@@ -135,27 +211,36 @@ class CommittedAnyway(Exception):
 
 
 class Transaction:
-    """Reads and buffered writes inside :meth:`Store.transaction`; documents are copies."""
+    """Reads and buffered writes inside :meth:`Store.transaction`.
+
+    :meth:`get` gives a copy to change, :meth:`view` the stored document itself, read-only.
+    """
 
     def __init__(self, db: TinyDB) -> None:
         self._db = db
         self._pending: dict[tuple[str, str], Doc | None] = {}
 
     def get(self, kind: str, key: str) -> Doc | None:
-        """The document ``kind``/``key``, or None."""
-        if (kind, key) in self._pending:
-            return _copy(self._pending[(kind, key)])
-        # TinyDB types ids as int; a _KeyedTable's ids are str.
-        doc = self._db.table(_table_name(kind, key)).get(doc_id=key)  # type: ignore[call-overload]
-        return None if doc is None else _copy(dict(doc))
+        """A copy of the document ``kind``/``key``, or None."""
+        doc: Doc | None = _copy(self.view(kind, key))
+        return doc
+
+    def view(self, kind: str, key: str) -> Mapping[str, Any] | None:
+        """The document ``kind``/``key`` as stored (a :class:`FrozenDict`: read-only, and
+        never changed by later writes), or None. Cheaper than :meth:`get`: nothing is copied."""
+        pair = (kind, key)
+        if pair in self._pending:
+            return self._pending[pair]
+        table = (self._db.storage.read() or _NO_TABLES).get(_table_name(kind, key))
+        return None if table is None else table.get(key)
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
         """Store ``doc`` as ``kind``/``key``, replacing what was there.
 
-        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference), so it is
-        stored as it is instead of copied.
+        The store keeps a read-only copy; ``handed_over`` (the caller keeps no reference)
+        is accepted for callers written when it saved that copy.
         """
-        self._pending[(kind, key)] = doc if handed_over else _copy(doc)
+        self._pending[(kind, key)] = freeze(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""
@@ -308,7 +393,9 @@ class Store:
 
     def _replace(self, data: dict) -> None:
         self._db = _Database(storage=MemoryStorage)
-        self._db.storage.write(data)
+        self._db.storage.write(
+            {name: {key: freeze(doc) for key, doc in table.items()} for name, table in data.items()}
+        )
         self._fresh = set()
         self.generation += 1
 

@@ -288,6 +288,10 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
 
 def add_cors_headers(response: Response) -> Response:
     """Quay's ``crossorigin``: every answer of an API resource carries these headers."""
+    headers = response.headers
+    # Headers.setdefault looks each name up by raising and catching a KeyError.
+    present = {name.lower() for name in headers.keys()}
     for header, value in CORS_HEADERS.items():
-        response.headers.setdefault(header, value)
+        if header.lower() not in present:
+            headers.add(header, value)
     return response

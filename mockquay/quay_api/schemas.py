@@ -14,13 +14,14 @@ import pprint
 import textwrap
 from collections.abc import Collection, Iterable
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField, profile_flags
 from mockquay.profiles import Profile
+from mockquay.store import FrozenDict, freeze
 
 __all__ = ["mirror_config_schema", "schema_error"]
 
@@ -30,52 +31,6 @@ _DESCRIPTIONS = {
     "CreateMirrorConfig": "Create the repository mirroring configuration.",
     "UpdateMirrorConfig": "Update the repository mirroring configuration.",
 }
-
-
-def _readonly(*_args: object, **_kwargs: object) -> NoReturn:
-    raise TypeError("mirror schemas are shared and read-only; copy.deepcopy() one to change it")
-
-
-class _FrozenDict(dict):
-    """A dict that refuses mutation; copies and pickles of it are plain dicts."""
-
-    __slots__ = ()
-    __setitem__ = __delitem__ = __ior__ = _readonly
-    clear = pop = popitem = setdefault = update = _readonly
-
-    def __copy__(self) -> dict:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict) -> dict:
-        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
-
-    def __reduce_ex__(self, protocol: Any) -> tuple:
-        return dict, (dict(self),)
-
-
-class _FrozenList(list):
-    """A list that refuses mutation; copies and pickles of it are plain lists."""
-
-    __slots__ = ()
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _readonly
-    append = extend = insert = pop = remove = clear = sort = reverse = _readonly
-
-    def __copy__(self) -> list:
-        return list(self)
-
-    def __deepcopy__(self, memo: dict) -> list:
-        return [copy.deepcopy(value, memo) for value in self]
-
-    def __reduce_ex__(self, protocol: Any) -> tuple:
-        return list, (list(self),)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _FrozenDict((key, _freeze(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return _FrozenList(_freeze(item) for item in value)
-    return value
 
 
 #: Quay's first ``common_properties`` in its literal's order; the properties it added since
@@ -202,7 +157,7 @@ def mirror_config_schema(name: str, **present: bool) -> dict:
 
 @cache
 def _build_schema(name: str, present: frozenset[str]) -> dict:
-    return _freeze(build_mirror_config_schema(name, present))
+    return freeze(build_mirror_config_schema(name, present))
 
 
 def build_mirror_config_schema(
@@ -276,13 +231,28 @@ def schema_error(schema: dict, instance: object) -> str | None:
     format. Error messages come from the installed jsonschema; for the keywords the mirror
     schemas use (type, required, minimum, enum, properties, items) they equal 3.2.0's.
     """
-    error = _best_match(Draft7Validator(schema).iter_errors(instance))
+    error = _best_match(_validator(schema).iter_errors(instance))
     return None if error is None else _error_text(error)
+
+
+#: The validator of each read-only schema checked so far, by its id; the schema is kept with
+#: it, so the id is never another's.
+_VALIDATORS: dict[int, tuple[dict, Draft7Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft7Validator:
+    """A Draft 7 validator of ``schema``, built once for a read-only (shared) schema."""
+    if type(schema) is not FrozenDict:
+        return Draft7Validator(schema)
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None:
+        cached = _VALIDATORS[id(schema)] = (schema, Draft7Validator(schema))
+    return cached[1]
 
 
 #: Request schemas of Quay operations other than the mirror's, verbatim from Quay's resources.
 _OTHER_SCHEMAS: dict[str, dict] = {
-    "RepoUpdate": _freeze(
+    "RepoUpdate": freeze(
         {
             "type": "object",
             "description": "Fields which can be updated in a repository.",
@@ -295,7 +265,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "NewRepo": _freeze(
+    "NewRepo": freeze(
         {
             "type": "object",
             "description": "Description of a new repository",
@@ -326,7 +296,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "ChangeRepoState": _freeze(
+    "ChangeRepoState": freeze(
         {
             "type": "object",
             "description": "Change the state of the repository.",
@@ -340,7 +310,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "CreateRobot": _freeze(
+    "CreateRobot": freeze(
         {
             "type": "object",
             "description": "Optional data for creating a robot",
