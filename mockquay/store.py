@@ -153,31 +153,41 @@ class FrozenList(list):
 
 
 def freeze(value: Any) -> Any:
-    """A read-only deep copy of a JSON-shaped value: :class:`FrozenDict`, :class:`FrozenList`.
-
-    Parts already frozen are shared, not copied (nothing can change them). Like :func:`_copy`
-    it keeps a stack of its own, so a value may be nested as deeply as a request body can.
-    """
-    if type(value) in _FROZEN or not isinstance(value, (dict, list)):
+    """A read-only deep copy of a JSON-shaped value: :func:`_copy` building
+    :class:`FrozenDict` and :class:`FrozenList`, and sharing the parts already frozen."""
+    if type(value) in _FROZEN:
         return value
-    order = []
-    pending = [value]
+    if isinstance(value, dict):
+        root: Any = FrozenDict()
+    elif isinstance(value, list):
+        root = FrozenList()
+    else:
+        return value
+    pending = [(value, root)]
+    nested: Any
     while pending:
-        node = pending.pop()
-        order.append(node)
-        for item in node.values() if isinstance(node, dict) else node:
-            if isinstance(item, (dict, list)) and type(item) not in _FROZEN:
-                pending.append(item)
-    frozen: dict[int, Any] = {}
-    # Children come after their parents in ``order``: built from the end, each finds its own.
-    for node in reversed(order):
-        if isinstance(node, dict):
-            frozen[id(node)] = FrozenDict(
-                {key: frozen.get(id(item), item) for key, item in node.items()}
-            )
+        source, target = pending.pop()
+        # Filled by dict's and list's own methods, which the frozen classes refuse.
+        if isinstance(source, dict):
+            items = {}
+            for key, item in source.items():
+                if not isinstance(item, (dict, list)) or type(item) in _FROZEN:
+                    items[key] = item
+                else:
+                    items[key] = nested = FrozenDict() if isinstance(item, dict) else FrozenList()
+                    pending.append((item, nested))
+            dict.update(target, items)
         else:
-            frozen[id(node)] = FrozenList([frozen.get(id(item), item) for item in node])
-    return frozen[id(value)]
+            values = []
+            for item in source:
+                if not isinstance(item, (dict, list)) or type(item) in _FROZEN:
+                    values.append(item)
+                else:
+                    nested = FrozenDict() if isinstance(item, dict) else FrozenList()
+                    values.append(nested)
+                    pending.append((item, nested))
+            list.extend(target, values)
+    return root
 
 
 _FROZEN = (FrozenDict, FrozenList)

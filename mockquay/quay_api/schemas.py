@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import pprint
 import textwrap
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from functools import cache
 from typing import Any
 
@@ -231,23 +231,98 @@ def schema_error(schema: dict, instance: object) -> str | None:
     format. Error messages come from the installed jsonschema; for the keywords the mirror
     schemas use (type, required, minimum, enum, properties, items) they equal 3.2.0's.
     """
-    error = _best_match(_validator(schema).iter_errors(instance))
+    validator, surely_valid = _validator(schema)
+    if surely_valid is not None and surely_valid(instance):
+        return None
+    error = _best_match(validator.iter_errors(instance))
     return None if error is None else _error_text(error)
 
 
-#: The validator of each read-only schema checked so far, by its id; the schema is kept with
-#: it, so the id is never another's.
-_VALIDATORS: dict[int, tuple[dict, Draft7Validator]] = {}
+#: The validator of each read-only schema checked so far and its quick check, by the schema's
+#: id; the schema is kept with them, so the id is never another's.
+_VALIDATORS: dict[int, tuple[dict, Draft7Validator, Callable[[Any], bool] | None]] = {}
 
 
-def _validator(schema: dict) -> Draft7Validator:
-    """A Draft 7 validator of ``schema``, built once for a read-only (shared) schema."""
+def _validator(schema: dict) -> tuple[Draft7Validator, Callable[[Any], bool] | None]:
+    """A Draft 7 validator of ``schema`` and its quick check, built once for a read-only
+    (shared) schema."""
     if type(schema) is not FrozenDict:
-        return Draft7Validator(schema)
+        return Draft7Validator(schema), None
     cached = _VALIDATORS.get(id(schema))
     if cached is None:
-        cached = _VALIDATORS[id(schema)] = (schema, Draft7Validator(schema))
-    return cached[1]
+        cached = _VALIDATORS[id(schema)] = (schema, Draft7Validator(schema), _quick_check(schema))
+    return cached[1], cached[2]
+
+
+#: For each JSON type, values that surely have it under Draft 7 (an integral float is an
+#: ``integer`` there too, but not surely here: jsonschema decides it).
+_SURELY_OF_TYPE: dict[str, Callable[[Any], bool]] = {
+    "string": lambda value: type(value) is str,
+    "integer": lambda value: type(value) is int,
+    "number": lambda value: type(value) in (int, float),
+    "boolean": lambda value: type(value) is bool,
+    "null": lambda value: value is None,
+    "array": lambda value: type(value) is list,
+    "object": lambda value: type(value) is dict,
+}
+_QUICK_KEYWORDS = frozenset(
+    {"description", "type", "enum", "minimum", "maxLength", "required", "properties", "items"}
+)
+
+
+def _quick_check(schema: Any) -> Callable[[Any], bool] | None:
+    """A function true only for instances valid under ``schema`` (when it is false, jsonschema
+    decides), or None for a schema with other keywords than the few it knows.
+
+    Most bodies are valid, and jsonschema takes long to say so; its answer is needed only for
+    the error text.
+    """
+    if not isinstance(schema, dict) or not set(schema) <= _QUICK_KEYWORDS:
+        return None
+    checks: list[Callable[[Any], bool]] = []
+    if "type" in schema:
+        names = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])
+        if not all(name in _SURELY_OF_TYPE for name in names):
+            return None
+        of_type = [_SURELY_OF_TYPE[name] for name in names]
+        checks.append(lambda value: any(check(value) for check in of_type))
+    if "enum" in schema:
+        allowed = tuple(schema["enum"])
+        if not all(member is None or type(member) is str for member in allowed):
+            return None
+        checks.append(lambda value: (value is None or type(value) is str) and value in allowed)
+    if "minimum" in schema:
+        minimum = schema["minimum"]
+        checks.append(lambda value: type(value) not in (int, float) or value >= minimum)
+    if "maxLength" in schema:
+        longest = schema["maxLength"]
+        checks.append(lambda value: type(value) is not str or len(value) <= longest)
+    if "required" in schema:
+        required = tuple(schema["required"])
+        checks.append(
+            lambda value: not isinstance(value, dict) or all(name in value for name in required)
+        )
+    if "properties" in schema:
+        properties: dict[str, Callable[[Any], bool]] = {}
+        for name, subschema in schema["properties"].items():
+            check = _quick_check(subschema)
+            if check is None:
+                return None
+            properties[name] = check
+        checks.append(
+            lambda value: (
+                not isinstance(value, dict)
+                or all(check(value[name]) for name, check in properties.items() if name in value)
+            )
+        )
+    if "items" in schema:
+        item_check = _quick_check(schema["items"])
+        if item_check is None:
+            return None
+        checks.append(
+            lambda value: not isinstance(value, list) or all(item_check(item) for item in value)
+        )
+    return lambda value: all(check(value) for check in checks)
 
 
 #: Request schemas of Quay operations other than the mirror's, verbatim from Quay's resources.
