@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, cast
@@ -111,8 +112,7 @@ def _shared_app(profile: str) -> _App:
     app.url_map.converters["apirepopath"] = APIRepositoryPathConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
-    for name, schema in answer_schemas.COMPONENTS.items():
-        api.spec.components.schema(name, schema=schema)
+    api.document(functools.partial(_document_components, api))
     for admin_blueprint in (
         *BLUEPRINTS,
         state.blp,
@@ -125,7 +125,7 @@ def _shared_app(profile: str) -> _App:
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
-    _document_quay_requests(api, get_profile(profile))
+    api.document(functools.partial(_document_quay_requests, api, get_profile(profile)))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
@@ -247,13 +247,73 @@ def _copy_of_map(url_map: Map) -> Map:
 
 class _Api(Api):
     """flask-smorest's Api documenting only the answers mockquay gives: no default error, and
-    the admin error body where a request's arguments are refused."""
+    the admin error body where a request's arguments are refused.
+
+    The OpenAPI document is built when first read (:attr:`spec`), not as blueprints are
+    registered: most runs never serve it, and building it is most of what an app costs.
+    """
 
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = AdminErrorSchema
 
+    def __init__(self, app: Flask) -> None:
+        self._document: list[Callable[[], object]] | None = []
+        self._documenting = threading.RLock()
+        self._spec: Any = None
+        super().__init__(app)
+
+    @property
+    def spec(self) -> Any:
+        """flask-smorest's ``APISpec``, with every step :meth:`document` deferred done."""
+        if self._document is not None:
+            with self._documenting:
+                steps, self._document = self._document, None
+                for step in steps or ():
+                    step()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def document(self, step: Callable[[], object]) -> None:
+        """Run ``step`` (which writes into :attr:`spec`) when the document is first read."""
+        with self._documenting:
+            if self._document is None:
+                step()
+            else:
+                self._document.append(step)
+
+    def _init_spec(self, **options: Any) -> None:
+        self.document(functools.partial(super()._init_spec, **options))
+
+    def register_converter(self, converter: type, func: Callable[..., Any]) -> None:
+        if self._document is None:
+            super().register_converter(converter, func)
+        else:
+            # The deferred _init_spec registers every converter listed.
+            self._converters.append((converter, func))
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """flask-smorest's, with the views' documentation deferred (:meth:`document`)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document() -> None:
+            blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+
+        self.document(document)
+
     def _openapi_swagger_ui(self) -> Response:
         return swagger_ui.page()
+
+
+def _document_components(api: Api) -> None:
+    """Add the schemas of Quay's answers, which the operations' documents refer to."""
+    for name, schema in answer_schemas.COMPONENTS.items():
+        api.spec.components.schema(name, schema=schema)
 
 
 def _document_quay_requests(api: Api, profile: Profile) -> None:

@@ -14,14 +14,15 @@ import pprint
 import textwrap
 from collections.abc import Callable, Collection, Iterable
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField, profile_flags
 from mockquay.profiles import Profile
 from mockquay.store import FrozenDict, freeze
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["mirror_config_schema", "schema_error"]
 
@@ -231,27 +232,34 @@ def schema_error(schema: dict, instance: object) -> str | None:
     format. Error messages come from the installed jsonschema; for the keywords the mirror
     schemas use (type, required, minimum, enum, properties, items) they equal 3.2.0's.
     """
-    validator, surely_valid = _validator(schema)
-    if surely_valid is not None and surely_valid(instance):
+    cached = _quick_checks.get(id(schema))
+    if cached is None and type(schema) is FrozenDict:
+        cached = _quick_checks.setdefault(id(schema), (schema, _quick_check(schema)))
+    if cached is not None and cached[1] is not None and cached[1](instance):
         return None
-    error = _best_match(validator.iter_errors(instance))
+    error = _best_match(_validator(schema).iter_errors(instance))
     return None if error is None else _error_text(error)
 
 
-#: The validator of each read-only schema checked so far and its quick check, by the schema's
-#: id; the schema is kept with them, so the id is never another's.
-_VALIDATORS: dict[int, tuple[dict, Draft7Validator, Callable[[Any], bool] | None]] = {}
+#: The quick check of each read-only schema checked so far, by the schema's id; the schema is
+#: kept with it, so the id is never another's.
+_quick_checks: dict[int, tuple[dict, Callable[[Any], bool] | None]] = {}
+_validators: dict[int, tuple[dict, Draft7Validator]] = {}
 
 
-def _validator(schema: dict) -> tuple[Draft7Validator, Callable[[Any], bool] | None]:
-    """A Draft 7 validator of ``schema`` and its quick check, built once for a read-only
-    (shared) schema."""
+def _validator(schema: dict) -> Draft7Validator:
+    """A Draft 7 validator of ``schema``, built once for a read-only (shared) schema.
+
+    jsonschema is imported only here: most runs never need its error text.
+    """
+    from jsonschema import Draft7Validator
+
     if type(schema) is not FrozenDict:
-        return Draft7Validator(schema), None
-    cached = _VALIDATORS.get(id(schema))
+        return Draft7Validator(schema)
+    cached = _validators.get(id(schema))
     if cached is None:
-        cached = _VALIDATORS[id(schema)] = (schema, Draft7Validator(schema), _quick_check(schema))
-    return cached[1], cached[2]
+        cached = _validators.setdefault(id(schema), (schema, Draft7Validator(schema)))
+    return cached[1]
 
 
 #: For each JSON type, values that surely have it under Draft 7 (an integral float is an
