@@ -232,12 +232,17 @@ class Transaction:
 
     def get(self, kind: str, key: str) -> Doc | None:
         """A copy of the document ``kind``/``key``, or None."""
-        doc: Doc | None = _copy(self.view(kind, key))
+        doc: Doc | None = _copy(self._stored(kind, key))
         return doc
 
     def view(self, kind: str, key: str) -> Mapping[str, Any] | None:
-        """The document ``kind``/``key`` as stored (a :class:`FrozenDict`: read-only, and
-        never changed by later writes), or None. Cheaper than :meth:`get`: nothing is copied."""
+        """The document ``kind``/``key`` read-only (a :class:`FrozenDict`, never changed by
+        later writes), or None. Cheaper than :meth:`get`: the stored document itself, unless
+        it was handed over (see :meth:`put`)."""
+        doc = self._stored(kind, key)
+        return doc if doc is None or type(doc) is FrozenDict else freeze(doc)
+
+    def _stored(self, kind: str, key: str) -> Any:
         pair = (kind, key)
         if pair in self._pending:
             return self._pending[pair]
@@ -245,12 +250,12 @@ class Transaction:
         return None if table is None else table.get(key)
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
-        """Store ``doc`` as ``kind``/``key``, replacing what was there.
+        """Store ``doc`` as ``kind``/``key``, replacing what was there: a read-only copy.
 
-        The store keeps a read-only copy; ``handed_over`` (the caller keeps no reference)
-        is accepted for callers written when it saved that copy.
+        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference, and nothing
+        changes it after), so it is stored as it is, and a :meth:`view` of it is a copy.
         """
-        self._pending[(kind, key)] = freeze(doc)
+        self._pending[(kind, key)] = doc if handed_over else freeze(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""

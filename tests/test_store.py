@@ -403,6 +403,10 @@ def test_views_are_the_stored_documents_read_only_and_unchanged_by_later_writes(
         assert tx.view("mirrors", "acme/app")["root_rule"]["rule_value"] == ["v*", "x"]
     assert view == {"sync_interval": 60, "root_rule": {"rule_value": ["v*"]}}
     assert tx.view("mirrors", "missing") is None
+    with store.transaction() as tx:
+        tx.put("mirrors", "acme/app", {"rule_value": ["v*"]}, handed_over=True)
+        with pytest.raises(TypeError):
+            tx.view("mirrors", "acme/app")["rule_value"].append("x")
 
 
 def test_documents_restored_from_a_snapshot_are_read_only_views_too():
