@@ -7,9 +7,12 @@ things compared and report the median of each, so drift hits both sides alike.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,20 +65,31 @@ def fixture_with_mirrors(count: int) -> dict:
     }
 
 
+#: The servers run as installed, with their modules' bytecode compiled once (kept out of the
+#: tree), even where the environment asks Python to write none: the floor's libraries have it.
+CHILD_ENV = {
+    **{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "mockquay-bench-bytecode"),
+}
+
+
 @contextmanager
-def served(*arguments: str):
-    """``bench/served.py`` in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "served.py"), *arguments],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def server_process(command: list[str]):
+    """A server started by ``command`` (which prints a ready line); yields its URL and pid."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=CHILD_ENV)
     try:
-        yield json.loads(process.stdout.readline())["url"]
+        yield json.loads(process.stdout.readline())["url"], process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+@contextmanager
+def served(*arguments: str):
+    """``bench/served.py`` in its own process; yields its base URL."""
+    with server_process([sys.executable, str(HERE / "served.py"), *arguments]) as (url, _):
+        yield url
 
 
 def request(url: str, method: str, path: str, body: object = None, headers=None) -> tuple:
@@ -90,20 +104,33 @@ def request(url: str, method: str, path: str, body: object = None, headers=None)
     return result
 
 
-def requests_per_second(url: str, path: str, headers: dict, seconds: float) -> float:
-    """GETs of ``path`` per second from CLIENT_THREADS keep-alive connections."""
+def requests_per_second(
+    url: str, path: str, headers: dict, seconds: float, method: str = "GET", body: bytes = b""
+) -> float:
+    """Requests of ``path`` per second from CLIENT_THREADS keep-alive connections."""
+    count, elapsed = load(url, path, headers, seconds, method, body)
+    return count / elapsed
+
+
+def load(
+    url: str, path: str, headers: dict, seconds: float, method: str = "GET", body: bytes = b""
+) -> tuple[int, float]:
+    """How many ``method`` requests of ``path`` CLIENT_THREADS keep-alive connections made in
+    ``seconds``, and the seconds they took."""
     parts = urlsplit(url)
     counts = [0] * CLIENT_THREADS
     failures: list[int] = []
     deadline = time.perf_counter() + seconds
+    if body:
+        headers = {**headers, "Content-Type": "application/json"}
 
     def client(slot: int) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         while time.perf_counter() < deadline:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=body or None, headers=headers)
             response = connection.getresponse()
             response.read()
-            if response.status != 200:
+            if response.status >= 300:
                 failures.append(response.status)
             counts[slot] += 1
         connection.close()
@@ -115,8 +142,27 @@ def requests_per_second(url: str, path: str, headers: dict, seconds: float) -> f
     for thread in threads:
         thread.join()
     if failures:
-        raise RuntimeError(f"{path} answered {sorted(set(failures))}")
-    return sum(counts) / (time.perf_counter() - started)
+        raise RuntimeError(f"{method} {path} answered {sorted(set(failures))}")
+    return sum(counts), time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds process ``pid`` has used, all its threads (``/proc``, in nanoseconds)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as file:
+                total += int(file.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def measured_load(url: str, pid: int, path: str, headers: dict, method: str, body: bytes):
+    """One round: ``(requests per second, CPU seconds per request)`` of the server ``pid``."""
+    cpu = cpu_seconds(pid)
+    count, seconds = load(url, path, headers, ROUND_SECONDS, method, body)
+    return count / seconds, (cpu_seconds(pid) - cpu) / count
 
 
 def alternate(url: str, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
@@ -145,6 +191,317 @@ def bench_http() -> None:
         ">= 0.50",
         ratio >= 0.5,
     )
+
+
+MOCKQUAY_SERVE = [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet"]
+FLOOR_SERVE = [sys.executable, str(HERE / "floor.py")]
+#: The mirror's PUT in the floor comparison, and what the floor's PUT parses alike.
+PUT_BODY = b'{"sync_interval": 7200}'
+
+
+def floor_rows(sides: dict[str, list[str]], goals: tuple[str, ...] = ()) -> None:
+    """GET and PUT of a mirror on each of ``sides`` (commands starting a server) against the
+    same on the floor, alternating rounds; reports throughput and CPU per request ratios (the
+    issue's goals for the sides named in ``goals``)."""
+    commands = {**sides, "floor": FLOOR_SERVE}
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(server_process(command))
+                   for name, command in commands.items()}  # fmt: skip
+        for url, _ in servers.values():  # warm-up: imports, caches, the first connections
+            load(url, MIRROR_PATH, ADMIN, 0.3)
+            load(url, MIRROR_PATH, ADMIN, 0.3, "PUT", PUT_BODY)
+        rounds: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for _ in range(ROUNDS):
+            for method, body in (("GET", b""), ("PUT", PUT_BODY)):
+                for side, (url, pid) in servers.items():
+                    rounds.setdefault((method, side), []).append(
+                        measured_load(url, pid, MIRROR_PATH, ADMIN, method, body)
+                    )
+    for method, goal in (("GET", 0.75), ("PUT", 0.6)):
+        rate = {s: statistics.median(r for r, _ in rounds[(method, s)]) for s in commands}
+        cpu = {s: statistics.median(c for _, c in rounds[(method, s)]) for s in commands}
+        for side in sides:
+            ratio = rate[side] / rate["floor"]
+            report(
+                f"{method} mirror, {side} / the floor (bare Flask, cheroot, 32 threads)",
+                f"{rate[side]:.0f} vs {rate['floor']:.0f} req/s = {ratio:.2f}; CPU per "
+                f"request {cpu[side] * 1e6:.0f} vs {cpu['floor'] * 1e6:.0f} us = "
+                f"{cpu[side] / cpu['floor']:.2f}x",
+                f">= {goal}" if side in goals else "(compared)",
+                ratio >= goal or side not in goals,
+            )
+
+
+def seconds_to_ready(command: list[str]) -> float:
+    """Process start to the ready line of ``command``."""
+    started = time.perf_counter()
+    with server_process(command):
+        return time.perf_counter() - started
+
+
+def bench_floor() -> None:
+    """mockquay against the floor, a bare Flask app on cheroot with 32 threads, in one run:
+    GET and PUT of a mirror (median of alternating rounds), and start to ready."""
+    sides = {"mockquay serve": MOCKQUAY_SERVE}
+    before = os.environ.get("BENCH_BEFORE")
+    if before:
+        # Another checkout's mockquay (``git worktree add /tmp/before COMMIT``) in the same run.
+        sides["before"] = ["env", f"PYTHONPATH={before}", *MOCKQUAY_SERVE]
+    floor_rows(sides, goals=("mockquay serve",))
+    commands = {**sides, "floor": FLOOR_SERVE}
+    ready: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(ROUNDS):
+        for name, command in commands.items():
+            ready[name].append(seconds_to_ready(command))
+    floor = statistics.median(ready["floor"])
+    for name in sides:
+        seconds = statistics.median(ready[name])
+        report(
+            f"start to ready, {name} / the floor",
+            f"{seconds * 1000:.0f} vs {floor * 1000:.0f} ms = {seconds / floor:.2f}x",
+            "< 300 ms" if name == "mockquay serve" else "(compared)",
+            seconds < 0.3 or name != "mockquay serve",
+        )
+
+
+SERVED = [sys.executable, str(HERE / "served.py")]
+
+
+def latency(url: str, method: str = "GET", body: bytes = b"", count: int = 200) -> float:
+    """Median seconds of ``count`` requests of the mirror, one after another on one
+    keep-alive connection."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {**ADMIN, "Content-Type": "application/json"} if body else ADMIN
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request(method, MIRROR_PATH, body=body or None, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        samples.append(time.perf_counter() - started)
+        assert response.status < 300, response.status
+    connection.close()
+    return statistics.median(samples)
+
+
+def server_cost(url: str, pid: int, method: str, body: bytes = b"", count: int = 500) -> float:
+    """CPU seconds server ``pid`` spends per request of the mirror, one client."""
+    cpu = cpu_seconds(pid)
+    latency(url, method, body, count)
+    return (cpu_seconds(pid) - cpu) / count
+
+
+def alternate_costs(sides: dict[str, tuple[list[str], str, bytes]]) -> dict[str, float]:
+    """Median server CPU per request of each side (a server command, a method and a body),
+    over alternating rounds, every server running throughout."""
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(server_process(command))
+                   for name, (command, _, _) in sides.items()}  # fmt: skip
+        for name, (_, method, body) in sides.items():
+            server_cost(*servers[name], method, body, 50)
+        measured: dict[str, list[float]] = {name: [] for name in sides}
+        for _ in range(ROUNDS):
+            for name, (_, method, body) in sides.items():
+                measured[name].append(server_cost(*servers[name], method, body))
+    return {name: statistics.median(values) for name, values in measured.items()}
+
+
+def bench_put_over_http() -> None:
+    """Where a PUT's cost over HTTP goes, beyond a GET's: the server's CPU per request (one
+    client, alternating rounds) of each part taken away in turn."""
+    put = ("PUT", PUT_BODY)
+    get = ("GET", b"")
+    with tempfile.TemporaryDirectory() as folder:
+        data = ["--data", str(Path(folder) / "state.json")]
+        sides = {
+            "floor GET": (FLOOR_SERVE, *get),
+            "floor PUT": (FLOOR_SERVE, *put),
+            "floor on mockquay's front GET": ([*SERVED, "--app", "floor"], *get),
+            "floor on mockquay's front PUT": ([*SERVED, "--app", "floor"], *put),
+            "mockquay GET": (SERVED, *get),
+            "mockquay PUT": (SERVED, *put),
+            "mockquay PUT, no journal": ([*SERVED, "--journal-size", "0"], *put),
+            "mockquay PUT, worker off": ([*SERVED, "--worker", "off"], *put),
+            "mockquay PUT, --data": ([*SERVED, *data], *put),
+        }
+        costs = alternate_costs(sides)
+    in_process = in_process_costs()
+    us = {name: cost * 1e6 for name, cost in costs.items()}
+    rows = [
+        ("the floor's PUT over its GET", us["floor PUT"] - us["floor GET"]),
+        (
+            "mockquay's front over cheroot's, a GET",
+            us["floor on mockquay's front GET"] - us["floor GET"],
+        ),
+        (
+            "mockquay's front over cheroot's, a PUT (its body gathered before a worker takes it)",
+            us["floor on mockquay's front PUT"] - us["floor PUT"],
+        ),
+        ("the journal recording a PUT", us["mockquay PUT"] - us["mockquay PUT, no journal"]),
+        ("--data: the change log line of a PUT", us["mockquay PUT, --data"] - us["mockquay PUT"]),
+        (
+            "the sync worker's thread, woken by the PUT's commit (real clock)",
+            us["mockquay PUT"] - us["mockquay PUT, worker off"],
+        ),
+        ("mockquay's PUT over its GET, over HTTP", us["mockquay PUT"] - us["mockquay GET"]),
+        ("mockquay's PUT over its GET, in process", (in_process["PUT"] - in_process["GET"]) * 1e6),
+        ("the store lock held by a PUT (in process)", in_process["lock PUT"] * 1e6),
+        ("the store lock held by a GET (in process)", in_process["lock GET"] * 1e6),
+    ]
+    for name, value in rows:
+        print(f"    {name}: {value:.0f} us of CPU", flush=True)
+    extra = rows[6][1] - rows[7][1]
+    report(
+        "PUT over HTTP: its extra cost beyond the in-process PUT's (over the GET's)",
+        f"{extra:.0f} us of CPU (PUT {us['mockquay PUT']:.0f}, GET {us['mockquay GET']:.0f} us)",
+        "<= 100 us",
+        extra <= 100,
+    )
+
+
+def in_process_costs() -> dict[str, float]:
+    """CPU seconds of an in-process GET and PUT of the mirror through the WSGI app, and how
+    long each holds the store lock."""
+    from mockquay.app import create_app
+    from mockquay.extension import emulator_of
+    from mockquay.settings import Settings
+
+    app = create_app(Settings(worker="off"))
+    store = emulator_of(app).store
+    held: list[float] = []
+    real_lock = store._lock
+
+    class TimedLock:
+        depth = 0
+
+        def __enter__(self):
+            real_lock.acquire()
+            self.depth += 1
+            if self.depth == 1:
+                self.since = time.thread_time()
+
+        def __exit__(self, *exc_info):
+            self.depth -= 1
+            if not self.depth:
+                held.append(time.thread_time() - self.since)
+            real_lock.release()
+
+    results = {}
+    for method, body in (("GET", b""), ("PUT", PUT_BODY)):
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": MIRROR_PATH, "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+            "HTTP_HOST": "127.0.0.1", "HTTP_AUTHORIZATION": ADMIN["Authorization"],
+            "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr,
+        }  # fmt: skip
+        if body:
+            environ.update(CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)))
+
+        def once(environ: dict = environ, body: bytes = body) -> None:
+            answer = app({**environ, "wsgi.input": io.BytesIO(body)}, lambda *_: None)
+            b"".join(answer)
+
+        for _ in range(200):
+            once()
+        samples = []
+        for _ in range(ROUNDS):
+            started = time.thread_time()
+            for _ in range(300):
+                once()
+            samples.append((time.thread_time() - started) / 300)
+        results[method] = statistics.median(samples)
+        store._lock = TimedLock()  # type: ignore[assignment]
+        held.clear()
+        for _ in range(300):
+            once()
+        store._lock = real_lock
+        results[f"lock {method}"] = statistics.median(held)
+    return results
+
+
+def bench_growth() -> None:
+    """GET latency (one client, alternating rounds) with costs that grow: 10,000 mirrors and 100
+    fault rules, 1,000 idle keep-alive connections, the journal at its cap."""
+    grown = [*SERVED, "--mirrors", "10000", "--faults", "100"]
+    variants = {
+        "10,000 mirrors and 100 fault rules": (grown, 0),
+        "1,000 idle keep-alive connections": ([*SERVED, "--mirrors", "10"], 1000),
+        "the journal at its cap (10,000 entries)": (
+            [*SERVED, "--mirrors", "10", "--fill-journal"],
+            0,
+        ),
+    }
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    for name, (command, idle) in variants.items():
+        with (
+            server_process([*SERVED, "--mirrors", "10"]) as (base, _),
+            server_process(command) as (grown, _),
+        ):
+            connections = keep_alive_idle(grown, idle)
+            try:
+                small, large = alternate_latency(base, grown)
+            finally:
+                for connection in connections:
+                    connection.close()
+        report(
+            f"GET mirror latency, {name} / none",
+            f"{large * 1e6:.0f} vs {small * 1e6:.0f} us = {large / small:.2f}x",
+            "<= 1.2x",
+            large / small <= 1.2,
+        )
+
+
+def keep_alive_idle(url: str, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` connections that each made one request and wait, kept alive, doing nothing."""
+    parts = urlsplit(url)
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("GET", "/bench/bare")
+        connection.getresponse().read()
+        connections.append(connection)
+    return connections
+
+
+def bench_fronts() -> None:
+    """mockquay's app on its own HTTP front (a selector front over cheroot) and on waitress,
+    against the floor in one run; and each front's GET latency with 1,000 idle connections."""
+    try:
+        import waitress  # noqa: F401
+    except ImportError:
+        report("HTTP fronts", "waitress is not installed (pip install waitress)", "-", True)
+        return
+    fronts = {"mockquay's front": SERVED, "waitress": [*SERVED, "--front", "waitress"]}
+    floor_rows(fronts)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    for name, command in fronts.items():
+        with server_process(command) as (quiet, _), server_process(command) as (busy, _):
+            connections = keep_alive_idle(busy, 1000)
+            try:
+                times = alternate_latency(quiet, busy)
+            finally:
+                for connection in connections:
+                    connection.close()
+        report(
+            f"GET mirror latency on {name}, 1,000 idle keep-alive connections / none",
+            f"{times[1] * 1e6:.0f} vs {times[0] * 1e6:.0f} us = {times[1] / times[0]:.2f}x",
+            "<= 1.2x",
+            times[1] / times[0] <= 1.2,
+        )
+
+
+def alternate_latency(*urls: str) -> list[float]:
+    """The median GET latency of each server, over alternating rounds."""
+    for url in urls:
+        latency(url, count=50)
+    times: list[list[float]] = [[] for _ in urls]
+    for _ in range(ROUNDS):
+        for index, url in enumerate(urls):
+            times[index].append(latency(url))
+    return [statistics.median(samples) for samples in times]
 
 
 def bench_worker_idle() -> None:
@@ -187,13 +544,18 @@ def bench_profiles() -> None:
     )
 
 
-def bench_faults() -> None:
-    """GET mirror with 100 non-matching fault rules installed against none."""
-    rules = [
+def other_fault_rules(count: int) -> list[dict]:
+    """``count`` fault rules that match no GET of ``acme/etcd``'s mirror."""
+    return [
         {"id": f"other-{n}", "match": {"operation": "syncNow", "repository": f"acme/repo{n}"},
          "status": 503}
-        for n in range(100)
+        for n in range(count)
     ]  # fmt: skip
+
+
+def bench_faults() -> None:
+    """GET mirror with 100 non-matching fault rules installed against none."""
+    rules = other_fault_rules(100)
     with served() as url:
         status, _ = request(url, "GET", "/__mockquay__/faults")
         if status != 200:
@@ -267,6 +629,7 @@ def time_to_ready(*arguments: str) -> float:
         [sys.executable, "-m", "mockquay.cli", "serve", "--port", "0", "--quiet", *arguments],
         stdout=subprocess.PIPE,
         text=True,
+        env=CHILD_ENV,
     )
     line = process.stdout.readline()
     elapsed = time.perf_counter() - started
@@ -599,6 +962,10 @@ def advance_org_mirror(repositories: int) -> tuple[float, int]:
 
 
 BENCHES = {
+    "floor": bench_floor,
+    "put_over_http": bench_put_over_http,
+    "growth": bench_growth,
+    "fronts": bench_fronts,
     "http": bench_http,
     "worker_idle": bench_worker_idle,
     "profiles": bench_profiles,

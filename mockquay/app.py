@@ -5,9 +5,13 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from typing import Any
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
+from flask.ctx import RequestContext
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from werkzeug.exceptions import (
@@ -16,7 +20,7 @@ from werkzeug.exceptions import (
     NotFound,
     RequestEntityTooLarge,
 )
-from werkzeug.routing import Map
+from werkzeug.routing import Map, MapAdapter
 from werkzeug.utils import cached_property
 
 from mockquay.admin import (
@@ -42,10 +46,12 @@ from mockquay.quay_api.pipeline import OPERATIONS, add_cors_headers
 from mockquay.quay_api.resources import BLUEPRINTS
 from mockquay.quay_api.routing import (
     QUAY_API_PREFIX,
+    ROUTE_ENVIRON,
     APIRepositoryPathConverter,
     GunicornPathInfo,
     RegexConverter,
     RouteLayer,
+    matched_rule,
     unrouted,
 )
 from mockquay.settings import Settings
@@ -109,8 +115,7 @@ def _shared_app(profile: str) -> _App:
     app.url_map.converters["regex"] = RegexConverter
     api = _Api(app)
     api.register_converter(APIRepositoryPathConverter, _repository_path_schema)
-    for name, schema in answer_schemas.COMPONENTS.items():
-        api.spec.components.schema(name, schema=schema)
+    api.document(functools.partial(_document_components, api))
     for admin_blueprint in (
         *BLUEPRINTS,
         state.blp,
@@ -124,7 +129,7 @@ def _shared_app(profile: str) -> _App:
     ):
         api.register_blueprint(admin_blueprint)
     app.register_blueprint(swagger_ui.blp)
-    _document_quay_requests(api, get_profile(profile))
+    api.document(functools.partial(_document_quay_requests, api, get_profile(profile)))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     app.before_request(_body_limit)
@@ -135,7 +140,7 @@ def _shared_app(profile: str) -> _App:
 
 class _App(Flask):
     """A Flask app that may share its URL map with the app it was copied from, until a rule is
-    added to it."""
+    added to it; it takes the URL rule :class:`RouteLayer` matched instead of matching again."""
 
     shares_url_map = False
 
@@ -144,6 +149,58 @@ class _App(Flask):
             self.url_map = _copy_of_map(self.url_map)
             self.shares_url_map = False
         super().add_url_rule(rule, *args, **kwargs)
+
+    def request_context(self, environ: dict) -> RequestContext:
+        return _RequestContext(self, environ)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Flask's, bound only when first used for a request :class:`RouteLayer` routed: its
+        match is taken (:class:`_RequestContext`), and most answers build no URL."""
+        if request is None or ROUTE_ENVIRON not in request.environ:
+            return super().create_url_adapter(request)
+        return cast(
+            MapAdapter, _LazyAdapter(functools.partial(Flask.create_url_adapter, self, request))
+        )
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's, remembering the functions found synchronous (it runs for every hook and
+        view of every request)."""
+        plain = getattr(func, "__func__", func)
+        if plain in _SYNCHRONOUS:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            _SYNCHRONOUS.add(plain)
+        return wrapped
+
+
+#: The functions :meth:`_App.ensure_sync` found synchronous.
+_SYNCHRONOUS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+class _RequestContext(RequestContext):
+    """Flask's request context, with the URL rule and arguments of the request's
+    :class:`~mockquay.quay_api.routing.Route` when it has one."""
+
+    def match_request(self) -> None:
+        matched = matched_rule(self.request.environ)
+        if matched is None:
+            super().match_request()
+        else:
+            self.request.url_rule, self.request.view_args = matched
+
+
+class _LazyAdapter:
+    """A URL adapter bound on first use, by ``bind``."""
+
+    def __init__(self, bind: Callable[[], MapAdapter | None]) -> None:
+        self._bind = bind
+        self._adapter: MapAdapter | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._adapter = self._bind()
+        return getattr(self._adapter, name)
 
 
 def _copy_of(shared: _App) -> _App:
@@ -194,13 +251,73 @@ def _copy_of_map(url_map: Map) -> Map:
 
 class _Api(Api):
     """flask-smorest's Api documenting only the answers mockquay gives: no default error, and
-    the admin error body where a request's arguments are refused."""
+    the admin error body where a request's arguments are refused.
+
+    The OpenAPI document is built when first read (:attr:`spec`), not as blueprints are
+    registered: most runs never serve it, and building it is most of what an app costs.
+    """
 
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = AdminErrorSchema
 
+    def __init__(self, app: Flask) -> None:
+        self._document: list[Callable[[], object]] | None = []
+        self._documenting = threading.RLock()
+        self._spec: Any = None
+        super().__init__(app)
+
+    @property
+    def spec(self) -> Any:
+        """flask-smorest's ``APISpec``, with every step :meth:`document` deferred done."""
+        if self._document is not None:
+            with self._documenting:
+                steps, self._document = self._document, None
+                for step in steps or ():
+                    step()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def document(self, step: Callable[[], object]) -> None:
+        """Run ``step`` (which writes into :attr:`spec`) when the document is first read."""
+        with self._documenting:
+            if self._document is None:
+                step()
+            else:
+                self._document.append(step)
+
+    def _init_spec(self, **options: Any) -> None:
+        self.document(functools.partial(super()._init_spec, **options))
+
+    def register_converter(self, converter: type, func: Callable[..., Any]) -> None:
+        if self._document is None:
+            super().register_converter(converter, func)
+        else:
+            # The deferred _init_spec registers every converter listed.
+            self._converters.append((converter, func))
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """flask-smorest's, with the views' documentation deferred (:meth:`document`)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document() -> None:
+            blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+
+        self.document(document)
+
     def _openapi_swagger_ui(self) -> Response:
         return swagger_ui.page()
+
+
+def _document_components(api: Api) -> None:
+    """Add the schemas of Quay's answers, which the operations' documents refer to."""
+    for name, schema in answer_schemas.COMPONENTS.items():
+        api.spec.components.schema(name, schema=schema)
 
 
 def _document_quay_requests(api: Api, profile: Profile) -> None:

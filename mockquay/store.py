@@ -29,10 +29,10 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -109,6 +109,92 @@ def _copy(value: Any) -> Any:
     return root
 
 
+def _read_only(*_args: object, **_kwargs: object) -> NoReturn:
+    raise TypeError("shared and read-only: copy.deepcopy() (or Transaction.get()) gives a copy")
+
+
+class FrozenDict(dict):
+    """A dict that refuses mutation; copies and pickles of it are plain dicts.
+
+    The store keeps its documents so, which lets :meth:`Transaction.view` hand them out
+    without a copy; shared schemas are kept so too.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return _copy(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return dict, (dict(self),)
+
+
+class FrozenList(list):
+    """A list that refuses mutation; copies and pickles of it are plain lists."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list:
+        return _copy(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return list, (list(self),)
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy of a JSON-shaped value: :func:`_copy` building
+    :class:`FrozenDict` and :class:`FrozenList`, and sharing the parts already frozen."""
+    if type(value) in _FROZEN:
+        return value
+    if isinstance(value, dict):
+        root: Any = FrozenDict()
+    elif isinstance(value, list):
+        root = FrozenList()
+    else:
+        return value
+    pending = [(value, root)]
+    nested: Any
+    while pending:
+        source, target = pending.pop()
+        # Filled by dict's and list's own methods, which the frozen classes refuse.
+        if isinstance(source, dict):
+            items = {}
+            for key, item in source.items():
+                if not isinstance(item, (dict, list)) or type(item) in _FROZEN:
+                    items[key] = item
+                else:
+                    items[key] = nested = FrozenDict() if isinstance(item, dict) else FrozenList()
+                    pending.append((item, nested))
+            dict.update(target, items)
+        else:
+            values = []
+            for item in source:
+                if not isinstance(item, (dict, list)) or type(item) in _FROZEN:
+                    values.append(item)
+                else:
+                    nested = FrozenDict() if isinstance(item, dict) else FrozenList()
+                    values.append(nested)
+                    pending.append((item, nested))
+            list.extend(target, values)
+    return root
+
+
+_FROZEN = (FrozenDict, FrozenList)
+
+
+_NO_TABLES: dict[str, dict[str, Doc]] = {}
+
+
 def _table_name(kind: str, key: str) -> str:
     return f"{kind}#{zlib.crc32(key.encode('utf-8')) % BUCKETS}"
 
@@ -123,27 +209,41 @@ class CommittedAnyway(Exception):
 
 
 class Transaction:
-    """Reads and buffered writes inside :meth:`Store.transaction`; documents are copies."""
+    """Reads and buffered writes inside :meth:`Store.transaction`.
+
+    :meth:`get` gives a copy to change, :meth:`view` the stored document itself, read-only.
+    """
 
     def __init__(self, db: TinyDB) -> None:
         self._db = db
         self._pending: dict[tuple[str, str], Doc | None] = {}
 
     def get(self, kind: str, key: str) -> Doc | None:
-        """The document ``kind``/``key``, or None."""
-        if (kind, key) in self._pending:
-            return _copy(self._pending[(kind, key)])
-        # The tables themselves, as scan and _commit use them: TinyDB's get copies twice more.
-        doc = (self._db.storage.read() or {}).get(_table_name(kind, key), {}).get(key)
-        return None if doc is None else _copy(doc)
+        """A copy of the document ``kind``/``key``, or None."""
+        doc: Doc | None = _copy(self._stored(kind, key))
+        return doc
+
+    def view(self, kind: str, key: str) -> Mapping[str, Any] | None:
+        """The document ``kind``/``key`` read-only (a :class:`FrozenDict`, never changed by
+        later writes), or None. Cheaper than :meth:`get`: the stored document itself, unless
+        it was handed over (see :meth:`put`)."""
+        doc = self._stored(kind, key)
+        return doc if doc is None or type(doc) is FrozenDict else freeze(doc)
+
+    def _stored(self, kind: str, key: str) -> Any:
+        pair = (kind, key)
+        if pair in self._pending:
+            return self._pending[pair]
+        table = (self._db.storage.read() or _NO_TABLES).get(_table_name(kind, key))
+        return None if table is None else table.get(key)
 
     def put(self, kind: str, key: str, doc: Doc, *, handed_over: bool = False) -> None:
-        """Store ``doc`` as ``kind``/``key``, replacing what was there.
+        """Store ``doc`` as ``kind``/``key``, replacing what was there: a read-only copy.
 
-        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference), so it is
-        stored as it is instead of copied.
+        With ``handed_over`` the caller gives ``doc`` away (it keeps no reference, and nothing
+        changes it after), so it is stored as it is, and a :meth:`view` of it is a copy.
         """
-        self._pending[(kind, key)] = doc if handed_over else _copy(doc)
+        self._pending[(kind, key)] = doc if handed_over else freeze(doc)
 
     def delete(self, kind: str, key: str) -> None:
         """Remove ``kind``/``key`` if it exists."""
@@ -296,7 +396,9 @@ class Store:
 
     def _replace(self, data: dict) -> None:
         self._db = TinyDB(storage=MemoryStorage)
-        self._db.storage.write(data)
+        self._db.storage.write(
+            {name: {key: freeze(doc) for key, doc in table.items()} for name, table in data.items()}
+        )
         self._fresh = set()
         self.generation += 1
 

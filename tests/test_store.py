@@ -380,3 +380,42 @@ def test_a_change_the_log_could_not_take_is_written_with_the_whole_state(tmp_pat
     assert store.persistence()["ok"] is True
     assert names_after_kill(path, tmp_path) == ["alice"]
     store.close()
+
+
+def test_views_are_the_stored_documents_read_only_and_unchanged_by_later_writes():
+    store = Store()
+    with store.transaction() as tx:
+        tx.put("mirrors", "acme/app", {"sync_interval": 60, "root_rule": {"rule_value": ["v*"]}})
+    with store.transaction() as tx:
+        view = tx.view("mirrors", "acme/app")
+        assert view == {"sync_interval": 60, "root_rule": {"rule_value": ["v*"]}}
+        assert tx.view("mirrors", "acme/app") is view
+        for mutate in (
+            lambda: view.__setitem__("sync_interval", 1),
+            lambda: view["root_rule"].update(rule_value=[]),
+            lambda: view["root_rule"]["rule_value"].append("x"),
+        ):
+            with pytest.raises(TypeError):
+                mutate()
+        changed = tx.get("mirrors", "acme/app")
+        changed["root_rule"]["rule_value"].append("x")
+        tx.put("mirrors", "acme/app", changed)
+        assert tx.view("mirrors", "acme/app")["root_rule"]["rule_value"] == ["v*", "x"]
+    assert view == {"sync_interval": 60, "root_rule": {"rule_value": ["v*"]}}
+    assert tx.view("mirrors", "missing") is None
+    with store.transaction() as tx:
+        tx.put("mirrors", "acme/app", {"rule_value": ["v*"]}, handed_over=True)
+        with pytest.raises(TypeError):
+            tx.view("mirrors", "acme/app")["rule_value"].append("x")
+
+
+def test_documents_restored_from_a_snapshot_are_read_only_views_too():
+    store = Store()
+    with store.transaction() as tx:
+        tx.put("mirrors", "acme/app", {"rule_value": ["v*"]})
+    restored = Store()
+    restored.restore(store.snapshot())
+    with restored.transaction() as tx:
+        with pytest.raises(TypeError):
+            tx.view("mirrors", "acme/app")["rule_value"].append("x")
+        assert tx.view("mirrors", "acme/app") == {"rule_value": ["v*"]}

@@ -52,8 +52,8 @@ def caller_for_token(tx: Transaction, token: str | None) -> Caller:
     """The caller a bearer token stands for; an unknown token is anonymous, as in Quay."""
     if not token:
         return ANONYMOUS
-    record = tx.get(TOKENS, token)
-    if record is None or tx.get(USERS, record["user"]) is None:
+    record = tx.view(TOKENS, token)
+    if record is None or tx.view(USERS, record["user"]) is None:
         return ANONYMOUS
     return Caller(username=record["user"], scopes=frozenset(record.get("scopes", ())), token=token)
 
@@ -118,7 +118,7 @@ def is_global_readonly_superuser(config: QuayConfig, caller: Caller) -> bool:
 
 def org_role(tx: Transaction, caller: Caller, namespace: str) -> str | None:
     """``admin`` when the caller is in an admin team of organization ``namespace``."""
-    org = tx.get(ORGANIZATIONS, namespace)
+    org = tx.view(ORGANIZATIONS, namespace)
     if org is None or caller.username is None:
         return None
     role = None
@@ -185,7 +185,7 @@ def require_repo_permission(
     if have is not None and ROLES.index(have) >= ROLES.index(role):
         return
     if role == "read":
-        repo = tx.get(REPOSITORIES, str(repository))
+        repo = tx.view(REPOSITORIES, str(repository))
         if repo is not None and repo.get("visibility") == "public":
             return
     superuser = is_superuser(config, caller)

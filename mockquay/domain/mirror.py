@@ -34,7 +34,7 @@ from mockquay.domain.keys import (
 )
 from mockquay.domain.org_mirror import is_org_mirrored
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
-from mockquay.domain.repository import get_repository
+from mockquay.domain.repository import get_repository, read_repository
 from mockquay.mirror_fields import (
     INTEGER_COLUMN,
     MAX_SYNC_RETRIES,
@@ -63,6 +63,13 @@ ORG_MIRROR_CONFLICT = (
 
 def _get_mirror(tx: Transaction, repository: RepositoryRef) -> dict[str, Any]:
     mirror = tx.get(MIRRORS, str(repository))
+    if mirror is None:
+        raise NotFound()
+    return mirror
+
+
+def _read_mirror(tx: Transaction, repository: RepositoryRef) -> Mapping[str, Any]:
+    mirror = tx.view(MIRRORS, str(repository))
     if mirror is None:
         raise NotFound()
     return mirror
@@ -249,8 +256,8 @@ def _shown(field: MirrorField, mirror: Mapping[str, Any]) -> Any:
 
 def view_mirror_config(tx: Transaction, ctx: Context, repository: RepositoryRef) -> dict[str, Any]:
     """``getRepoMirrorConfig``: the mirror's configuration, keys in Quay's order."""
-    get_repository(tx, repository)
-    return view_mirror(_get_mirror(tx, repository), ctx.config.profile)
+    read_repository(tx, repository)
+    return view_mirror(_read_mirror(tx, repository), ctx.config.profile)
 
 
 def create_mirror_config(
@@ -537,7 +544,7 @@ def change_mirror_config(
     just before applying it, so an invalid field leaves the earlier ones applied.
     """
     profile = ctx.config.profile
-    get_repository(tx, repository)
+    read_repository(tx, repository)
     _reject_if_org_mirror_configured(tx, ctx, repository.namespace)
     mirror = _get_mirror(tx, repository)
     changes = [

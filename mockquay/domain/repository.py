@@ -70,6 +70,14 @@ def disallow_for_app_repositories(tx: Transaction, repository: RepositoryRef) ->
         raise Abort(501)
 
 
+def read_repository(tx: Transaction, repository: RepositoryRef) -> Mapping[str, Any]:
+    """:func:`get_repository`, read-only (the stored document, not a copy)."""
+    repo = tx.view(REPOSITORIES, str(repository))
+    if repo is None or repo.get("state") == "MARKED_FOR_DELETION":
+        raise NotFound()
+    return repo
+
+
 def list_repo_tags(
     tx: Transaction, ctx: Context, repository: RepositoryRef, **query: Any
 ) -> dict[str, Any]:

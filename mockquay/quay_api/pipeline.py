@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial, wraps
 from typing import Any
@@ -117,10 +117,39 @@ def operation(spec: Operation) -> Callable[[Handler], Callable[..., ResponseRetu
 
         view.__dict__["operation"] = spec
         # Read by flask-smorest: mockquay's OpenAPI document shows what Quay takes and gives.
-        view.__dict__["_apidoc"] = {"manual_doc": _manual_doc(spec)}
+        view.__dict__["_apidoc"] = {"manual_doc": _ManualDoc(spec)}
         return view
 
     return decorate
+
+
+class _ManualDoc(Mapping[str, Any]):
+    """:func:`_manual_doc` of ``spec``, built when first read.
+
+    flask-smorest copies each view's documentation as the view is declared, at import, and
+    reads it only when the OpenAPI document is built; a copy is a new, unbuilt one.
+    """
+
+    def __init__(self, spec: Operation) -> None:
+        self._spec = spec
+        self._doc: dict[str, Any] | None = None
+
+    def _built(self) -> dict[str, Any]:
+        if self._doc is None:
+            self._doc = _manual_doc(self._spec)
+        return self._doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+    def __deepcopy__(self, memo: dict) -> _ManualDoc:
+        return _ManualDoc(self._spec)
 
 
 def _manual_doc(spec: Operation) -> dict[str, Any]:
@@ -294,6 +323,10 @@ def _json_body(config: QuayConfig, schema_name: str, *, optional: bool = False) 
 
 def add_cors_headers(response: Response) -> Response:
     """Quay's ``crossorigin``: every answer of an API resource carries these headers."""
+    headers = response.headers
+    # Headers.setdefault looks each name up by raising and catching a KeyError.
+    present = {name.lower() for name in headers.keys()}
     for header, value in CORS_HEADERS.items():
-        response.headers.setdefault(header, value)
+        if header.lower() not in present:
+            headers.add(header, value)
     return response

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 from weakref import WeakKeyDictionary
@@ -12,7 +12,7 @@ from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from unidecode import unidecode
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
+from werkzeug.routing import BaseConverter, Map, MapAdapter, RequestRedirect, Rule
 from werkzeug.wrappers import Response
 
 from mockquay.domain.config import QuayConfig
@@ -157,17 +157,24 @@ def operation_for(app: Flask, environ: dict) -> tuple[Operation | None, str | No
     For the mock-only layers (faults, journal) that act before or around Quay's handlers. The
     ``show_if`` features are not considered: a request is named by the route it asks for.
     """
+    matched = _match(app, app.url_map.bind_to_environ(environ), environ)
+    return (None, None) if matched is None else (matched[0], matched[1])
+
+
+def _match(
+    app: Flask, adapter: MapAdapter, environ: dict
+) -> tuple[Operation | None, str | None, Rule, Mapping[str, Any]] | None:
+    """The operation, repository, URL rule and rule arguments a request matches, if any."""
     try:
-        endpoint, arguments = app.url_map.bind_to_environ(environ).match()
+        rule, arguments = adapter.match(return_rule=True)
     except HTTPException:
-        return None, None
-    view_class = getattr(app.view_functions.get(endpoint), "view_class", None)
+        return None
+    view_class = getattr(app.view_functions.get(rule.endpoint), "view_class", None)
     handler = getattr(view_class, environ.get("REQUEST_METHOD", "GET").lower(), None)
-    spec = getattr(handler, "operation", None)
     repository = arguments.get("repository")
     if repository is not None:
         repository = str(parse_repository_name(repository))
-    return spec, repository
+    return getattr(handler, "operation", None), repository, rule, arguments
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,10 @@ class Route:
     #: A route of Quay's that mockquay does not serve, which one of mockquay's shorter routes
     #: matched (:mod:`mockquay.quay_api.quay_routes`): the operation must not answer it.
     unserved: bool = False
+    #: The URL rule the request matched and its arguments, for Flask to take instead of
+    #: matching again (:func:`matched_rule`); None when it matched none.
+    rule: Rule | None = field(default=None, compare=False)
+    arguments: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
 
 #: Quay's API table as a URL map, by the converters of the app's map.
@@ -213,17 +224,28 @@ def route_of(app: Flask, environ: dict) -> Route:
     Only a route whose repository took more than ``namespace/name`` can have taken a path of
     a route of Quay's that mockquay lacks, so only then is Quay's table asked.
     """
-    operation, repository = operation_for(app, environ)
-    if operation is not None:
-        if (
-            repository is not None
-            and repository.count("/") > 1
-            and _quay_nickname(app, environ) != operation.nickname
-        ):
-            return Route(None, repository, False, unserved=True)
-        return Route(operation.nickname, repository, True)
-    served = bool(app.url_map.bind_to_environ(environ).allowed_methods())
-    return Route(None, repository, served)
+    adapter = app.url_map.bind_to_environ(environ)
+    matched = _match(app, adapter, environ)
+    if matched is None:
+        return Route(None, None, bool(adapter.allowed_methods()))
+    operation, repository, rule, arguments = matched
+    if (
+        operation is not None
+        and repository is not None
+        and repository.count("/") > 1
+        and _quay_nickname(app, environ) != operation.nickname
+    ):
+        return Route(None, repository, False, unserved=True)
+    nickname = None if operation is None else operation.nickname
+    return Route(nickname, repository, True, rule=rule, arguments=tuple(arguments.items()))
+
+
+def matched_rule(environ: dict) -> tuple[Rule, dict[str, Any]] | None:
+    """The URL rule :class:`RouteLayer` matched for this request and its arguments, if any."""
+    route = environ.get(ROUTE_ENVIRON)
+    if route is None or route.rule is None:
+        return None
+    return route.rule, dict(route.arguments)
 
 
 def unserved_answer() -> Response:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import copy
 import pprint
 import textwrap
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from functools import cache
-from typing import Any, NoReturn
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mockquay.mirror_fields import MIRROR_FIELDS, MirrorField, profile_flags
 from mockquay.profiles import Profile
+from mockquay.store import FrozenDict, freeze
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["mirror_config_schema", "schema_error"]
 
@@ -30,52 +32,6 @@ _DESCRIPTIONS = {
     "CreateMirrorConfig": "Create the repository mirroring configuration.",
     "UpdateMirrorConfig": "Update the repository mirroring configuration.",
 }
-
-
-def _readonly(*_args: object, **_kwargs: object) -> NoReturn:
-    raise TypeError("mirror schemas are shared and read-only; copy.deepcopy() one to change it")
-
-
-class _FrozenDict(dict):
-    """A dict that refuses mutation; copies and pickles of it are plain dicts."""
-
-    __slots__ = ()
-    __setitem__ = __delitem__ = __ior__ = _readonly
-    clear = pop = popitem = setdefault = update = _readonly
-
-    def __copy__(self) -> dict:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict) -> dict:
-        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
-
-    def __reduce_ex__(self, protocol: Any) -> tuple:
-        return dict, (dict(self),)
-
-
-class _FrozenList(list):
-    """A list that refuses mutation; copies and pickles of it are plain lists."""
-
-    __slots__ = ()
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _readonly
-    append = extend = insert = pop = remove = clear = sort = reverse = _readonly
-
-    def __copy__(self) -> list:
-        return list(self)
-
-    def __deepcopy__(self, memo: dict) -> list:
-        return [copy.deepcopy(value, memo) for value in self]
-
-    def __reduce_ex__(self, protocol: Any) -> tuple:
-        return list, (list(self),)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _FrozenDict((key, _freeze(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return _FrozenList(_freeze(item) for item in value)
-    return value
 
 
 #: Quay's first ``common_properties`` in its literal's order; the properties it added since
@@ -202,7 +158,7 @@ def mirror_config_schema(name: str, **present: bool) -> dict:
 
 @cache
 def _build_schema(name: str, present: frozenset[str]) -> dict:
-    return _freeze(build_mirror_config_schema(name, present))
+    return freeze(build_mirror_config_schema(name, present))
 
 
 def build_mirror_config_schema(
@@ -276,13 +232,110 @@ def schema_error(schema: dict, instance: object) -> str | None:
     format. Error messages come from the installed jsonschema; for the keywords the mirror
     schemas use (type, required, minimum, enum, properties, items) they equal 3.2.0's.
     """
-    error = _best_match(Draft7Validator(schema).iter_errors(instance))
+    cached = _quick_checks.get(id(schema))
+    if cached is None and type(schema) is FrozenDict:
+        cached = _quick_checks.setdefault(id(schema), (schema, _quick_check(schema)))
+    if cached is not None and cached[1] is not None and cached[1](instance):
+        return None
+    error = _best_match(_validator(schema).iter_errors(instance))
     return None if error is None else _error_text(error)
+
+
+#: The quick check of each read-only schema checked so far, by the schema's id; the schema is
+#: kept with it, so the id is never another's.
+_quick_checks: dict[int, tuple[dict, Callable[[Any], bool] | None]] = {}
+_validators: dict[int, tuple[dict, Draft7Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft7Validator:
+    """A Draft 7 validator of ``schema``, built once for a read-only (shared) schema.
+
+    jsonschema is imported only here: most runs never need its error text.
+    """
+    from jsonschema import Draft7Validator
+
+    if type(schema) is not FrozenDict:
+        return Draft7Validator(schema)
+    cached = _validators.get(id(schema))
+    if cached is None:
+        cached = _validators.setdefault(id(schema), (schema, Draft7Validator(schema)))
+    return cached[1]
+
+
+#: For each JSON type, values that surely have it under Draft 7 (an integral float is an
+#: ``integer`` there too, but not surely here: jsonschema decides it).
+_SURELY_OF_TYPE: dict[str, Callable[[Any], bool]] = {
+    "string": lambda value: type(value) is str,
+    "integer": lambda value: type(value) is int,
+    "number": lambda value: type(value) in (int, float),
+    "boolean": lambda value: type(value) is bool,
+    "null": lambda value: value is None,
+    "array": lambda value: type(value) is list,
+    "object": lambda value: type(value) is dict,
+}
+_QUICK_KEYWORDS = frozenset(
+    {"description", "type", "enum", "minimum", "maxLength", "required", "properties", "items"}
+)
+
+
+def _quick_check(schema: Any) -> Callable[[Any], bool] | None:
+    """A function true only for instances valid under ``schema`` (when it is false, jsonschema
+    decides), or None for a schema with other keywords than the few it knows.
+
+    Most bodies are valid, and jsonschema takes long to say so; its answer is needed only for
+    the error text.
+    """
+    if not isinstance(schema, dict) or not set(schema) <= _QUICK_KEYWORDS:
+        return None
+    checks: list[Callable[[Any], bool]] = []
+    if "type" in schema:
+        names = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])
+        if not all(name in _SURELY_OF_TYPE for name in names):
+            return None
+        of_type = [_SURELY_OF_TYPE[name] for name in names]
+        checks.append(lambda value: any(check(value) for check in of_type))
+    if "enum" in schema:
+        allowed = tuple(schema["enum"])
+        if not all(member is None or type(member) is str for member in allowed):
+            return None
+        checks.append(lambda value: (value is None or type(value) is str) and value in allowed)
+    if "minimum" in schema:
+        minimum = schema["minimum"]
+        checks.append(lambda value: type(value) not in (int, float) or value >= minimum)
+    if "maxLength" in schema:
+        longest = schema["maxLength"]
+        checks.append(lambda value: type(value) is not str or len(value) <= longest)
+    if "required" in schema:
+        required = tuple(schema["required"])
+        checks.append(
+            lambda value: not isinstance(value, dict) or all(name in value for name in required)
+        )
+    if "properties" in schema:
+        properties: dict[str, Callable[[Any], bool]] = {}
+        for name, subschema in schema["properties"].items():
+            check = _quick_check(subschema)
+            if check is None:
+                return None
+            properties[name] = check
+        checks.append(
+            lambda value: (
+                not isinstance(value, dict)
+                or all(check(value[name]) for name, check in properties.items() if name in value)
+            )
+        )
+    if "items" in schema:
+        item_check = _quick_check(schema["items"])
+        if item_check is None:
+            return None
+        checks.append(
+            lambda value: not isinstance(value, list) or all(item_check(item) for item in value)
+        )
+    return lambda value: all(check(value) for check in checks)
 
 
 #: Request schemas of Quay operations other than the mirror's, verbatim from Quay's resources.
 _OTHER_SCHEMAS: dict[str, dict] = {
-    "RepoUpdate": _freeze(
+    "RepoUpdate": freeze(
         {
             "type": "object",
             "description": "Fields which can be updated in a repository.",
@@ -295,7 +348,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "NewRepo": _freeze(
+    "NewRepo": freeze(
         {
             "type": "object",
             "description": "Description of a new repository",
@@ -326,7 +379,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "ChangeRepoState": _freeze(
+    "ChangeRepoState": freeze(
         {
             "type": "object",
             "description": "Change the state of the repository.",
@@ -340,7 +393,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "NotificationCreateRequest": _freeze(
+    "NotificationCreateRequest": freeze(
         {
             "type": "object",
             "description": "Information for creating a notification on a repository",
@@ -370,7 +423,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "CreateRobot": _freeze(
+    "CreateRobot": freeze(
         {
             "type": "object",
             "description": "Optional data for creating a robot",
@@ -388,7 +441,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
         }
     ),
     **{
-        f"{kind.capitalize()}PermissionRequest": _freeze(
+        f"{kind.capitalize()}PermissionRequest": freeze(
             {
                 "type": "object",
                 "description": f"Request body for setting {kind} permissions.",
@@ -404,7 +457,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
         )
         for kind in ("user", "team")
     },
-    "CreateRobotFederation": _freeze(
+    "CreateRobotFederation": freeze(
         {
             "type": "array",
             "description": "Federation configuration for the robot",
@@ -418,7 +471,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "NewStarredRepository": _freeze(
+    "NewStarredRepository": freeze(
         {
             "type": "object",
             "required": ["namespace", "repository"],
@@ -431,7 +484,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "AutoPrunePolicyConfig": _freeze(
+    "AutoPrunePolicyConfig": freeze(
         {
             "type": "object",
             "description": "The policy configuration that is to be applied to the organization",
@@ -450,7 +503,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "NewOrg": _freeze(
+    "NewOrg": freeze(
         {
             "type": "object",
             "description": "Description of a new organization.",
@@ -465,7 +518,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "UpdateOrg": _freeze(
+    "UpdateOrg": freeze(
         {
             "type": "object",
             "description": "Description of updates for an existing organization",
@@ -488,7 +541,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "TeamDescription": _freeze(
+    "TeamDescription": freeze(
         {
             "type": "object",
             "description": "Description of a team",
@@ -506,7 +559,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "CreateInstallUser": _freeze(
+    "CreateInstallUser": freeze(
         {
             "id": "CreateInstallUser",
             "description": "Data for creating a user",
@@ -523,7 +576,7 @@ _OTHER_SCHEMAS: dict[str, dict] = {
             },
         }
     ),
-    "UpdateUser": _freeze(
+    "UpdateUser": freeze(
         {
             "id": "UpdateUser",
             "type": "object",
@@ -548,7 +601,7 @@ _ORG_MIRROR_PROXY = {
 }
 
 #: ``OrgMirrorConfig.schemas`` (``endpoints/api/org_mirror.py``), verbatim.
-_OTHER_SCHEMAS["CreateOrgMirrorConfig"] = _freeze(
+_OTHER_SCHEMAS["CreateOrgMirrorConfig"] = freeze(
     {
         "type": "object",
         "description": "Create organization mirror configuration",
@@ -633,7 +686,7 @@ _OTHER_SCHEMAS["CreateOrgMirrorConfig"] = _freeze(
         },
     }
 )
-_OTHER_SCHEMAS["UpdateOrgMirrorConfig"] = _freeze(
+_OTHER_SCHEMAS["UpdateOrgMirrorConfig"] = freeze(
     {
         "type": "object",
         "description": "Update organization mirror configuration",
