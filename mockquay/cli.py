@@ -1,4 +1,5 @@
-"""The ``mockquay`` command: ``serve``, ``check-fixtures`` and ``schema``."""
+"""The ``mockquay`` command: ``serve``, ``check-fixtures``, ``schema``, and ``verify``,
+``record`` and ``import`` (``parity/commands.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 from mockquay.extension import emulator_of
 from mockquay.fixtures.json_schema import fixture_json_schema
 from mockquay.fixtures.loader import FixtureError, apply_documents, read_documents
+from mockquay.parity import commands as parity_commands
 from mockquay.profiles import UnknownProfile, get_profile
 from mockquay.settings import Settings
 from mockquay.store import Store
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-fixtures", help="validate fixture documents")
     check.add_argument("paths", nargs="+", metavar="PATH")
     commands.add_parser("schema", help="print the JSON Schema of fixture documents")
+    parity_commands.add_commands(commands)
     return parser
 
 
@@ -123,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "schema":
         print(json.dumps(fixture_json_schema(), indent=2))
         return 0
+    if arguments.command in ("verify", "record", "import"):
+        return parity_commands.run(arguments)
     return serve(arguments)
 
 

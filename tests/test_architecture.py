@@ -32,6 +32,7 @@ ROOMS: tuple[tuple[str, ...], ...] = (
         "mockquay.cli",
         "mockquay.testing",
         "mockquay.pytest_plugin",
+        "mockquay.parity",
         "mockquay",
     ),
 )
