@@ -63,8 +63,8 @@ def world(profile="latest", rule="v*", **mirror_fields):
 
 @pytest.fixture
 def client(make_client):
-    """devtable/simple after one sync (v1 at 00:00:00, v2 at 00:00:01), then a second at 01:00
-    that moves v1 and copies the unchanged v2 again (01:00:01)."""
+    """devtable/simple after one sync (v1 at 00:00:00.8, v2 at 00:00:02.4), then a second at
+    01:00 that moves v1 and copies the unchanged v2 again (01:00:01.9)."""
     client = make_client(world())
     client.post("/__mockquay__/clock", json={"advance": 10})
     client.post("/__mockquay__/seed", json={"registries": [registry("sha256:" + "3" * 64)]})
@@ -107,12 +107,12 @@ def test_history_newest_first_in_quays_shape(client):
             {
                 "name": "v2",
                 "reversion": False,
-                "start_ts": 1767225601,
+                "start_ts": 1767225602,
                 "end_ts": 1767229201,
                 "manifest_digest": V2,
                 "is_manifest_list": True,
                 "size": 200,
-                "last_modified": "Thu, 01 Jan 2026 00:00:01 -0000",
+                "last_modified": "Thu, 01 Jan 2026 00:00:02 -0000",
                 "expiration": "Thu, 01 Jan 2026 01:00:01 -0000",
                 **ALL_PRESENT,
             },
@@ -268,6 +268,7 @@ def test_a_manifest_list_shows_its_sparse_info_from_3_17_on(make_client):
         "3.12": {},
         "3.15": {},
         "3.17": ALL_PRESENT,
+        "3.17.1": ALL_PRESENT,
         "latest": ALL_PRESENT,
     }
 
@@ -284,11 +285,11 @@ def test_an_architecture_filtered_manifest_list_is_sparse(make_client, profile):
         {
             "name": "v2",
             "reversion": False,
-            "start_ts": 1767225601,
+            "start_ts": 1767225602,
             "manifest_digest": V2,
             "is_manifest_list": True,
             "size": 200,
-            "last_modified": "Thu, 01 Jan 2026 00:00:01 -0000",
+            "last_modified": "Thu, 01 Jan 2026 00:00:02 -0000",
             "is_sparse": True,
             "child_manifest_count": 2,
             "present_child_count": 1,

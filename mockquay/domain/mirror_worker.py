@@ -66,6 +66,8 @@ class MirrorWorker:
         self.interval = interval
         self._lock = threading.RLock()
         self._own = threading.local()
+        #: Where the polls fall within a second (from the seed): ``origin + phase + k * interval``.
+        self._phase = timedelta(0)
         #: Counts resets: a run of events started before one stops.
         self._epoch = 0
         self.reset(clock())
@@ -203,7 +205,7 @@ class MirrorWorker:
 
     def _tick(self, moment: datetime) -> datetime | None:
         """The first poll of the grid at or after ``moment`` (None: beyond the calendar)."""
-        return grid_tick(self.origin, self.interval, moment)
+        return grid_tick(self.origin + self._phase, self.interval, moment)
 
     def run_until(
         self,
@@ -274,6 +276,7 @@ class MirrorWorker:
         Callers drop the cache, under the lock, when they are done.
         """
         config = self._config()
+        self._phase = sync.sub_second(config.seed, "poll")
         self._own.writing = True
         try:
             with self.store.transaction() as tx:

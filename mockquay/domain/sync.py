@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -119,6 +120,16 @@ class Finished:
 
     repository: RepositoryRef
     sync_status: str | None
+
+
+def sub_second(seed: int, *parts: object) -> timedelta:
+    """A duration of 1 to 999,999 µs, always the same for the same ``seed`` and ``parts``.
+
+    Quay's dates come from ``utcnow()`` and carry microseconds; the simulated worker's polls
+    and copies get these sub-second parts so that its dates carry them too, on any clock.
+    """
+    digest = zlib.crc32(":".join(map(str, (seed, *parts))).encode())
+    return timedelta(microseconds=1 + digest % 999_999)
 
 
 def _context(config: QuayConfig, now: datetime) -> Context:
@@ -328,6 +339,8 @@ def _next_copy(
             sparse_index=config.feature("SPARSE_INDEX"),
         )
         run.next_time = now + timedelta(seconds=run.copy.seconds)
+        if run.copy.seconds:
+            run.next_time += sub_second(config.seed, run.repository, run.tags[run.index], now)
         return run
     return _finish(tx, config, run, mirror, "FAIL" if run.failed else "SUCCESS", now)
 

@@ -210,8 +210,9 @@ def resolve(tx: Transaction, reference: str) -> Source:
 
 
 def _skopeo_error(now: datetime, message: str) -> str:
-    """A fatal line as skopeo (logrus) prints it on stderr."""
-    return f'time="{now.isoformat()}Z" level=fatal msg={json.dumps(message)}\n'
+    """A fatal line as skopeo (logrus) prints it on stderr: RFC 3339 time, whole seconds."""
+    when = now.replace(microsecond=0).isoformat()
+    return f'time="{when}Z" level=fatal msg={json.dumps(message)}\n'
 
 
 def _connect_failure(source: Source, mirror: Mapping[str, Any]) -> str | None:
