@@ -9,8 +9,12 @@ import pytest
 from test_sync_worker import (
     DEVTABLE,
     MIRROR,
+    PATTERN,
     advance,
+    log_entries,
     mirror,
+    tag_names,
+    tag_success,
     world,
 )
 
@@ -55,3 +59,51 @@ def test_sub_second_parts_come_from_the_seed(make_client):
         seen.append(view["sync_start_date"])
     assert seen[0] == seen[1] != seen[2]
     assert all(MICROSECONDS.match(date) for date in seen)
+
+
+def put(client, **fields):
+    response = client.put(MIRROR, json=fields, headers=DEVTABLE)
+    assert response.status_code == 201, response.json
+
+
+ALL_TAGS = "v3.3.0, v3.4.0, v3.5.0"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v3.5*"]}},
+        {"robot_username": "devtable+newmirrorbot"},
+    ],
+    ids=["root_rule", "robot_username"],
+)
+def test_a_put_of_the_rule_or_robot_during_a_run_lets_it_release(sim, change):
+    """data/model/repo_mirror.py (v3.8.0 to v3.18.0): ``change_rule`` updates the rule's own
+    row and ``set_mirroring_robot`` calls ``mirror.save()``; neither rolls
+    ``sync_transaction_id``, so ``release_mirror`` still matches. The run keeps the rule it
+    cached at its first use (workers/repomirrorworker/__init__.py ``perform_mirror``)."""
+    client = sim()
+    advance(client, 3)
+    put(client, **change)
+    advance(client, 20)
+    view = mirror(client)
+    assert (view["sync_status"], view["sync_expiration_date"]) == ("SUCCESS", None)
+    assert log_entries(client)[-1] == ("repo_mirror_sync_success", PATTERN, ALL_TAGS)
+
+
+def test_a_put_of_the_source_during_a_run_changes_nothing_the_run_copies(sim):
+    """``perform_mirror`` copies from the row ``claim_mirror`` returned; a PUT of
+    ``external_reference`` (``change_remote``, ``update_with_transaction``) rolls the
+    transaction id, so the run's release does not land and the mirror stays SYNCING."""
+    client = sim()
+    advance(client, 3)
+    put(client, external_reference="quay.io/coreos/nowhere")
+    advance(client, 20)
+    assert mirror(client)["sync_status"] == "SYNCING"
+    assert log_entries(client)[1:] == [
+        tag_success("v3.3.0"),
+        tag_success("v3.4.0"),
+        tag_success("v3.5.0"),
+        ("repo_mirror_sync_success", PATTERN, ALL_TAGS),
+    ]
+    assert [name for name, _ in tag_names(client)] == ["v3.5.0", "v3.4.0", "v3.3.0"]

@@ -106,6 +106,10 @@ class Run:
     #: The transaction id the claim wrote; the release only lands if it is still there.
     transaction_id: str
     tags: list[str]
+    #: The mirror as the claim read it: Quay's run works on ``claim_mirror``'s row (source,
+    #: credentials, timeout, filter; ``root_rule`` is cached at its first use, the start log),
+    #: and re-reads only the sync status between tags.
+    mirror: Mapping[str, Any]
     #: The tag whose copy is in flight, and that copy's outcome.
     index: int = 0
     copy: upstream.Copy | None = None
@@ -267,7 +271,8 @@ def start_run(
             tags_text="No tags matched",
         )
         return Finished(repository, release(tx, repository, claim_id, "SUCCESS", now))
-    return _next_copy(tx, config, Run(repository, claim_id, list(matching)), mirror, now)
+    run = Run(repository, claim_id, list(matching), dict(mirror))
+    return _next_copy(tx, config, run, now)
 
 
 def _matching(listing: upstream.Listing, patterns: tuple[str, ...]) -> list[str]:
@@ -324,10 +329,9 @@ def _architectures(config: QuayConfig, mirror: Mapping[str, Any]) -> list[str]:
     )
 
 
-def _next_copy(
-    tx: Session, config: QuayConfig, run: Run, mirror: Mapping[str, Any], now: datetime
-) -> Run | Finished:
+def _next_copy(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Finished:
     """Start the copy of the next tag, or end the run: Quay copies every matching tag."""
+    mirror = run.mirror
     if run.index < len(run.tags):
         run.copy = upstream.copy_tag(
             _resolve(tx, mirror["external_reference"]),
@@ -342,7 +346,7 @@ def _next_copy(
         if run.copy.seconds:
             run.next_time += sub_second(config.seed, run.repository, run.tags[run.index], now)
         return run
-    return _finish(tx, config, run, mirror, "FAIL" if run.failed else "SUCCESS", now)
+    return _finish(tx, config, run, "FAIL" if run.failed else "SUCCESS", now)
 
 
 def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Finished:
@@ -356,8 +360,8 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
     if copy.ok and copy.manifest is not None:
         tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
     if mirror["sync_status"] == "CANCEL":
-        return _finish(tx, config, run, mirror, "CANCEL", now)
-    image = f"docker://{mirror['external_reference']}:{tag}"
+        return _finish(tx, config, run, "CANCEL", now)
+    image = f"docker://{run.mirror['external_reference']}:{tag}"
     if copy.ok:
         _emit(
             tx,
@@ -386,22 +390,15 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
             stderr=copy.stderr,
         )
     run.index += 1
-    return _next_copy(tx, config, run, mirror, now)
+    return _next_copy(tx, config, run, now)
 
 
-def _finish(
-    tx: Session,
-    config: QuayConfig,
-    run: Run,
-    mirror: Mapping[str, Any],
-    status: str,
-    now: datetime,
-) -> Finished:
+def _finish(tx: Session, config: QuayConfig, run: Run, status: str, now: datetime) -> Finished:
     """``delete_obsolete_tags``, the run's last log entry, and the release."""
     obsolete = set(tags.alive_tags(tx, run.repository, now)) - set(run.tags)
     if obsolete:
         tags.delete(tx, run.repository, obsolete, now)
-    pattern = _pattern(mirror)
+    pattern = _pattern(run.mirror)
     kind, verb, log_tags, output = SUCCESS, "end", run.tags, {}
     if status == "FAIL":
         kind, verb, log_tags = FAILED, "lost", []
