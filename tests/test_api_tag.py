@@ -269,6 +269,7 @@ def test_a_manifest_list_shows_its_sparse_info_from_3_17_on(make_client):
         "3.15": {},
         "3.17": ALL_PRESENT,
         "3.17.1": ALL_PRESENT,
+        "3.17.2": ALL_PRESENT,
         "latest": ALL_PRESENT,
     }
 

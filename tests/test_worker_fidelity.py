@@ -3,11 +3,14 @@ each release's log stream, what a copy leaves behind, when the worker does not r
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 from test_sync_worker import (
     DEVTABLE,
+    ETCD,
+    LOGS,
     MIRROR,
     PATTERN,
     advance,
@@ -17,6 +20,8 @@ from test_sync_worker import (
     tag_success,
     world,
 )
+
+from mockquay.profiles import PROFILES
 
 MICROSECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -67,6 +72,7 @@ def put(client, **fields):
 
 
 ALL_TAGS = "v3.3.0, v3.4.0, v3.5.0"
+PARTIAL = "v3.3.0, v3.4.0(FAILED), v3.5.0"
 
 
 @pytest.mark.parametrize(
@@ -107,3 +113,50 @@ def test_a_put_of_the_source_during_a_run_changes_nothing_the_run_copies(sim):
         ("repo_mirror_sync_success", PATTERN, ALL_TAGS),
     ]
     assert [name for name, _ in tag_names(client)] == ["v3.5.0", "v3.4.0", "v3.3.0"]
+
+
+#: The profiles whose ``perform_mirror`` ends with ``if CANCEL ... else success`` after the FAIL
+#: block: 3.15.0 to 3.17.1 (workers/repomirrorworker/__init__.py at v3.15.0, v3.16.0, v3.17.0,
+#: v3.17.1); v3.17.2 made the three endings one ``if``/``elif`` chain.
+BOTH_ENDINGS = {"3.15", "3.17", "3.17.1"}
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_a_failed_run_ends_with_each_releases_log_entries(sim, profile):
+    """workers/repomirrorworker/__init__.py ``perform_mirror``'s ``finally``: 3.15.0-3.17.1
+    write the failure and then a ``repo_mirror_sync_success`` of every tag; the mirror is
+    released FAIL all the same."""
+    registry = copy.deepcopy(ETCD)
+    registry["repositories"]["coreos/etcd"]["tags"]["v3.4.0"]["fail"] = "manifest unknown"
+    client = sim(registries=[registry], profile=profile)
+    advance(client, 20)
+    assert mirror(client)["sync_status"] == "FAIL"
+    ending = [("repo_mirror_sync_failed", f"{PATTERN}: PARTIAL SYNC", PARTIAL)]
+    if profile in BOTH_ENDINGS:
+        ending.append(("repo_mirror_sync_success", PATTERN, ALL_TAGS))
+    assert log_entries(client)[4:] == ending
+
+
+@pytest.mark.parametrize(
+    ("profile", "shown"),
+    [
+        ("3.15", (None, "Not applicable", "Not applicable")),
+        ("3.17", (None, "Not applicable", "Not applicable")),
+        ("3.17.1", (None, "Not applicable", "Not applicable")),
+        ("3.17.2", (ALL_TAGS, None, None)),
+        ("latest", (ALL_TAGS, None, None)),
+    ],
+)
+def test_the_cancel_entry_of_each_release(sim, profile, shown):
+    """``perform_mirror``'s cancel entry: ``emit_log(..., "Cancelled", ...)`` with stdout and
+    stderr ``Not applicable`` and no ``tags`` before v3.17.2, with ``tags`` and no output
+    from v3.17.2 on; no success entry follows in either."""
+    client = sim(profile=profile)
+    advance(client, 3)
+    assert client.post(f"{MIRROR}/sync-cancel", headers=DEVTABLE).status_code == 204
+    advance(client, 20)
+    entries = client.get(LOGS, headers=DEVTABLE).json["logs"]
+    cancelled = entries[0]["metadata"]
+    assert (entries[0]["kind"], cancelled["verb"]) == ("repo_mirror_sync_failed", "Cancelled")
+    assert (cancelled["tags"], cancelled["stdout"], cancelled["stderr"]) == shown
+    assert mirror(client)["sync_status"] == "CANCEL"

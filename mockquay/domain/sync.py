@@ -33,6 +33,7 @@ TAG_SUCCESS = "repo_mirror_sync_tag_success"
 TAG_FAILED = "repo_mirror_sync_tag_failed"
 
 NOT_APPLICABLE = "Not applicable"
+_NO_OUTPUT = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
 _SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
 
 
@@ -399,24 +400,20 @@ def _finish(tx: Session, config: QuayConfig, run: Run, status: str, now: datetim
     if obsolete:
         tags.delete(tx, run.repository, obsolete, now)
     pattern = _pattern(run.mirror)
-    kind, verb, log_tags, output = SUCCESS, "end", run.tags, {}
+    all_tags = {"tags_text": ", ".join(run.tags)}
+    # 3.15.0-3.17.1: the FAIL block, then ``if CANCEL ... else success`` (Profile field).
+    both = config.profile.failed_run_also_logs_success
+    entries: list[tuple[str, str, str, dict[str, str]]] = []
     if status == "FAIL":
-        kind, verb, log_tags = FAILED, "lost", []
-        output = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
-        if 0 < len(run.failed) < len(run.tags):
-            pattern += ": PARTIAL SYNC"
-            log_tags = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
-    elif status == "CANCEL":
-        kind, verb = FAILED, "Cancelled"
-    _emit(
-        tx,
-        config,
-        now,
-        run.repository,
-        kind,
-        verb,
-        pattern,
-        tags_text=", ".join(log_tags),
-        **output,
-    )
+        failed = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
+        partial = 0 < len(run.failed) < len(run.tags)
+        message = pattern + ": PARTIAL SYNC" if partial else pattern
+        shown = {"tags_text": ", ".join(failed) if partial else "", **_NO_OUTPUT}
+        entries.append((FAILED, "lost", message, shown))
+    if status == "CANCEL":
+        entries.append((FAILED, "Cancelled", pattern, _NO_OUTPUT if both else all_tags))
+    elif status == "SUCCESS" or both:
+        entries.append((SUCCESS, "end", pattern, all_tags))
+    for kind, verb, message, fields in entries:
+        _emit(tx, config, now, run.repository, kind, verb, message, **fields)
     return Finished(run.repository, release(tx, run.repository, run.transaction_id, status, now))
