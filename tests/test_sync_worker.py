@@ -528,7 +528,8 @@ def test_a_failing_tag_is_tag_failed_and_a_partial_sync(sim):
         f"{PATTERN}: PARTIAL SYNC",
         "v3.3.0, v3.4.0(FAILED), v3.5.0",
     )
-    failed = client.get(LOGS, headers=DEVTABLE).json["logs"][2]["metadata"]
+    logs = client.get(LOGS, headers=DEVTABLE).json["logs"]
+    failed = [e for e in logs if e["kind"] == "repo_mirror_sync_tag_failed"][0]["metadata"]
     assert failed["stderr"] == (
         'time="2026-01-01T00:00:02Z" level=fatal msg="initializing source '
         "docker://quay.io/coreos/etcd:v3.4.0: reading manifest v3.4.0 in quay.io/coreos/etcd: "

@@ -160,3 +160,45 @@ def test_the_cancel_entry_of_each_release(sim, profile, shown):
     assert (entries[0]["kind"], cancelled["verb"]) == ("repo_mirror_sync_failed", "Cancelled")
     assert (cancelled["tags"], cancelled["stdout"], cancelled["stderr"]) == shown
     assert mirror(client)["sync_status"] == "CANCEL"
+
+
+def test_each_copy_logs_push_repo_by_the_mirror_robot_before_its_tag_success(sim):
+    """skopeo pushes each copied tag's manifest through Quay's ``/v2`` as the mirror robot:
+    endpoints/v2/manifest.py ``_write_manifest_and_log`` calls ``track_and_log("push_repo",
+    repository_ref, tag=..., mediaType=...)`` (util/audit.py; ``RobotEntityHandler`` adds
+    ``username`` and ``is_robot``), before ``perform_mirror`` logs the tag's success."""
+    client = sim()
+    advance(client, 20)
+    logs = client.get(LOGS, headers=DEVTABLE).json["logs"][::-1]
+    assert [entry["kind"] for entry in logs if entry["kind"] != "repo_mirror_config_changed"] == [
+        "repo_mirror_sync_started",
+        *["push_repo", "repo_mirror_sync_tag_success"] * 3,
+        "repo_mirror_sync_success",
+    ]
+    pushes = [entry for entry in logs if entry["kind"] == "push_repo"]
+    assert [entry["metadata"]["tag"] for entry in pushes] == ["v3.3.0", "v3.4.0", "v3.5.0"]
+    assert pushes[2]["metadata"]["mediaType"] == (
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+    push = pushes[0]
+    assert {key: push[key] for key in ("ip", "performer")} == {
+        "ip": "127.0.0.1",
+        "performer": {
+            "kind": "user",
+            "name": "devtable+dtrobot",
+            "is_robot": True,
+            "avatar": push["performer"]["avatar"],
+        },
+    }
+    assert push["performer"]["avatar"]["kind"] == "robot"
+    assert push["metadata"] == {
+        "repo": "simple",
+        "namespace": "devtable",
+        "user-agent": "containers/5.32.2 (github.com/containers/image)",
+        "tag": "v3.3.0",
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "username": "devtable+dtrobot",
+        "is_robot": True,
+        "resolved_ip": push["metadata"]["resolved_ip"],
+    }
+    assert push["datetime"] == logs[2]["datetime"]

@@ -20,6 +20,7 @@ from mockquay.domain import audit, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
+from mockquay.domain.identity import Caller
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
@@ -33,6 +34,9 @@ TAG_SUCCESS = "repo_mirror_sync_tag_success"
 TAG_FAILED = "repo_mirror_sync_tag_failed"
 
 NOT_APPLICABLE = "Not applicable"
+#: The User-Agent of skopeo's pushes (containers/image), and of Quay's own sparse-list push.
+SKOPEO_USER_AGENT = "containers/5.32.2 (github.com/containers/image)"
+REQUESTS_USER_AGENT = "python-requests/2.32.3"
 _NO_OUTPUT = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
 _SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
 
@@ -360,6 +364,7 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
     assert copy is not None, "a run steps when its copy ends"
     if copy.ok and copy.manifest is not None:
         tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
+        _log_push(tx, config, run, tag, copy, now)
     if mirror["sync_status"] == "CANCEL":
         return _finish(tx, config, run, "CANCEL", now)
     image = f"docker://{run.mirror['external_reference']}:{tag}"
@@ -392,6 +397,23 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
         )
     run.index += 1
     return _next_copy(tx, config, run, now)
+
+
+def _log_push(
+    tx: Session, config: QuayConfig, run: Run, tag: str, copy: upstream.Copy, now: datetime
+) -> None:
+    """The ``push_repo`` entry of the copy's manifest PUT (endpoints/v2/manifest.py
+    ``_write_manifest_and_log``), made by the mirror robot through Quay's ``/v2``."""
+    assert copy.manifest is not None, "only a pushed manifest is logged"
+    robot = run.mirror["robot_username"]
+    # skopeo pushes with containers/image; a filtered list is pushed by Quay with requests.
+    agent = SKOPEO_USER_AGENT if copy.architectures is None else REQUESTS_USER_AGENT
+    ctx = Context(
+        config=config, caller=Caller(username=robot, robot=True), user_agent=agent, now=now
+    )
+    audit.record(
+        tx, ctx, str(run.repository), "push_repo", tag=tag, mediaType=copy.manifest.media_type
+    )
 
 
 def _finish(tx: Session, config: QuayConfig, run: Run, status: str, now: datetime) -> Finished:

@@ -24,6 +24,8 @@ TLS_MODES = ("valid", "self-signed", "unreachable")
 TAG_KEYS = frozenset({"architectures", "copy_seconds", "fail", "digest", "size"})
 DEFAULT_ARCHITECTURES = ("amd64",)
 DEFAULT_COPY_SECONDS = 1
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_LIST_TYPE = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 #: ``host[:port]`` as in an ``external_reference``.
 _HOST = re.compile(
@@ -156,6 +158,11 @@ class Manifest:
     size: int
     #: A manifest list's ``(architecture, child digest)`` pairs, in the list's order.
     children: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def media_type(self) -> str:
+        """The manifest's media type: Docker's schema 2 image or manifest list."""
+        return MANIFEST_LIST_TYPE if self.is_manifest_list else MANIFEST_TYPE
 
 
 @dataclass(frozen=True)
