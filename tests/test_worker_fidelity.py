@@ -8,11 +8,13 @@ import re
 
 import pytest
 from test_sync_worker import (
+    CLIENT,
     DEVTABLE,
     ETCD,
     LOGS,
     MIRROR,
     PATTERN,
+    START,
     advance,
     log_entries,
     mirror,
@@ -202,3 +204,32 @@ def test_each_copy_logs_push_repo_by_the_mirror_robot_before_its_tag_success(sim
         "resolved_ip": push["metadata"]["resolved_ip"],
     }
     assert push["datetime"] == logs[2]["datetime"]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"registry_state": "readonly"}, {"features": {"REPO_MIRROR": False}}],
+    ids=["readonly", "REPO_MIRROR-off"],
+)
+def test_the_worker_does_not_run_on_a_read_only_registry_or_without_the_feature(
+    make_client, settings
+):
+    """workers/worker.py ``Worker.start`` (v3.8.0 to v3.18.0) skips the worker's startup when
+    ``REGISTRY_STATE`` is ``readonly``; workers/repomirrorworker/__init__.py
+    ``process_mirrors`` returns at once when ``FEATURE_REPO_MIRROR`` is off."""
+    document = world()
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            document["settings"].setdefault(key, {}).update(value)
+        else:
+            document["settings"][key] = value
+    client = make_client(document)
+    advance(client, "P1D")
+    assert client.post("/__mockquay__/worker/run", headers=CLIENT).json == {
+        "claimed": [],
+        "finished": [],
+    }
+    state = client.get("/__mockquay__/state").json
+    assert state["mirrors"][0]["sync_status"] == "NEVER_RUN"
+    assert state["mirrors"][0]["sync_start_date"] == START
+    assert tag_names(client) == []

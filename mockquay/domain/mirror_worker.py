@@ -68,6 +68,10 @@ class MirrorWorker:
         self._own = threading.local()
         #: Where the polls fall within a second (from the seed): ``origin + phase + k * interval``.
         self._phase = timedelta(0)
+        #: Quay's worker does not start on a read-only registry (workers/worker.py), and its
+        #: ``process_mirrors`` returns at once without ``FEATURE_REPO_MIRROR``.
+        self._readonly = False
+        self._polls_off = False
         #: Counts resets: a run of events started before one stops.
         self._epoch = 0
         self.reset(clock())
@@ -190,7 +194,7 @@ class MirrorWorker:
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
         own = self._own_next_event(session)
-        org = self.org_mirrors.next_event(session)
+        org = None if self._readonly else self.org_mirrors.next_event(session)
         return own if org is None or (own is not None and own <= org) else org
 
     def _own_next_event(self, session: sync.Session | None) -> datetime | None:
@@ -198,6 +202,8 @@ class MirrorWorker:
             return self._busy_event()
         if session is not None:
             self._refresh(session)
+        if self._polls_off:
+            return None
         earliest = self._earliest()
         if earliest is None:
             return None
@@ -277,6 +283,8 @@ class MirrorWorker:
         """
         config = self._config()
         self._phase = sync.sub_second(config.seed, "poll")
+        self._readonly = config.registry_state == "readonly"
+        self._polls_off = self._readonly or not config.feature("REPO_MIRROR")
         self._own.writing = True
         try:
             with self.store.transaction() as tx:
@@ -297,7 +305,7 @@ class MirrorWorker:
         self._refresh(session)
         chosen = []
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        while heap and heap[0][0] <= now and not self._polls_off:
             ready, key = heapq.heappop(heap)
             known = self._eligible.get(key)
             if known is None or known[1] != ready:
@@ -321,7 +329,8 @@ class MirrorWorker:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
         assert config is not None, "_session sets it"
-        if self.org_mirrors.next_event(session) == now and self._own_next_event(session) != now:
+        org_due = not self._readonly and self.org_mirrors.next_event(session) == now
+        if org_due and self._own_next_event(session) != now:
             self.org_mirrors.step(session, now)
             return
         outcome: sync.Run | sync.Finished | None
