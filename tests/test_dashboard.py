@@ -253,13 +253,16 @@ def test_mirrors_last_failure_of_a_failed_listing_holds_skopeos_error():
     repo_mirror_sync_failed, "See output", and skopeo's stderr."""
     unknown_host = {**PARTIAL_UPSTREAM, "registries": [], "mirrors": [ETCD_FROM_NOWHERE]}
     [mirror] = synced(unknown_host).get(f"{PAGE}mirrors").json["mirrors"]
+    stderr = (
+        'time="2030-01-01T00:00:00Z" level=fatal msg="Error listing repository tags: '
+        'pinging container registry nowhere.example: Get \\"https://nowhere.example/v2/\\": '
+        'dial tcp: lookup nowhere.example: no such host"\n'
+    )
     assert mirror["last_failure"] == {
         "datetime": "2030-01-01T00:00:00.791537Z",
-        "message": "'nowhere.example/coreos/etcd' with tag pattern 'v3.*': skopeo list-tags "
-        "failed: See output",
-        "stderr": 'time="2030-01-01T00:00:00Z" level=fatal msg="Error listing repository tags: '
-        'pinging container registry nowhere.example: Get \\"https://nowhere.example/v2/\\": '
-        'dial tcp: lookup nowhere.example: no such host"\n',
+        "message": "'nowhere.example/coreos/etcd' with tag pattern 'v3.*': "
+        f"('skopeo list-tags failed: See output', '', {stderr!r})",
+        "stderr": stderr,
         "failed_tags": [],
     }
 

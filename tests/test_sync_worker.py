@@ -484,7 +484,10 @@ def test_listing_failures_fail_the_sync_with_skopeos_words(sim, registry, mirror
     entries = client.get(LOGS, headers=DEVTABLE).json["logs"]
     failed = entries[0]["metadata"]
     assert entries[0]["kind"] == "repo_mirror_sync_failed"
-    assert failed["message"] == f"{PATTERN}: skopeo list-tags failed: See output"
+    # str() of Quay's RepoMirrorSkopeoException is its args tuple (see test_worker_fidelity).
+    assert failed["message"] == (
+        f"{PATTERN}: ('skopeo list-tags failed: See output', '', {failed['stderr']!r})"
+    )
     assert failed["stderr"].startswith('time="2026-01-01T00:00:00Z" level=fatal msg="Error listing')
     assert stderr in failed["stderr"]
     assert tag_names(client) == []

@@ -113,8 +113,10 @@ def test_wait_for_sync_gives_the_last_failed_sync_and_its_message(mq):
         "sync_expiration_date null\n"
         "  worker mode 'off', next event none\n"
         "  last sync: repo_mirror_sync_failed at 2026-01-01T00:00:00.791537Z: "
-        "'quay.io/coreos/etcd' "
-        "with tag pattern 'v3.*': skopeo list-tags failed: See output"
+        "'quay.io/coreos/etcd' with tag pattern 'v3.*': ('skopeo list-tags failed: See output', "
+        "'', 'time=\"2026-01-01T00:00:00Z\" level=fatal msg=\"Error listing repository tags: "
+        'pinging container registry quay.io: Get \\\\"https://quay.io/v2/\\\\": dial tcp '
+        "quay.io:443: connect: connection refused\"\\n')"
     )
 
 

@@ -233,3 +233,19 @@ def test_the_worker_does_not_run_on_a_read_only_registry_or_without_the_feature(
     assert state["mirrors"][0]["sync_status"] == "NEVER_RUN"
     assert state["mirrors"][0]["sync_start_date"] == START
     assert tag_names(client) == []
+
+
+def test_a_failed_listing_logs_the_exceptions_args_tuple(sim):
+    """workers/repomirrorworker/__init__.py (v3.8.0 to v3.18.0): ``get_all_tags`` raises
+    ``RepoMirrorSkopeoException("skopeo list-tags failed: See output", stdout, stderr)``, whose
+    ``__init__`` does not call ``Exception.__init__``, so ``str(e)`` in ``perform_mirror``'s
+    message is the args tuple."""
+    client = sim(registries=[{**copy.deepcopy(ETCD), "tls": "unreachable"}])
+    advance(client, 1)
+    failed = client.get(LOGS, headers=DEVTABLE).json["logs"][0]["metadata"]
+    assert failed["message"] == (
+        "'quay.io/coreos/etcd' with tag pattern 'v3.*': ('skopeo list-tags failed: See output', "
+        "'', 'time=\"2026-01-01T00:00:00Z\" level=fatal msg=\"Error listing repository tags: "
+        'pinging container registry quay.io: Get \\\\"https://quay.io/v2/\\\\": dial tcp '
+        "quay.io:443: connect: connection refused\"\\n')"
+    )

@@ -245,8 +245,9 @@ def start_run(
         listing = _list_tags(tx, _resolve(tx, reference), mirror, now)
         failure = None
         if not listing.ok:
-            message = f"{_pattern(mirror)}: skopeo list-tags failed: See output"
-            failure = (message, listing.stdout, listing.stderr)
+            # str() of RepoMirrorSkopeoException(message, stdout, stderr): its args tuple.
+            args = ("skopeo list-tags failed: See output", listing.stdout, listing.stderr)
+            failure = (f"{_pattern(mirror)}: {args}", listing.stdout, listing.stderr)
     if failure is not None:
         message, stdout, stderr = failure
         _emit(
