@@ -73,6 +73,8 @@ class Profile:
     #: the cancel entry has ``tags`` null and stdout and stderr ``Not applicable``; 3.17.2 made
     #: it one ``if``/``elif`` chain.
     failed_run_also_logs_success: bool
+    #: ``listRepoTags`` shows each tag's ``immutable`` (3.17.0 on, immutable tags).
+    tag_immutable: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -103,6 +105,7 @@ _COMMON: dict[str, Any] = dict(
     org_mirror=True,
     org_mirror_skip=True,
     failed_run_also_logs_success=False,
+    tag_immutable=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -114,6 +117,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     max_sync_duration=timedelta(hours=2),
     org_mirror_conflict=False,
     tag_sparse_info=False,
+    tag_immutable=False,
     org_mirror=False,
     org_mirror_skip=False,
 )
@@ -142,6 +146,7 @@ PROFILES: dict[str, Profile] = {
                 architecture_filter=False,
                 org_mirror_conflict=False,
                 tag_sparse_info=False,
+                tag_immutable=False,
                 org_mirror=False,
                 org_mirror_skip=False,
                 failed_run_also_logs_success=True,

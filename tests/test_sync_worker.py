@@ -243,6 +243,7 @@ def test_a_tag_copied_again_unchanged_gets_a_new_history_row(sim):
             "is_manifest_list": False,
             "size": rows["tags"][0]["size"],
             "last_modified": "Thu, 01 Jan 2026 01:00:01 -0000",
+            "immutable": False,
         },
         {
             "name": "v3.3.0",
@@ -254,6 +255,7 @@ def test_a_tag_copied_again_unchanged_gets_a_new_history_row(sim):
             "size": rows["tags"][0]["size"],
             "last_modified": "Thu, 01 Jan 2026 00:00:02 -0000",
             "expiration": "Thu, 01 Jan 2026 01:00:01 -0000",
+            "immutable": False,
         },
     ]
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from test_sync_worker import (
+    ARCH_TAGS,
     CLIENT,
     DEVTABLE,
     ETCD,
@@ -15,6 +16,7 @@ from test_sync_worker import (
     MIRROR,
     PATTERN,
     START,
+    TAGS,
     advance,
     log_entries,
     mirror,
@@ -249,3 +251,39 @@ def test_a_failed_listing_logs_the_exceptions_args_tuple(sim):
         'pinging container registry quay.io: Get \\\\"https://quay.io/v2/\\\\": dial tcp '
         "quay.io:443: connect: connection refused\"\\n')"
     )
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_tags_show_immutable_from_3_17_and_a_manifest_list_has_no_size(sim, profile):
+    """endpoints/api/tag.py ``_tag_dict``: 3.17.0 added ``immutable`` (false unless the tag is
+    immutable); ``size`` is ``tag.manifest_layers_size``, which a manifest list does not have
+    (data/model/oci/tag.py, ``layers_compressed_size`` None), in every release, and so is
+    getRepo's (endpoints/api/repository.py)."""
+    client = sim(profile=profile)
+    advance(client, 20)
+    listed = client.get(TAGS, headers=DEVTABLE).json["tags"]
+    assert {tag["name"]: tag["size"] is None for tag in listed} == {
+        "v3.5.0": True,
+        "v3.4.0": False,
+        "v3.3.0": False,
+    }
+    immutable = {tag.get("immutable", "absent") for tag in listed}
+    assert immutable == ({False} if PROFILES[profile].tag_immutable else {"absent"})
+    repo = client.get("/api/v1/repository/devtable/simple", headers=DEVTABLE).json
+    assert repo["tags"]["v3.5.0"]["size"] is None
+
+
+def test_an_architecture_filter_skip_takes_no_time(make_client):
+    """workers/repomirrorworker/__init__.py ``copy_filtered_architectures`` (3.17.0 on) skips a
+    single-architecture image outside the filter without a copy: its success is logged at
+    once."""
+    document = world(registries=[ARCH_TAGS], architecture_filter=["arm64"])
+    document["settings"]["features"]["SPARSE_INDEX"] = True
+    client = make_client(document)
+    advance(client, 20)
+    logs = client.get(LOGS, headers=DEVTABLE).json["logs"][::-1]
+    started = [e for e in logs if e["kind"] == "repo_mirror_sync_started"][0]
+    skipped = [e for e in logs if e["metadata"].get("tag") == "v3.4.0"]
+    assert [(e["kind"], e["datetime"]) for e in skipped] == [
+        ("repo_mirror_sync_tag_success", started["datetime"])
+    ]

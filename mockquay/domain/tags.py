@@ -123,9 +123,11 @@ def tag_history(
     limit: int,
     active_tags_only: bool,
     sparse_info: bool,
+    immutable_info: bool = False,
 ) -> dict[str, Any]:
     """One page of the tag history, newest first (Quay's ``list_repository_tag_history``);
-    ``sparse_info``: manifest lists show what of them is present (3.17 on).
+    ``sparse_info``: manifest lists show what of them is present (3.17 on); ``immutable_info``:
+    each tag shows ``immutable`` (3.17 on).
     Raises TagFilterError for a bad ``filter_tag_name``."""
     page = max(1, page)
     limit = min(100, max(1, limit))
@@ -146,13 +148,13 @@ def tag_history(
     rows = sorted(rows, key=lambda row: (-row["lifetime_start_ms"], row["name"]))
     found = rows[limit * (page - 1) : limit * page + 1]
     return {
-        "tags": [_tag_dict(row, sparse_info) for row in found[:limit]],
+        "tags": [_tag_dict(row, sparse_info, immutable_info) for row in found[:limit]],
         "page": page,
         "has_additional": len(found) > limit,
     }
 
 
-def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
+def _tag_dict(row: Mapping[str, Any], sparse_info: bool, immutable_info: bool) -> dict[str, Any]:
     """Quay's ``_tag_dict`` of ``endpoints/api/tag.py``."""
     start_ts = row["lifetime_start_ms"] // 1000
     end_ms = row["lifetime_end_ms"]
@@ -164,11 +166,13 @@ def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
         info["end_ts"] = end_ts
     info["manifest_digest"] = row["manifest_digest"]
     info["is_manifest_list"] = row["is_manifest_list"]
-    info["size"] = row["size"]
+    info["size"] = _layers_size(row)
     if start_ts > 0:
         info["last_modified"] = _rfc2822(start_ts)
     if end_ts is not None:
         info["expiration"] = _rfc2822(end_ts)
+    if immutable_info:
+        info["immutable"] = row.get("immutable", False)
     if sparse_info and row["is_manifest_list"]:
         presence = row.get("child_manifests_presence", {})
         present = sum(presence.values())
@@ -193,7 +197,7 @@ def repository_view(tx: Transaction, repository: RepositoryRef, now: datetime) -
         info: dict[str, Any] = {
             "name": row["name"],
             "image_id": _legacy_image_id(row),
-            "size": row["size"],
+            "size": _layers_size(row),
         }
         if start_ts > 0:
             info["last_modified"] = _rfc2822(start_ts)
@@ -202,6 +206,11 @@ def repository_view(tx: Transaction, repository: RepositoryRef, now: datetime) -
         info["manifest_digest"] = row["manifest_digest"]
         view[row["name"]] = info
     return view
+
+
+def _layers_size(row: Mapping[str, Any]) -> int | None:
+    """Quay's ``manifest_layers_size``: a manifest list has no layers of its own (None)."""
+    return None if row["is_manifest_list"] else row["size"]
 
 
 def _legacy_image_id(row: Mapping[str, Any]) -> str | None:

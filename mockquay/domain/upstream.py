@@ -326,8 +326,9 @@ def copy_tag(
     if architectures:
         if not manifest.is_manifest_list:
             if available[0] not in architectures:
-                # Quay's copy_filtered_architectures skips the image and calls it a success.
-                return Copy(True, seconds, None, "", "")
+                # Quay's copy_filtered_architectures skips the image and calls it a success,
+                # at once: nothing is copied.
+                return Copy(True, 0, None, "", "")
         else:
             matching = [a for a in architectures if a in available]
             if not matching:
