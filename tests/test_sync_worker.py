@@ -411,7 +411,9 @@ def test_expiration_window_of_older_profiles_is_two_hours(sim):
     assert mirror(client)["sync_expiration_date"] == "2026-01-01T02:00:00.791537Z"
 
 
-def test_eligible_mirrors_run_oldest_start_first(make_client):
+def test_eligible_mirrors_run_one_after_the_other(make_client):
+    """One worker: the second mirror a poll lists is claimed when the first run ends (the order
+    within a poll is drawn from the seed: see test_worker_fidelity)."""
     document = world()
     document["repositories"].append({"name": "devtable/other"})
     document["mirrors"].append(
@@ -419,6 +421,7 @@ def test_eligible_mirrors_run_oldest_start_first(make_client):
     )
     client = make_client(document)
     response = client.post(RUN, headers=CLIENT)
+    # The order the seed (0) draws for this poll.
     assert response.json["claimed"] == ["devtable/other", "devtable/simple"]
     # One worker: the second mirror is claimed once the first run ended (7 s of copies).
     simple = client.get(LOGS, headers=DEVTABLE).json["logs"][-1]

@@ -15,6 +15,7 @@ from test_sync_worker import (
     LOGS,
     MIRROR,
     PATTERN,
+    RUN,
     START,
     TAGS,
     advance,
@@ -287,3 +288,100 @@ def test_an_architecture_filter_skip_takes_no_time(make_client):
     assert [(e["kind"], e["datetime"]) for e in skipped] == [
         ("repo_mirror_sync_tag_success", started["datetime"])
     ]
+
+
+@pytest.mark.parametrize(("profile", "status"), [("3.12", "FAIL"), ("3.15", "SYNCING")])
+def test_a_copy_times_out_after_300_s_before_3_15_and_the_mirrors_timeout_after(
+    sim, profile, status
+):
+    """util/repomirror/skopeomirror.py: before 3.15 ``run_skopeo`` kills every call after 300 s;
+    from v3.15.0 ``perform_mirror`` passes the mirror's ``skopeo_timeout`` to list-tags and
+    copy."""
+    registry = copy.deepcopy(ETCD)
+    registry["repositories"]["coreos/etcd"]["tags"] = {"v3.0": {"copy_seconds": 400}}
+    client = sim(registries=[registry], profile=profile, skopeo_timeout_interval=600)
+    # The 400 s copy is killed at 300 s before 3.15; from 3.15 it is still running at 310 s.
+    advance(client, 310)
+    assert mirror(client)["sync_status"] == status
+
+
+def two_mirrors(make_client, **other_fields):
+    """devtable/simple and devtable/other, both due at the first poll."""
+    document = world()
+    document["repositories"].append({"name": "devtable/other"})
+    document["mirrors"].append(
+        {**document["mirrors"][0], "repository": "devtable/other", **other_fields}
+    )
+    return make_client(document)
+
+
+def status_of(client, repository):
+    url = f"/api/v1/repository/{repository}/mirror"
+    return client.get(url, headers=DEVTABLE).json["sync_status"]
+
+
+REPOSITORIES = ("devtable/simple", "devtable/other")
+
+
+def test_a_queued_mirror_whose_repository_left_mirror_still_syncs(make_client):
+    """data/model/repo_mirror.py ``claim_mirror`` re-checks only the status, the expiration
+    and the transaction id, not the repository's state, which ``get_eligible_mirrors``
+    checked when the poll listed the mirror."""
+    client = two_mirrors(make_client)
+    advance(client, 3)
+    [queued] = [name for name in REPOSITORIES if status_of(client, name) == "NEVER_RUN"]
+    response = client.put(
+        f"/api/v1/repository/{queued}/changestate", json={"state": "NORMAL"}, headers=DEVTABLE
+    )
+    assert response.status_code == 200, response.json
+    advance(client, 25)
+    assert [status_of(client, name) for name in REPOSITORIES] == ["SUCCESS", "SUCCESS"]
+
+
+def test_sync_interval_zero_abandons_the_rest_of_the_poll(make_client):
+    """``release_mirror`` divides by ``sync_interval``: its ZeroDivisionError leaves the row
+    SYNCING and makes ``process_mirrors`` (workers/repomirrorworker/__init__.py) return, so
+    the mirrors left in that poll wait for the next one."""
+    document = world(sync_interval=0)
+    document["repositories"].append({"name": "devtable/other"})
+    document["mirrors"].append({**document["mirrors"][0], "repository": "devtable/other"})
+    client = make_client(document)
+    advance(client, 20)
+    assert sorted(status_of(client, name) for name in REPOSITORIES) == ["NEVER_RUN", "SYNCING"]
+    advance(client, 30)
+    assert [status_of(client, name) for name in REPOSITORIES] == ["SYNCING", "SYNCING"]
+
+
+def test_tag_patterns_match_case_sensitively_on_every_host(sim, monkeypatch):
+    """``tags_to_mirror`` uses ``fnmatch.fnmatch``, case-sensitive on Quay's Linux hosts; the
+    simulation matches so whatever ``os.path.normcase`` does where mockquay runs."""
+    monkeypatch.setattr("fnmatch.os.path.normcase", str.lower)
+    registry = copy.deepcopy(ETCD)
+    registry["repositories"]["coreos/etcd"]["tags"] = {"V3.0": {}, "v3.1": {}}
+    client = sim(registries=[registry])
+    advance(client, 20)
+    assert log_entries(client)[-1] == ("repo_mirror_sync_success", PATTERN, "v3.1")
+
+
+def test_the_order_within_one_poll_is_random_blocks_seeded(make_client):
+    """util/migrate/allocator.py ``yield_random_entries`` (``repositories_to_mirror``) hands
+    out the eligible mirrors in random blocks of ids, not by ``sync_start_date``: mockquay
+    claims them in an order drawn from the seed and the poll's time."""
+    orders = []
+    for seed in (0, 0, 1, 2, 3):
+        document = world(worker="manual")
+        document["settings"]["seed"] = seed
+        for number in range(5):
+            document["repositories"].append({"name": f"devtable/repo{number}"})
+            document["mirrors"].append(
+                {
+                    **document["mirrors"][0],
+                    "repository": f"devtable/repo{number}",
+                    "sync_start_date": f"2025-12-0{number + 1}T00:00:00Z",
+                }
+            )
+        client = make_client(document)
+        orders.append(tuple(client.post(RUN, headers=CLIENT).json["claimed"]))
+    assert orders[0] == orders[1]
+    assert len(set(orders)) > 2
+    assert all(sorted(order) == sorted(orders[0]) for order in orders)

@@ -21,8 +21,8 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
 from mockquay.domain.identity import Caller
-from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
-from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
+from mockquay.domain.keys import MIRRORS, RepositoryRef
+from mockquay.domain.mirror import MAX_SYNC_RETRIES, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.mirror_fields import mirror_field
 from mockquay.store import Transaction
@@ -39,6 +39,8 @@ SKOPEO_USER_AGENT = "containers/5.32.2 (github.com/containers/image)"
 REQUESTS_USER_AGENT = "python-requests/2.32.3"
 _NO_OUTPUT = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
 _SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
+#: ``util/repomirror/skopeomirror.py`` before 3.15: every skopeo call is killed after 300 s.
+FIXED_SKOPEO_TIMEOUT = 300
 
 
 class Session:
@@ -101,6 +103,10 @@ class Session:
         except KeyError:
             value = self.memo[key] = compute()
             return value
+
+
+class Crash(Exception):
+    """Quay's worker raised: ``process_mirrors`` logs it and abandons the rest of its poll."""
 
 
 @dataclass
@@ -191,7 +197,7 @@ def release(
     tx: Session, repository: RepositoryRef, transaction_id: str, status: str, now: datetime
 ) -> str | None:
     """Quay's ``release_mirror``; the status written, or None when the row changed meanwhile
-    (cancelled, reconfigured) or ``sync_interval`` 0 makes Quay's worker crash."""
+    (cancelled, reconfigured). Raises Crash where Quay's divides by a ``sync_interval`` of 0."""
     mirror = tx.get(MIRRORS, str(repository))
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
         return None
@@ -201,7 +207,9 @@ def release(
         retries = max(0, retries - 1)
     # Quay writes ``(RepoMirrorStatus.FAIL and retries < 1)``: always true for the enum.
     if status == "SUCCESS" or retries < 1:
-        if not mirror["sync_interval"] or start is None:
+        if not mirror["sync_interval"]:
+            raise Crash("ZeroDivisionError: integer division or modulo by zero")
+        if start is None:
             return None
         start = next_start(start, mirror["sync_interval"], now)
         retries = MAX_SYNC_RETRIES
@@ -227,9 +235,9 @@ def start_run(
     A run that needs no copy (source blocked, listing failed, no tag matched) ends here.
     """
     mirror = tx.get(MIRRORS, str(repository))
+    # claim_mirror checks the row only: a repository that left MIRROR since the poll still
+    # syncs, and an unchanged transaction id means the row is as the poll found it.
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
-        return None
-    if eligible_from(tx.get(REPOSITORIES, str(repository)), mirror) is None:
         return None
     claim_id = uuid.uuid4().hex
     mark_claimed(mirror, now, config.profile.max_sync_duration)
@@ -282,9 +290,10 @@ def start_run(
 
 
 def _matching(listing: upstream.Listing, patterns: tuple[str, ...]) -> list[str]:
-    """Quay's ``tags_to_mirror``: the tags matching any pattern, sorted."""
+    """Quay's ``tags_to_mirror``: the tags matching any pattern, sorted (case-sensitive, as
+    ``fnmatch`` is on Quay's Linux hosts)."""
     return sorted(
-        {tag for pattern in patterns for tag in listing.tags if fnmatch.fnmatch(tag, pattern)}
+        {tag for pattern in patterns for tag in listing.tags if fnmatch.fnmatchcase(tag, pattern)}
     )
 
 
@@ -329,6 +338,14 @@ def _resolve(tx: Session, reference: str) -> upstream.Source:
     return tx.remember(("source", reference), lambda: upstream.resolve(tx.tx, reference))
 
 
+def _skopeo_timeout(config: QuayConfig, mirror: Mapping[str, Any]) -> float:
+    """The seconds skopeo may take: the mirror's ``skopeo_timeout_interval`` in the releases
+    that have the column (3.15 on); before, ``run_skopeo``'s fixed 300."""
+    if not config.profile.skopeo_timeout_interval:
+        return FIXED_SKOPEO_TIMEOUT
+    return mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default
+
+
 def _architectures(config: QuayConfig, mirror: Mapping[str, Any]) -> list[str]:
     return (
         list(mirror.get("architecture_filter") or []) if config.profile.architecture_filter else []
@@ -344,7 +361,7 @@ def _next_copy(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run 
             mirror,
             run.tags[run.index],
             now,
-            timeout=mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default,
+            timeout=_skopeo_timeout(config, mirror),
             architectures=_architectures(config, mirror),
             sparse_index=config.feature("SPARSE_INDEX"),
         )
