@@ -63,8 +63,8 @@ def world(profile="latest", rule="v*", **mirror_fields):
 
 @pytest.fixture
 def client(make_client):
-    """devtable/simple after one sync (v1 at 00:00:00.8, v2 at 00:00:02.4), then a second at
-    01:00 that moves v1 and copies the unchanged v2 again (01:00:01.9)."""
+    """devtable/simple after one sync (v1 at 00:00:00.8, v2 about a second later), then a
+    second at 01:00 that moves v1 and copies the unchanged v2 again (01:00:01)."""
     client = make_client(world())
     client.post("/__mockquay__/clock", json={"advance": 10})
     client.post("/__mockquay__/seed", json={"registries": [registry("sha256:" + "3" * 64)]})
@@ -109,12 +109,12 @@ def test_history_newest_first_in_quays_shape(client):
             {
                 "name": "v2",
                 "reversion": False,
-                "start_ts": 1767225602,
+                "start_ts": 1767225601,
                 "end_ts": 1767229201,
                 "manifest_digest": V2,
                 "is_manifest_list": True,
                 "size": None,
-                "last_modified": "Thu, 01 Jan 2026 00:00:02 -0000",
+                "last_modified": "Thu, 01 Jan 2026 00:00:01 -0000",
                 "expiration": "Thu, 01 Jan 2026 01:00:01 -0000",
                 "immutable": False,
                 **ALL_PRESENT,
@@ -290,11 +290,11 @@ def test_an_architecture_filtered_manifest_list_is_sparse(make_client, profile):
         {
             "name": "v2",
             "reversion": False,
-            "start_ts": 1767225602,
+            "start_ts": 1767225601,
             "manifest_digest": V2,
             "is_manifest_list": True,
             "size": None,
-            "last_modified": "Thu, 01 Jan 2026 00:00:02 -0000",
+            "last_modified": "Thu, 01 Jan 2026 00:00:01 -0000",
             "immutable": False,
             "is_sparse": True,
             "child_manifest_count": 2,

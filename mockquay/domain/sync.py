@@ -9,6 +9,7 @@ changes nothing. Every step writes Quay's log entries, with Quay's metadata and 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import uuid
 import zlib
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ NOT_APPLICABLE = "Not applicable"
 SKOPEO_USER_AGENT = "containers/5.32.2 (github.com/containers/image)"
 REQUESTS_USER_AGENT = "python-requests/2.32.3"
 _NO_OUTPUT = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
+_HALF_SECOND = timedelta(milliseconds=500)
 _SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
 #: ``util/repomirror/skopeomirror.py`` before 3.15: every skopeo call is killed after 300 s.
 FIXED_SKOPEO_TIMEOUT = 300
@@ -137,14 +139,29 @@ class Finished:
     sync_status: str | None
 
 
-def sub_second(seed: int, *parts: object) -> timedelta:
-    """A duration of 1 to 999,999 µs, always the same for the same ``seed`` and ``parts``.
+def sub_second(seed: int, key: str, moment: datetime | None = None) -> timedelta:
+    """A duration of 1 to 999,999 µs, always the same for the same ``seed``, ``key`` and
+    ``moment``.
 
     Quay's dates come from ``utcnow()`` and carry microseconds; the simulated worker's polls
     and copies get these sub-second parts so that its dates carry them too, on any clock.
     """
-    digest = zlib.crc32(":".join(map(str, (seed, *parts))).encode())
+    digest = _key_digest(seed, key)
+    if moment is not None:
+        digest = zlib.crc32(moment.toordinal().to_bytes(4, "little"), digest)
+        digest = zlib.crc32(_day_microseconds(moment).to_bytes(8, "little"), digest)
     return timedelta(microseconds=1 + digest % 999_999)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_digest(seed: int, key: str) -> int:
+    return zlib.crc32(f"{seed}:{key}".encode())
+
+
+def _day_microseconds(moment: datetime) -> int:
+    return (
+        (moment.hour * 60 + moment.minute) * 60 + moment.second
+    ) * 1_000_000 + moment.microsecond
 
 
 def _context(config: QuayConfig, now: datetime) -> Context:
@@ -365,9 +382,12 @@ def _next_copy(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run 
             architectures=_architectures(config, mirror),
             sparse_index=config.feature("SPARSE_INDEX"),
         )
-        run.next_time = now + timedelta(seconds=run.copy.seconds)
-        if run.copy.seconds:
-            run.next_time += sub_second(config.seed, run.repository, run.tags[run.index], now)
+        duration = timedelta(seconds=run.copy.seconds)
+        if duration:
+            # Half a second either way: the copies keep their mean length.
+            part = sub_second(config.seed, f"{run.repository}:{run.tags[run.index]}", now)
+            duration = max(duration + part - _HALF_SECOND, timedelta(0))
+        run.next_time = now + duration
         return run
     return _finish(tx, config, run, "FAIL" if run.failed else "SUCCESS", now)
 
