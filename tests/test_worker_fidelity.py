@@ -386,3 +386,52 @@ def test_the_order_within_one_poll_is_random_blocks_seeded(make_client):
     assert orders[0] == orders[1]
     assert len(set(orders)) > 2
     assert all(sorted(order) == sorted(orders[0]) for order in orders)
+
+
+def failing_v3_4(document):
+    """``document`` whose upstream fails the copy of v3.4.0, with REPO_MIRROR_ROLLBACK on."""
+    registry = document["registries"][0]["repositories"]["coreos/etcd"]["tags"]["v3.4.0"]
+    registry["fail"] = "manifest unknown"
+    document["settings"]["repo_mirror_rollback"] = True
+    return document
+
+
+def test_repo_mirror_rollback_undoes_a_failed_runs_new_tags(make_client):
+    """workers/repomirrorworker/__init__.py ``perform_mirror`` (v3.8.0 to v3.18.0): with
+    ``REPO_MIRROR_ROLLBACK`` a failed run logs no PARTIAL SYNC and ``rollback(mirror, now_ms)``
+    deletes the tags it created."""
+    client = make_client(failing_v3_4(world()))
+    advance(client, 20)
+    assert mirror(client)["sync_status"] == "FAIL"
+    assert log_entries(client)[-1] == ("repo_mirror_sync_failed", PATTERN, "")
+    assert sorted(tag_names(client)) == [("v3.3.0", True), ("v3.5.0", True)]
+    assert tag_names(client, onlyActiveTags="true") == []
+
+
+def test_repo_mirror_rollback_points_a_moved_tag_back_as_a_reversion(make_client):
+    """``rollback``: a row that ended during the run (the tag moved) is retargeted to its
+    manifest with ``is_reversion=True`` (data/model/oci/tag.py ``retarget_tag``)."""
+    document = world()
+    client = make_client(document)
+    advance(client, 20)
+    before = {tag["name"]: tag["manifest_digest"] for tag in tags_listed(client)}
+    moved = copy.deepcopy(document["registries"][0])
+    moved["repositories"]["coreos/etcd"]["tags"]["v3.3.0"]["digest"] = "sha256:" + "a" * 64
+    client.post(
+        "/__mockquay__/seed",
+        json=failing_v3_4({"settings": {}, "registries": [moved]}),
+        headers=CLIENT,
+    )
+    advance(client, 3600)
+    assert mirror(client)["sync_status"] == "FAIL"
+    alive = tags_listed(client, onlyActiveTags="true")
+    assert {tag["name"]: tag["manifest_digest"] for tag in alive} == before
+    assert {tag["name"]: tag["reversion"] for tag in alive} == {
+        "v3.3.0": True,
+        "v3.4.0": False,
+        "v3.5.0": True,
+    }
+
+
+def tags_listed(client, **params):
+    return client.get(TAGS, query_string=params, headers=DEVTABLE).json["tags"]

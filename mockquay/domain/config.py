@@ -35,6 +35,8 @@ class QuayConfig:
     dns: Mapping[str, Any] = field(default_factory=dict)
     #: How many audit log entries mockquay keeps per repository, the newest (not a Quay key).
     audit_log_size: int = 1000
+    #: ``REPO_MIRROR_ROLLBACK``: a failed sync undoes every tag change it made.
+    repo_mirror_rollback: bool = False
     #: The seed of chance (fault rules) and of the worker's sub-second timings (not a Quay key).
     seed: int = 0
 
@@ -55,6 +57,7 @@ class QuayConfig:
         return cls(
             audit_log_size=audit_log_size,
             seed=settings.get("seed", default_seed),
+            repo_mirror_rollback=bool(settings.get("repo_mirror_rollback", False)),
             profile=get_profile(settings.get("profile") or default_profile),
             features={**DEFAULT_FEATURES, **settings.get("features", {})},
             registry_state=settings.get("registry_state", "normal"),

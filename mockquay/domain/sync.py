@@ -128,6 +128,8 @@ class Run:
     copy: upstream.Copy | None = None
     #: When the copy in flight ends.
     next_time: datetime = datetime.min
+    #: When the copies began (Quay's ``now_ms`` before its tag loop): a rollback undoes since.
+    started: datetime = datetime.min
     failed: list[str] = field(default_factory=list)
 
 
@@ -302,7 +304,7 @@ def start_run(
             tags_text="No tags matched",
         )
         return Finished(repository, release(tx, repository, claim_id, "SUCCESS", now))
-    run = Run(repository, claim_id, list(matching), dict(mirror))
+    run = Run(repository, claim_id, list(matching), dict(mirror), started=now)
     return _next_copy(tx, config, run, now)
 
 
@@ -466,10 +468,12 @@ def _finish(tx: Session, config: QuayConfig, run: Run, status: str, now: datetim
     entries: list[tuple[str, str, str, dict[str, str]]] = []
     if status == "FAIL":
         failed = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
-        partial = 0 < len(run.failed) < len(run.tags)
+        partial = 0 < len(run.failed) < len(run.tags) and not config.repo_mirror_rollback
         message = pattern + ": PARTIAL SYNC" if partial else pattern
         shown = {"tags_text": ", ".join(failed) if partial else "", **_NO_OUTPUT}
         entries.append((FAILED, "lost", message, shown))
+        if config.repo_mirror_rollback:
+            tags.rollback(tx, run.repository, run.started, now)
     if status == "CANCEL":
         entries.append((FAILED, "Cancelled", pattern, _NO_OUTPUT if both else all_tags))
     elif status == "SUCCESS" or both:

@@ -107,6 +107,35 @@ def delete(tx: Documents, repository: RepositoryRef, names: set[str], now: datet
         tx.put(TAGS, str(repository), {"history": history})
 
 
+def rollback(tx: Documents, repository: RepositoryRef, since: datetime, now: datetime) -> None:
+    """Undo every tag change made since ``since``, as Quay's mirror ``rollback`` does: for each
+    row that started or ended since then, newest first, the tag's alive row ends, and a row
+    that had ended (the tag moved or was deleted) starts again as a reversion."""
+    since_ms, now_ms = epoch_ms(since), epoch_ms(now)
+    history = _history(tx, repository)
+    changed = sorted(
+        (
+            (row, row["lifetime_end_ms"])
+            for row in history
+            if row["lifetime_start_ms"] >= since_ms
+            or (row["lifetime_end_ms"] is not None and row["lifetime_end_ms"] >= since_ms)
+        ),
+        key=lambda pair: -pair[0]["lifetime_start_ms"],
+    )
+    for row, ended in changed:
+        for other in reversed(history):
+            if other["name"] == row["name"]:
+                if _is_alive(other, now_ms):
+                    other["lifetime_end_ms"] = now_ms
+                break
+        if ended is not None:
+            history.append(
+                {**row, "lifetime_start_ms": now_ms, "lifetime_end_ms": None, "reversion": True}
+            )
+    if changed:
+        tx.put(TAGS, str(repository), {"history": history})
+
+
 def forget(tx: Transaction, repository: RepositoryRef) -> None:
     """Drop the tags of a deleted repository."""
     tx.delete(TAGS, str(repository))
