@@ -82,7 +82,7 @@ class Emulator:
             generation = self.store.generation
             settings = tx.get(SETTINGS, "quay") or {}
         config = QuayConfig.from_settings(
-            settings, self.settings.profile, self.settings.audit_log_size
+            settings, self.settings.profile, self.settings.audit_log_size, self.settings.seed
         )
         self._config = (generation, config)
         return config

@@ -77,6 +77,13 @@ class Profile:
     #: Org mirrors have the ``SKIP`` status and sync-now names why it refuses (3.17.1 on); 3.17.0
     #: has six statuses and one refusal, ``Cannot trigger sync: mirror is currently syncing``.
     org_mirror_skip: bool
+    #: ``perform_mirror`` ends with ``if CANCEL ... else`` after its FAIL block (3.15.0-3.17.1):
+    #: a failed run logs ``repo_mirror_sync_failed`` and then ``repo_mirror_sync_success``, and
+    #: the cancel entry has ``tags`` null and stdout and stderr ``Not applicable``; 3.17.2 made
+    #: it one ``if``/``elif`` chain.
+    failed_run_also_logs_success: bool
+    #: ``listRepoTags`` shows each tag's ``immutable`` (3.17.0 on, immutable tags).
+    tag_immutable: bool
 
     @property
     def view_keys(self) -> tuple[str, ...]:
@@ -110,6 +117,8 @@ _COMMON: dict[str, Any] = dict(
     autoprune=True,
     org_mirror=True,
     org_mirror_skip=True,
+    failed_run_also_logs_success=False,
+    tag_immutable=True,
 )
 
 _BEFORE_3_15: dict[str, Any] = dict(
@@ -124,6 +133,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     registry_capabilities=False,
     superuser_without_full_access=False,
     robot_federation=False,
+    tag_immutable=False,
     org_mirror=False,
     org_mirror_skip=False,
 )
@@ -159,20 +169,37 @@ PROFILES: dict[str, Profile] = {
                 tag_sparse_info=False,
                 registry_capabilities=False,
                 superuser_without_full_access=False,
+                tag_immutable=False,
                 org_mirror=False,
                 org_mirror_skip=False,
+                failed_run_also_logs_success=True,
             ),
         ),
         Profile(
             name="3.17",
             releases="3.17.0",
             covers=(((3, 17, 0), (3, 17, 0)),),
-            **dict(_COMMON, architecture_filter_checked_after_create=True, org_mirror_skip=False),
+            **dict(
+                _COMMON,
+                architecture_filter_checked_after_create=True,
+                org_mirror_skip=False,
+                failed_run_also_logs_success=True,
+            ),
         ),
         Profile(
             name="3.17.1",
-            releases="3.17.1 - 3.17.3, 3.18.0",
-            covers=(((3, 17, 1), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
+            releases="3.17.1",
+            covers=(((3, 17, 1), (3, 17, 1)),),
+            **dict(
+                _COMMON,
+                architecture_filter_checked_after_create=True,
+                failed_run_also_logs_success=True,
+            ),
+        ),
+        Profile(
+            name="3.17.2",
+            releases="3.17.2 - 3.17.3, 3.18.0",
+            covers=(((3, 17, 2), (3, 17, 3)), ((3, 18, 0), (3, 18, 0))),
             **dict(_COMMON, architecture_filter_checked_after_create=True),
         ),
         Profile(

@@ -72,8 +72,8 @@ ETCD_FROM_NOWHERE = {
     "robot_username": "acme+mirrorbot",
 }
 V3_5_0_DIGEST = "sha256:ab8e44276c86ada244c50120cfb77a63d25913ab251b647c370500f69e7ae492"
-#: 2030-01-01T00:00:04Z, when the copy of v3.5.0 ended.
-V3_5_0_START_TS = 1893456004
+#: 2030-01-01T00:00:05.051092Z, when the copy of v3.5.0 ended.
+V3_5_0_START_TS = 1893456005
 
 
 class _Sources(HTMLParser):
@@ -232,12 +232,12 @@ def test_mirrors_last_failure_is_the_failed_sync_with_its_failed_tags(synced_cli
     skopeo's output; the run then ends with repo_mirror_sync_failed (PARTIAL SYNC)."""
     [mirror] = synced_client.get(f"{PAGE}mirrors").json["mirrors"]
     assert mirror["last_failure"] == {
-        "datetime": "2030-01-01T00:00:04Z",
+        "datetime": "2030-01-01T00:00:05.051092Z",
         "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC",
         "stderr": "Not applicable",
         "failed_tags": [
             {
-                "datetime": "2030-01-01T00:00:00Z",
+                "datetime": "2030-01-01T00:00:00.791537Z",
                 "tag": "v3.4.0",
                 "message": "Source 'docker://quay.io/coreos/etcd:v3.4.0' failed to sync",
                 "stderr": V3_4_0_ERROR,
@@ -252,13 +252,16 @@ def test_mirrors_last_failure_of_a_failed_listing_holds_skopeos_error():
     repo_mirror_sync_failed, "See output", and skopeo's stderr."""
     unknown_host = {**PARTIAL_UPSTREAM, "registries": [], "mirrors": [ETCD_FROM_NOWHERE]}
     [mirror] = synced(unknown_host).get(f"{PAGE}mirrors").json["mirrors"]
-    assert mirror["last_failure"] == {
-        "datetime": "2030-01-01T00:00:00Z",
-        "message": "'nowhere.example/coreos/etcd' with tag pattern 'v3.*': skopeo list-tags "
-        "failed: See output",
-        "stderr": 'time="2030-01-01T00:00:00Z" level=fatal msg="Error listing repository tags: '
+    stderr = (
+        'time="2030-01-01T00:00:00Z" level=fatal msg="Error listing repository tags: '
         'pinging container registry nowhere.example: Get \\"https://nowhere.example/v2/\\": '
-        'dial tcp: lookup nowhere.example: no such host"\n',
+        'dial tcp: lookup nowhere.example: no such host"\n'
+    )
+    assert mirror["last_failure"] == {
+        "datetime": "2030-01-01T00:00:00.791537Z",
+        "message": "'nowhere.example/coreos/etcd' with tag pattern 'v3.*': "
+        f"('skopeo list-tags failed: See output', '', {stderr!r})",
+        "stderr": stderr,
         "failed_tags": [],
     }
 
@@ -272,7 +275,7 @@ def test_mirrors_last_failure_stays_after_a_later_success(synced_client):
         "repo_mirror_sync_success",
         "SUCCESS",
     )
-    assert mirror["last_failure"]["datetime"] == "2030-01-01T00:00:04Z"
+    assert mirror["last_failure"]["datetime"] == "2030-01-01T00:00:05.051092Z"
 
 
 def test_mirror_detail_is_the_sync_history_newest_first_on_the_clock(synced_client):
@@ -281,28 +284,28 @@ def test_mirror_detail_is_the_sync_history_newest_first_on_the_clock(synced_clie
     assert answer.status_code == 200
     assert answer.json["history"] == [
         {
-            "datetime": "2030-01-01T00:00:04Z",
+            "datetime": "2030-01-01T00:00:05.051092Z",
             "kind": "repo_mirror_sync_failed",
             "tag": None,
             "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC",
             "stderr": "Not applicable",
         },
         {
-            "datetime": "2030-01-01T00:00:04Z",
+            "datetime": "2030-01-01T00:00:05.051092Z",
             "kind": "repo_mirror_sync_tag_success",
             "tag": "v3.5.0",
             "message": "Source 'docker://quay.io/coreos/etcd:v3.5.0' successful sync",
             "stderr": "",
         },
         {
-            "datetime": "2030-01-01T00:00:00Z",
+            "datetime": "2030-01-01T00:00:00.791537Z",
             "kind": "repo_mirror_sync_tag_failed",
             "tag": "v3.4.0",
             "message": "Source 'docker://quay.io/coreos/etcd:v3.4.0' failed to sync",
             "stderr": V3_4_0_ERROR,
         },
         {
-            "datetime": "2030-01-01T00:00:00Z",
+            "datetime": "2030-01-01T00:00:00.791537Z",
             "kind": "repo_mirror_sync_started",
             "tag": None,
             "message": "'quay.io/coreos/etcd' with tag pattern 'v3.*'",
@@ -698,9 +701,10 @@ def sync_etcd(mockquay, document: dict = PARTIAL_UPSTREAM) -> None:
 
 def test_browser_a_failed_sync_says_why_in_its_row_and_in_the_mirror_panel(page, mockquay):
     sync_etcd(mockquay)
-    failure = "2030-01-01T00:00:04Z 'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC"
+    message = "'quay.io/coreos/etcd' with tag pattern 'v3.*': PARTIAL SYNC"
+    failure = f"2030-01-01T00:00:05.051092Z {message}"
     assert text_becomes(page, f"{ETCD_ROW} td.last_failure", failure) == failure
-    assert text_becomes(page, "#last-failure-message", failure[21:]) == failure[21:]
+    assert text_becomes(page, "#last-failure-message", message) == message
     assert rows_become(page, "#failed-tags", ("tag", "stderr"), [
         ("v3.4.0", V3_4_0_ERROR.strip())
     ]) == [("v3.4.0", V3_4_0_ERROR.strip())]  # fmt: skip
@@ -717,10 +721,10 @@ def test_browser_a_failed_listing_shows_skopeos_error(page, mockquay):
 def test_browser_the_sync_history_shows_the_mirror_log_on_the_clock(page, mockquay):
     sync_etcd(mockquay)
     expected = [
-        ("2030-01-01T00:00:04Z", "failed", "\u2014"),
-        ("2030-01-01T00:00:04Z", "tag_success", "v3.5.0"),
-        ("2030-01-01T00:00:00Z", "tag_failed", "v3.4.0"),
-        ("2030-01-01T00:00:00Z", "started", "\u2014"),
+        ("2030-01-01T00:00:05.051092Z", "failed", "\u2014"),
+        ("2030-01-01T00:00:05.051092Z", "tag_success", "v3.5.0"),
+        ("2030-01-01T00:00:00.791537Z", "tag_failed", "v3.4.0"),
+        ("2030-01-01T00:00:00.791537Z", "started", "\u2014"),
     ]
     assert rows_become(page, "#history", ("datetime", "kind", "tag"), expected) == expected
     assert page.find_element(By.ID, "history-count").text == "4 log entries"
@@ -730,7 +734,7 @@ def test_browser_the_tags_panel_shows_each_tags_digest_and_start(page, mockquay)
     sync_etcd(mockquay)
     quay = mockquay.session("admin-token").get("/api/v1/repository/acme/etcd/tag/").json()
     assert [tag["start_ts"] for tag in quay["tags"]] == [V3_5_0_START_TS]
-    expected = [("v3.5.0", V3_5_0_DIGEST, "2030-01-01T00:00:04Z", "alive")]
+    expected = [("v3.5.0", V3_5_0_DIGEST, "2030-01-01T00:00:05Z", "alive")]
     columns = ("name", "manifest_digest", "start", "end")
     assert rows_become(page, "#tags", columns, expected) == expected
 

@@ -425,7 +425,9 @@ def test_a_webhook_receives_the_failed_sync_body_at_the_time_the_sync_failed(lis
     advance(client, 10)
     delivery = controls(client).wait_for_notification("repo_mirror_sync_failed")
     assert (
-        delivery["time"] == log_time(client, "repo_mirror_sync_failed") == ("2026-01-01T00:00:04Z")
+        delivery["time"]
+        == log_time(client, "repo_mirror_sync_failed")
+        == ("2026-01-01T00:00:04.750276Z")
     )
     [(path, headers, body)] = listener.received
     expected = {**REPOSITORY_DATA, "message": f"{PATTERN}: PARTIAL SYNC"}
@@ -446,6 +448,27 @@ def test_a_webhook_receives_the_failed_sync_body_at_the_time_the_sync_failed(lis
     )
 
 
+@pytest.mark.parametrize(
+    ("profile", "events"),
+    [
+        ("3.15", ["repo_mirror_sync_failed", "repo_mirror_sync_success"]),
+        ("3.17.2", ["repo_mirror_sync_failed"]),
+    ],
+)
+def test_a_failed_run_of_3_15_to_3_17_1_also_raises_success(listener, profile, events):
+    """3.15.0-3.17.1's ``perform_mirror`` follows a failed run's ``emit_log(... failed)`` with
+    the ``else`` branch's ``emit_log(... success)``, and each ``emit_log`` spawns its event's
+    notifications; 3.17.2 raises only the failure (workers/repomirrorworker/__init__.py)."""
+    client = build_app(world(), profile=profile).test_client()
+    for event in ("repo_mirror_sync_failed", "repo_mirror_sync_success"):
+        create(client, event, "webhook", {"url": listener.url})
+    advance(client, 10)
+    watch = controls(client)
+    watch.wait_for_notification(events[-1])
+    raised = [d["event"] for d in watch.notifications() if d["event"] != "repo_push"]
+    assert raised == events
+
+
 def test_a_successful_sync_raises_started_success_and_a_repo_push_per_copied_tag(listener):
     """``emit_log`` of started and success; skopeo's push of each tag raises ``repo_push``
     with ``{"updated_tags": [tag]}`` (repomirrorworker/__init__.py, endpoints/v2/manifest.py)."""
@@ -457,10 +480,11 @@ def test_a_successful_sync_raises_started_success_and_a_repo_push_per_copied_tag
     watch.wait_for_notification("repo_mirror_sync_success")
     found = [(d["time"], d["event"], d["outcome"]) for d in watch.notifications()]
     assert found == [
-        ("2026-01-01T00:00:00Z", "repo_mirror_sync_started", "sent"),
-        ("2026-01-01T00:00:02Z", "repo_push", "sent"),
-        ("2026-01-01T00:00:06Z", "repo_push", "sent"),
-        ("2026-01-01T00:00:06Z", "repo_mirror_sync_success", "sent"),
+        # Worker dates carry microseconds, fixed by the seed (docs/worker.md).
+        ("2026-01-01T00:00:00.791537Z", "repo_mirror_sync_started", "sent"),
+        ("2026-01-01T00:00:03.245766Z", "repo_push", "sent"),
+        ("2026-01-01T00:00:07.688847Z", "repo_push", "sent"),
+        ("2026-01-01T00:00:07.688847Z", "repo_mirror_sync_success", "sent"),
     ]
     assert [body.get("updated_tags") for body in listener.bodies()] == [
         None,
@@ -477,7 +501,7 @@ def test_a_5xx_counts_a_failure_retried_every_30_s_until_three_then_none(listene
     listener.status = 503
     client = build_app(world(registries=())).test_client()
     created = create(client, "repo_mirror_sync_started", "webhook", {"url": listener.url})
-    advance(client, 0)
+    advance(client, 1)
     watch = controls(client)
     watch.wait_for_notification("repo_mirror_sync_started", outcome="failed")
     advance(client, 120)
@@ -489,9 +513,9 @@ def test_a_5xx_counts_a_failure_retried_every_30_s_until_three_then_none(listene
     # The first sync's event is tried at 0 s and again at 30 s, when the retried sync's own
     # event is tried too; from 60 s on every try finds the notification at 3 failures.
     assert tries[:3] == [
-        ("2026-01-01T00:00:00Z", "failed", 1),
-        ("2026-01-01T00:00:30Z", "failed", 2),
-        ("2026-01-01T00:00:30Z", "failed", 3),
+        ("2026-01-01T00:00:00.791537Z", "failed", 1),
+        ("2026-01-01T00:00:30.791537Z", "failed", 2),
+        ("2026-01-01T00:00:30.791537Z", "failed", 3),
     ]
     assert {outcome for _, outcome, _ in tries[3:]} == {"disabled"}
     assert len(listener.received) == 3
@@ -552,7 +576,7 @@ def test_a_slack_delivery_is_recorded_not_sent():
         "summary": f"Repository Mirror failed for {message}",
         "event_data": {**REPOSITORY_DATA, "message": message},
     }
-    assert delivery["time"] == "2026-01-01T00:00:04Z"
+    assert delivery["time"] == "2026-01-01T00:00:04.750276Z"
 
 
 def test_a_webhook_host_not_in_the_dns_table_fails_without_a_connection():
@@ -573,7 +597,7 @@ def test_a_slow_listener_does_not_hold_the_worker(listener):
     listener.gate.clear()
     client = build_app(world(registries=(ETCD_OK,))).test_client()
     create(client, "repo_mirror_sync_started", "webhook", {"url": listener.url})
-    advance(client, 0)
+    advance(client, 1)
     assert listener.arrived.wait(10)
     advance(client, 60)  # the sync goes on to its end while the listener holds the delivery
     mirror = client.get("/api/v1/repository/devtable/simple/mirror", headers=DEVTABLE).json

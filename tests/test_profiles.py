@@ -38,7 +38,7 @@ MIRROR = "/api/v1/repository/devtable/simple/mirror"
 ORG_MIRROR = "/api/v1/repository/buynlarge/orgrepo/mirror"
 HEALTH = "/__mockquay__/health"
 KNOWN = (
-    "use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest, or a release number from 3.8.0 on "
+    "use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, 3.17.2, latest, or a release number from 3.8.0 on "
     "(e.g. 3.16.2)"
 )
 CREATED = b'""\n'
@@ -119,10 +119,11 @@ def test_each_profile_name_selects_that_profile(name):
         ("3.16.5", "3.15"),
         ("3.17.0", "3.17"),
         ("3.17.1", "3.17.1"),
-        ("3.17.3", "3.17.1"),
+        ("3.17.2", "3.17.2"),
+        ("3.17.3", "3.17.2"),
         ("3.17.4", "latest"),
         ("3.17.9", "latest"),
-        ("3.18.0", "3.17.1"),
+        ("3.18.0", "3.17.2"),
         ("3.18.1", "latest"),
         ("3.19.0", "latest"),
         ("4.0", "latest"),

@@ -96,7 +96,7 @@ def test_unknown_profile_is_refused_with_the_known_ones():
     result = serve_until_exit("--profile", "2.9")
     assert result.returncode == 2
     assert (
-        "unknown Quay profile '2.9': use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, latest"
+        "unknown Quay profile '2.9': use one of 3.8, 3.12, 3.15, 3.17, 3.17.1, 3.17.2, latest"
         in result.stderr
     )
 

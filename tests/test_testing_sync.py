@@ -112,8 +112,11 @@ def test_wait_for_sync_gives_the_last_failed_sync_and_its_message(mq):
         "  repository state MIRROR, sync_status SYNC_NOW, is_enabled true, "
         "sync_expiration_date null\n"
         "  worker mode 'off', next event none\n"
-        "  last sync: repo_mirror_sync_failed at 2026-01-01T00:00:00Z: 'quay.io/coreos/etcd' "
-        "with tag pattern 'v3.*': skopeo list-tags failed: See output"
+        "  last sync: repo_mirror_sync_failed at 2026-01-01T00:00:00.791537Z: "
+        "'quay.io/coreos/etcd' with tag pattern 'v3.*': ('skopeo list-tags failed: See output', "
+        "'', 'time=\"2026-01-01T00:00:00Z\" level=fatal msg=\"Error listing repository tags: "
+        'pinging container registry quay.io: Get \\\\"https://quay.io/v2/\\\\": dial tcp '
+        "quay.io:443: connect: connection refused\"\\n')"
     )
 
 
@@ -159,7 +162,8 @@ def test_failing_upstream_through_three_retries(mq):
         mirror = mq.wait_for_sync("acme/etcd")
         statuses.append((mirror["sync_status"], mirror["sync_retries_remaining"]))
     assert statuses == [("FAIL", 2), ("FAIL", 1), ("FAIL", 3)]
-    assert mirror["sync_start_date"] == "2026-01-02T00:00:00Z"
+    # The next grid point after the third failure, with that failure's sub-second part.
+    assert mirror["sync_start_date"] == "2026-01-02T00:00:00.791537Z"
 
 
 def test_the_plugin_fixture_has_the_helpers(pytester):

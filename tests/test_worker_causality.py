@@ -20,6 +20,7 @@ from support.world import auth, build_app, quay_test_world
 from mockquay.app import create_app
 from mockquay.domain import audit, mirror_worker, tags
 from mockquay.domain.keys import LOG_COUNTERS, RepositoryRef
+from mockquay.domain.sync import sub_second
 from mockquay.extension import emulator_of
 from mockquay.settings import Settings
 
@@ -88,14 +89,16 @@ def worker_times(client) -> list[tuple[str, datetime]]:
 
 
 MS = timedelta(milliseconds=1)
+#: Where the polls fall within their second with the default seed (0).
+PHASE = sub_second(0, "poll")
 
 
 def assert_caused(client, changed_at: datetime, first_poll: datetime) -> None:
-    """The worker ran (a start entry at ``first_poll``), all at or after ``changed_at``, with
-    its log entries in time order."""
+    """The worker ran (a start entry at the poll of ``first_poll``'s second), all at or after
+    ``changed_at``, with its log entries in time order."""
     times = worker_times(client)
     logs = [moment for kind, moment in times if not kind.startswith("tag")]
-    assert times[0] == ("repo_mirror_sync_started", first_poll)
+    assert times[0] == ("repo_mirror_sync_started", first_poll + PHASE)
     assert [(kind, moment) for kind, moment in times if moment < changed_at] == []
     assert logs == sorted(logs)
 
@@ -280,11 +283,11 @@ def test_an_advance_past_the_event_limit_stops_with_a_400_naming_it(make_client,
     response = client.post(CLOCK, json={"advance": "P1D"})
     assert response.status_code == 400
     assert response.json == {
-        "error": "the advance stopped at 2026-01-01T00:00:01Z, before 2026-01-02T00:00:00Z: one "
-        "advance runs at most 3 worker events (polls, claims, tag copies); advance from there "
-        "in smaller steps"
+        "error": "the advance stopped at 2026-01-01T00:00:02.237465Z, before "
+        "2026-01-02T00:00:00Z: one advance runs at most 3 worker events (polls, claims, tag "
+        "copies); advance from there in smaller steps"
     }
-    assert now(client) == START + timedelta(seconds=1)
+    assert now(client) == datetime(2026, 1, 1, 0, 0, 2, 237465)
     monkeypatch.undo()
     advance(client, 10)
     assert client.get(MIRROR, headers=DEVTABLE).json["sync_status"] == "SUCCESS"

@@ -33,7 +33,7 @@ OAUTH_APPLICATION_CLIENT_ID = "MOCKQUAYFIXTURETOKEN"
 OAUTH_APPLICATION_NAME = "mockquay"
 
 
-def record(tx: Transaction, ctx: Context, repository: str, kind: str, **metadata: Any) -> None:
+def record(tx: Documents, ctx: Context, repository: str, kind: str, **metadata: Any) -> None:
     """``track_and_log(kind, repository, **metadata)`` for ``repository`` (``namespace/name``)."""
     namespace, _, name = repository.partition("/")
     _append(
@@ -137,9 +137,12 @@ def _oauth_token_metadata(caller: Caller) -> dict[str, Any]:
 
 
 def _auth_context_metadata(caller: Caller) -> dict[str, Any]:
-    """``OAuthTokenEntityHandler.analytics_id_and_public_metadata`` (nothing when anonymous)."""
+    """``analytics_id_and_public_metadata`` of the caller's entity: an OAuth token's, or a
+    robot's (``RobotEntityHandler``); nothing when anonymous."""
     if caller.username is None:
         return {}
+    if caller.robot:
+        return {"username": caller.username, "is_robot": True}
     return {**_oauth_token_metadata(caller), "username": caller.username}
 
 

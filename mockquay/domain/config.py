@@ -39,6 +39,10 @@ class QuayConfig:
     dns: Mapping[str, Any] = field(default_factory=dict)
     #: How many audit log entries mockquay keeps per repository, the newest (not a Quay key).
     audit_log_size: int = 1000
+    #: ``REPO_MIRROR_ROLLBACK``: a failed sync undoes every tag change it made.
+    repo_mirror_rollback: bool = False
+    #: The seed of chance (fault rules) and of the worker's sub-second timings (not a Quay key).
+    seed: int = 0
 
     def feature(self, name: str) -> bool:
         """The value of ``FEATURE_<name>``."""
@@ -46,11 +50,18 @@ class QuayConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any], default_profile: str | None, audit_log_size: int = 1000
+        cls,
+        settings: Mapping[str, Any],
+        default_profile: str | None,
+        audit_log_size: int = 1000,
+        default_seed: int = 0,
     ) -> QuayConfig:
-        """Build from a validated ``settings:`` document; its ``profile`` beats the default."""
+        """Build from a validated ``settings:`` document; its ``profile`` and ``seed`` beat the
+        defaults."""
         return cls(
             audit_log_size=audit_log_size,
+            seed=settings.get("seed", default_seed),
+            repo_mirror_rollback=bool(settings.get("repo_mirror_rollback", False)),
             profile=get_profile(settings.get("profile") or default_profile),
             features={**DEFAULT_FEATURES, **settings.get("features", {})},
             registry_state=settings.get("registry_state", "normal"),

@@ -39,6 +39,8 @@ class Caller:
     username: str | None = None
     scopes: frozenset[str] = frozenset()
     token: str | None = None
+    #: A robot account (``namespace+name``), as Quay's registry auth identifies a robot.
+    robot: bool = False
 
     @property
     def authenticated(self) -> bool:

@@ -16,7 +16,7 @@ from mockquay.domain import audit, avatars, namespace_roles
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date
 from mockquay.domain.errors import Abort, EmulatedCrash, Unauthorized
-from mockquay.domain.keys import USERS, RepositoryRef
+from mockquay.domain.keys import ROBOTS, USERS, RepositoryRef
 from mockquay.domain.repository import get_repository
 from mockquay.store import Transaction
 
@@ -137,12 +137,20 @@ def _log_view(tx: Transaction, entry: dict[str, Any]) -> dict[str, Any]:
         "ip": entry["ip"],
         "datetime": format_rfc2822(load_date(entry["datetime"])),
     }
-    performer = tx.get(USERS, entry["performer"]) if entry.get("performer") else None
+    name = entry.get("performer")
+    performer = tx.get(USERS, name) if name else None
     if performer is not None:
         view["performer"] = {
             "kind": "user",
             "name": performer["username"],
             "is_robot": False,
             "avatar": avatars.for_user(performer),
+        }
+    elif name and tx.get(ROBOTS, name) is not None:
+        view["performer"] = {
+            "kind": "user",
+            "name": name,
+            "is_robot": True,
+            "avatar": avatars.for_robot(name),
         }
     return view

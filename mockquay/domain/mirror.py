@@ -365,6 +365,9 @@ class _Change:
     apply: Callable[[dict[str, Any], Mapping[str, Any], Any], list[tuple[str, Any]]]
     #: The profile flag without which Quay does not know this field (it is then ignored).
     requires: str | None = None
+    #: Quay's model call rolls ``sync_transaction_id``; ``change_rule`` (the rule's own row) and
+    #: ``set_mirroring_robot`` (``mirror.save()``) do not, so a run in flight still releases.
+    rolls: bool = True
 
 
 def _has(*keys: str) -> Callable[[Mapping[str, Any]], bool]:
@@ -389,10 +392,14 @@ def _change(
     name: str,
     check: Callable[[Transaction, Context, str, Mapping[str, Any]], Any] = _no_check,
     apply: Callable[[dict[str, Any], Mapping[str, Any], Any], list[tuple[str, Any]]] | None = None,
+    *,
+    rolls: bool = True,
 ) -> _Change:
     """The change of field ``name``: Quay sets it as sent unless ``apply`` says otherwise."""
     field = mirror_field(name)
-    return _Change(name, _has(name), check, apply or _set(field), requires=field.profile_flag)
+    return _Change(
+        name, _has(name), check, apply or _set(field), requires=field.profile_flag, rolls=rolls
+    )
 
 
 def _check_credentials(tx, ctx, namespace, values) -> None:
@@ -476,6 +483,7 @@ _OWN_CHANGES = {
             "robot_username",
             lambda tx, ctx, ns, values: _lookup_robot(tx, ns, values["robot_username"]),
             _apply_robot,
+            rolls=False,
         ),
         _change(
             "sync_start_date",
@@ -497,7 +505,10 @@ _OWN_CHANGES = {
         ),
         _change("external_registry_config", apply=_apply_registry_config),
         _change(
-            "root_rule", lambda tx, ctx, ns, values: _check_rule(values["root_rule"]), _apply_rule
+            "root_rule",
+            lambda tx, ctx, ns, values: _check_rule(values["root_rule"]),
+            _apply_rule,
+            rolls=False,
         ),
     )
 }
@@ -572,7 +583,8 @@ def change_mirror_config(
             continue
         for changed, to in change.apply(mirror, values, checked[change.name]):
             audit.record(tx, ctx, str(repository), CHANGED, changed=changed, to=to)
-        save_mirror(tx, repository, mirror)
+        kept = None if change.rolls else mirror["sync_transaction_id"]
+        save_mirror(tx, repository, mirror, transaction_id=kept)
 
 
 def sync_now(tx: Transaction, ctx: Context, repository: RepositoryRef) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import random
 import threading
 import time
 from collections import deque
@@ -13,7 +14,6 @@ from typing import Literal
 
 from mockquay.domain import sync
 from mockquay.domain.config import QuayConfig
-from mockquay.domain.dates import load_date
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import eligible_from
 from mockquay.domain.org_mirror_worker import OrgMirrorPhases, grid_tick
@@ -43,7 +43,7 @@ class MirrorWorker:
 
     It polls every ``interval`` seconds on the grid that starts at ``origin`` (a poll is skipped
     while the previous one's work goes on, as APScheduler's ``max_instances=1`` does), picks the
-    eligible mirrors oldest ``sync_start_date`` first, and runs them one after the other, each
+    eligible mirrors in an order drawn from the seed, and runs them one after the other, each
     run a few events in time (:mod:`mockquay.domain.sync`). Polls that would find nothing are
     not simulated: a heap of when each mirror becomes eligible tells when the next useful poll
     is. A change made outside the worker at time T (the ``clock``'s time when it is committed)
@@ -66,6 +66,12 @@ class MirrorWorker:
         self.interval = interval
         self._lock = threading.RLock()
         self._own = threading.local()
+        #: Where the polls fall within a second (from the seed): ``origin + phase + k * interval``.
+        self._phase = timedelta(0)
+        #: Quay's worker does not start on a read-only registry (workers/worker.py), and its
+        #: ``process_mirrors`` returns at once without ``FEATURE_REPO_MIRROR``.
+        self._readonly = False
+        self._polls_off = False
         #: Counts resets: a run of events started before one stops.
         self._epoch = 0
         self.reset(clock())
@@ -188,7 +194,7 @@ class MirrorWorker:
 
     def _next_event(self, session: sync.Session | None) -> datetime | None:
         own = self._own_next_event(session)
-        org = self.org_mirrors.next_event(session)
+        org = None if self._readonly else self.org_mirrors.next_event(session)
         return own if org is None or (own is not None and own <= org) else org
 
     def _own_next_event(self, session: sync.Session | None) -> datetime | None:
@@ -196,6 +202,8 @@ class MirrorWorker:
             return self._busy_event()
         if session is not None:
             self._refresh(session)
+        if self._polls_off:
+            return None
         earliest = self._earliest()
         if earliest is None:
             return None
@@ -203,7 +211,7 @@ class MirrorWorker:
 
     def _tick(self, moment: datetime) -> datetime | None:
         """The first poll of the grid at or after ``moment`` (None: beyond the calendar)."""
-        return grid_tick(self.origin, self.interval, moment)
+        return grid_tick(self.origin + self._phase, self.interval, moment)
 
     def run_until(
         self,
@@ -274,6 +282,9 @@ class MirrorWorker:
         Callers drop the cache, under the lock, when they are done.
         """
         config = self._config()
+        self._phase = sync.sub_second(config.seed, "poll")
+        self._readonly = config.registry_state == "readonly"
+        self._polls_off = self._readonly or not config.feature("REPO_MIRROR")
         self._own.writing = True
         try:
             with self.store.transaction() as tx:
@@ -294,7 +305,7 @@ class MirrorWorker:
         self._refresh(session)
         chosen = []
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        while heap and heap[0][0] <= now and not self._polls_off:
             ready, key = heapq.heappop(heap)
             known = self._eligible.get(key)
             if known is None or known[1] != ready:
@@ -303,10 +314,13 @@ class MirrorWorker:
             del self._eligible[key]
             mirror = session.get(MIRRORS, key)
             if mirror is not None:
-                start = load_date(mirror["sync_start_date"])
-                chosen.append((start, key, mirror["sync_transaction_id"]))
-        chosen.sort(key=lambda item: (item[0] is None, item[0] or now, item[1]))
-        self._queue = deque((key, transaction_id) for _, key, transaction_id in chosen)
+                chosen.append((key, mirror["sync_transaction_id"]))
+        # Quay's yield_random_entries hands the mirrors out in random blocks of ids, not by
+        # start date: an order drawn from the seed and the poll's time.
+        chosen.sort()
+        seed = session.config.seed if session.config is not None else 0
+        random.Random(f"{seed}:{now}").shuffle(chosen)
+        self._queue = deque(chosen)
         # The next poll is a later tick, even if this one's work ends at once.
         self._not_before = now + timedelta(microseconds=1)
         self._free_at = now
@@ -318,16 +332,25 @@ class MirrorWorker:
         """The one event at ``now``: a copy ends, a queued mirror is claimed, or a poll."""
         config = session.config
         assert config is not None, "_session sets it"
-        if self.org_mirrors.next_event(session) == now and self._own_next_event(session) != now:
+        org_due = not self._readonly and self.org_mirrors.next_event(session) == now
+        if org_due and self._own_next_event(session) != now:
             self.org_mirrors.step(session, now)
             return
         outcome: sync.Run | sync.Finished | None
         if self._run is not None:
             key = str(self._run.repository)
-            outcome = sync.step(session, config, self._run, now)
+            try:
+                outcome = sync.step(session, config, self._run, now)
+            except sync.Crash:
+                outcome = self._abandon_poll(session, key, now)
         elif self._queue:
             key, transaction_id = self._queue.popleft()
-            outcome = sync.start_run(session, config, RepositoryRef.parse(key), transaction_id, now)
+            try:
+                outcome = sync.start_run(
+                    session, config, RepositoryRef.parse(key), transaction_id, now
+                )
+            except sync.Crash:
+                outcome = self._abandon_poll(session, key, now)
         else:
             self._poll(session, now)
             return
@@ -341,6 +364,14 @@ class MirrorWorker:
             finished.append(outcome)
         self._free_at = now
         self._not_before = max(self._not_before, now)
+
+    def _abandon_poll(self, session: sync.Session, key: str, now: datetime) -> sync.Finished:
+        """Quay's ``process_mirrors`` caught an exception: the mirrors left in this poll wait
+        for the next one."""
+        for left, _ in self._queue:
+            self._index(left, self._eligible_from(session, left), now)
+        self._queue.clear()
+        return sync.Finished(RepositoryRef.parse(key), None)
 
 
 class _CarriedSession(sync.Session):

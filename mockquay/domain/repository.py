@@ -84,8 +84,14 @@ def list_repo_tags(
     """``listRepoTags``: one page of the repository's tag history (:func:`tags.tag_history`
     takes ``query``); NotFound for a missing repository."""
     get_repository(tx, repository)
+    profile = ctx.config.profile
     return tags.tag_history(
-        tx, repository, ctx.now, sparse_info=ctx.config.profile.tag_sparse_info, **query
+        tx,
+        repository,
+        ctx.now,
+        sparse_info=profile.tag_sparse_info,
+        immutable_info=profile.tag_immutable,
+        **query,
     )
 
 

@@ -9,7 +9,9 @@ changes nothing. Every step writes Quay's log entries, with Quay's metadata and 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +21,9 @@ from mockquay.domain import audit, notifications, permissions, tags, upstream
 from mockquay.domain.config import QuayConfig
 from mockquay.domain.context import Context
 from mockquay.domain.dates import load_date, store_date
-from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
-from mockquay.domain.mirror import MAX_SYNC_RETRIES, eligible_from, mark_claimed
+from mockquay.domain.identity import Caller
+from mockquay.domain.keys import MIRRORS, RepositoryRef
+from mockquay.domain.mirror import MAX_SYNC_RETRIES, mark_claimed
 from mockquay.domain.references import ReferenceRejected, check_external_reference, fixture_resolver
 from mockquay.mirror_fields import mirror_field
 from mockquay.store import Transaction
@@ -32,7 +35,14 @@ TAG_SUCCESS = "repo_mirror_sync_tag_success"
 TAG_FAILED = "repo_mirror_sync_tag_failed"
 
 NOT_APPLICABLE = "Not applicable"
+#: The User-Agent of skopeo's pushes (containers/image), and of Quay's own sparse-list push.
+SKOPEO_USER_AGENT = "containers/5.32.2 (github.com/containers/image)"
+REQUESTS_USER_AGENT = "python-requests/2.32.3"
+_NO_OUTPUT = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
+_HALF_SECOND = timedelta(milliseconds=500)
 _SKOPEO_TIMEOUT = mirror_field("skopeo_timeout_interval")
+#: ``util/repomirror/skopeomirror.py`` before 3.15: every skopeo call is killed after 300 s.
+FIXED_SKOPEO_TIMEOUT = 300
 
 
 class Session:
@@ -97,6 +107,10 @@ class Session:
             return value
 
 
+class Crash(Exception):
+    """Quay's worker raised: ``process_mirrors`` logs it and abandons the rest of its poll."""
+
+
 @dataclass
 class Run:
     """A claimed mirror whose tags are being copied."""
@@ -105,11 +119,17 @@ class Run:
     #: The transaction id the claim wrote; the release only lands if it is still there.
     transaction_id: str
     tags: list[str]
+    #: The mirror as the claim read it: Quay's run works on ``claim_mirror``'s row (source,
+    #: credentials, timeout, filter; ``root_rule`` is cached at its first use, the start log),
+    #: and re-reads only the sync status between tags.
+    mirror: Mapping[str, Any]
     #: The tag whose copy is in flight, and that copy's outcome.
     index: int = 0
     copy: upstream.Copy | None = None
     #: When the copy in flight ends.
     next_time: datetime = datetime.min
+    #: When the copies began (Quay's ``now_ms`` before its tag loop): a rollback undoes since.
+    started: datetime = datetime.min
     failed: list[str] = field(default_factory=list)
 
 
@@ -119,6 +139,31 @@ class Finished:
 
     repository: RepositoryRef
     sync_status: str | None
+
+
+def sub_second(seed: int, key: str, moment: datetime | None = None) -> timedelta:
+    """A duration of 1 to 999,999 µs, always the same for the same ``seed``, ``key`` and
+    ``moment``.
+
+    Quay's dates come from ``utcnow()`` and carry microseconds; the simulated worker's polls
+    and copies get these sub-second parts so that its dates carry them too, on any clock.
+    """
+    digest = _key_digest(seed, key)
+    if moment is not None:
+        digest = zlib.crc32(moment.toordinal().to_bytes(4, "little"), digest)
+        digest = zlib.crc32(_day_microseconds(moment).to_bytes(8, "little"), digest)
+    return timedelta(microseconds=1 + digest % 999_999)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_digest(seed: int, key: str) -> int:
+    return zlib.crc32(f"{seed}:{key}".encode())
+
+
+def _day_microseconds(moment: datetime) -> int:
+    return (
+        (moment.hour * 60 + moment.minute) * 60 + moment.second
+    ) * 1_000_000 + moment.microsecond
 
 
 def _context(config: QuayConfig, now: datetime) -> Context:
@@ -181,7 +226,7 @@ def release(
     tx: Session, repository: RepositoryRef, transaction_id: str, status: str, now: datetime
 ) -> str | None:
     """Quay's ``release_mirror``; the status written, or None when the row changed meanwhile
-    (cancelled, reconfigured) or ``sync_interval`` 0 makes Quay's worker crash."""
+    (cancelled, reconfigured). Raises Crash where Quay's divides by a ``sync_interval`` of 0."""
     mirror = tx.get(MIRRORS, str(repository))
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
         return None
@@ -191,7 +236,9 @@ def release(
         retries = max(0, retries - 1)
     # Quay writes ``(RepoMirrorStatus.FAIL and retries < 1)``: always true for the enum.
     if status == "SUCCESS" or retries < 1:
-        if not mirror["sync_interval"] or start is None:
+        if not mirror["sync_interval"]:
+            raise Crash("ZeroDivisionError: integer division or modulo by zero")
+        if start is None:
             return None
         start = next_start(start, mirror["sync_interval"], now)
         retries = MAX_SYNC_RETRIES
@@ -217,9 +264,9 @@ def start_run(
     A run that needs no copy (source blocked, listing failed, no tag matched) ends here.
     """
     mirror = tx.get(MIRRORS, str(repository))
+    # claim_mirror checks the row only: a repository that left MIRROR since the poll still
+    # syncs, and an unchanged transaction id means the row is as the poll found it.
     if mirror is None or mirror.get("sync_transaction_id") != transaction_id:
-        return None
-    if eligible_from(tx.get(REPOSITORIES, str(repository)), mirror) is None:
         return None
     claim_id = uuid.uuid4().hex
     mark_claimed(mirror, now, config.profile.max_sync_duration)
@@ -235,8 +282,9 @@ def start_run(
         listing = _list_tags(tx, _resolve(tx, reference), mirror, now)
         failure = None
         if not listing.ok:
-            message = f"{_pattern(mirror)}: skopeo list-tags failed: See output"
-            failure = (message, listing.stdout, listing.stderr)
+            # str() of RepoMirrorSkopeoException(message, stdout, stderr): its args tuple.
+            args = ("skopeo list-tags failed: See output", listing.stdout, listing.stderr)
+            failure = (f"{_pattern(mirror)}: {args}", listing.stdout, listing.stderr)
     if failure is not None:
         message, stdout, stderr = failure
         _emit(
@@ -266,13 +314,15 @@ def start_run(
             tags_text="No tags matched",
         )
         return Finished(repository, release(tx, repository, claim_id, "SUCCESS", now))
-    return _next_copy(tx, config, Run(repository, claim_id, list(matching)), mirror, now)
+    run = Run(repository, claim_id, list(matching), dict(mirror), started=now)
+    return _next_copy(tx, config, run, now)
 
 
 def _matching(listing: upstream.Listing, patterns: tuple[str, ...]) -> list[str]:
-    """Quay's ``tags_to_mirror``: the tags matching any pattern, sorted."""
+    """Quay's ``tags_to_mirror``: the tags matching any pattern, sorted (case-sensitive, as
+    ``fnmatch`` is on Quay's Linux hosts)."""
     return sorted(
-        {tag for pattern in patterns for tag in listing.tags if fnmatch.fnmatch(tag, pattern)}
+        {tag for pattern in patterns for tag in listing.tags if fnmatch.fnmatchcase(tag, pattern)}
     )
 
 
@@ -317,16 +367,23 @@ def _resolve(tx: Session, reference: str) -> upstream.Source:
     return tx.remember(("source", reference), lambda: upstream.resolve(tx.tx, reference))
 
 
+def _skopeo_timeout(config: QuayConfig, mirror: Mapping[str, Any]) -> float:
+    """The seconds skopeo may take: the mirror's ``skopeo_timeout_interval`` in the releases
+    that have the column (3.15 on); before, ``run_skopeo``'s fixed 300."""
+    if not config.profile.skopeo_timeout_interval:
+        return FIXED_SKOPEO_TIMEOUT
+    return mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default
+
+
 def _architectures(config: QuayConfig, mirror: Mapping[str, Any]) -> list[str]:
     return (
         list(mirror.get("architecture_filter") or []) if config.profile.architecture_filter else []
     )
 
 
-def _next_copy(
-    tx: Session, config: QuayConfig, run: Run, mirror: Mapping[str, Any], now: datetime
-) -> Run | Finished:
+def _next_copy(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Finished:
     """Start the copy of the next tag, or end the run: Quay copies every matching tag."""
+    mirror = run.mirror
     if run.index < len(run.tags):
         source = _resolve(tx, mirror["external_reference"])
         tag = run.tags[run.index]
@@ -339,13 +396,18 @@ def _next_copy(
                 mirror,
                 tag,
                 now,
-                timeout=mirror.get(_SKOPEO_TIMEOUT.name) or _SKOPEO_TIMEOUT.default,
+                timeout=_skopeo_timeout(config, mirror),
                 architectures=_architectures(config, mirror),
                 sparse_index=config.feature("SPARSE_INDEX"),
             )
-        run.next_time = now + timedelta(seconds=run.copy.seconds)
+        duration = timedelta(seconds=run.copy.seconds)
+        if duration:
+            # Half a second either way: the copies keep their mean length.
+            part = sub_second(config.seed, f"{run.repository}:{tag}", now)
+            duration = max(duration + part - _HALF_SECOND, timedelta(0))
+        run.next_time = now + duration
         return run
-    return _finish(tx, config, run, mirror, "FAIL" if run.failed else "SUCCESS", now)
+    return _finish(tx, config, run, "FAIL" if run.failed else "SUCCESS", now)
 
 
 def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Finished:
@@ -358,11 +420,12 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
     assert copy is not None, "a run steps when its copy ends"
     if copy.ok and copy.manifest is not None:
         tags.retarget(tx, run.repository, tag, copy.manifest, now, copy.architectures)
+        _log_push(tx, config, run, tag, copy, now)
         # skopeo pushes the tag into Quay, whose registry endpoint raises ``repo_push``.
         _notify(tx, run.repository, notifications.REPO_PUSH, {"updated_tags": [tag]}, now)
     if mirror["sync_status"] == "CANCEL":
-        return _finish(tx, config, run, mirror, "CANCEL", now)
-    image = f"docker://{mirror['external_reference']}:{tag}"
+        return _finish(tx, config, run, "CANCEL", now)
+    image = f"docker://{run.mirror['external_reference']}:{tag}"
     if copy.ok:
         _emit(
             tx,
@@ -391,40 +454,48 @@ def step(tx: Session, config: QuayConfig, run: Run, now: datetime) -> Run | Fini
             stderr=copy.stderr,
         )
     run.index += 1
-    return _next_copy(tx, config, run, mirror, now)
+    return _next_copy(tx, config, run, now)
 
 
-def _finish(
-    tx: Session,
-    config: QuayConfig,
-    run: Run,
-    mirror: Mapping[str, Any],
-    status: str,
-    now: datetime,
-) -> Finished:
+def _log_push(
+    tx: Session, config: QuayConfig, run: Run, tag: str, copy: upstream.Copy, now: datetime
+) -> None:
+    """The ``push_repo`` entry of the copy's manifest PUT (endpoints/v2/manifest.py
+    ``_write_manifest_and_log``), made by the mirror robot through Quay's ``/v2``."""
+    assert copy.manifest is not None, "only a pushed manifest is logged"
+    robot = run.mirror["robot_username"]
+    # skopeo pushes with containers/image; a filtered list is pushed by Quay with requests.
+    agent = SKOPEO_USER_AGENT if copy.architectures is None else REQUESTS_USER_AGENT
+    ctx = Context(
+        config=config, caller=Caller(username=robot, robot=True), user_agent=agent, now=now
+    )
+    audit.record(
+        tx, ctx, str(run.repository), "push_repo", tag=tag, mediaType=copy.manifest.media_type
+    )
+
+
+def _finish(tx: Session, config: QuayConfig, run: Run, status: str, now: datetime) -> Finished:
     """``delete_obsolete_tags``, the run's last log entry, and the release."""
     obsolete = set(tags.alive_tags(tx, run.repository, now)) - set(run.tags)
     if obsolete:
         tags.delete(tx, run.repository, obsolete, now)
-    pattern = _pattern(mirror)
-    kind, verb, log_tags, output = SUCCESS, "end", run.tags, {}
+    pattern = _pattern(run.mirror)
+    all_tags = {"tags_text": ", ".join(run.tags)}
+    # 3.15.0-3.17.1: the FAIL block, then ``if CANCEL ... else success`` (Profile field).
+    both = config.profile.failed_run_also_logs_success
+    entries: list[tuple[str, str, str, dict[str, str]]] = []
     if status == "FAIL":
-        kind, verb, log_tags = FAILED, "lost", []
-        output = {"stdout": NOT_APPLICABLE, "stderr": NOT_APPLICABLE}
-        if 0 < len(run.failed) < len(run.tags):
-            pattern += ": PARTIAL SYNC"
-            log_tags = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
-    elif status == "CANCEL":
-        kind, verb = FAILED, "Cancelled"
-    _emit(
-        tx,
-        config,
-        now,
-        run.repository,
-        kind,
-        verb,
-        pattern,
-        tags_text=", ".join(log_tags),
-        **output,
-    )
+        failed = [tag + "(FAILED)" if tag in run.failed else tag for tag in run.tags]
+        partial = 0 < len(run.failed) < len(run.tags) and not config.repo_mirror_rollback
+        message = pattern + ": PARTIAL SYNC" if partial else pattern
+        shown = {"tags_text": ", ".join(failed) if partial else "", **_NO_OUTPUT}
+        entries.append((FAILED, "lost", message, shown))
+        if config.repo_mirror_rollback:
+            tags.rollback(tx, run.repository, run.started, now)
+    if status == "CANCEL":
+        entries.append((FAILED, "Cancelled", pattern, _NO_OUTPUT if both else all_tags))
+    elif status == "SUCCESS" or both:
+        entries.append((SUCCESS, "end", pattern, all_tags))
+    for kind, verb, message, fields in entries:
+        _emit(tx, config, now, run.repository, kind, verb, message, **fields)
     return Finished(run.repository, release(tx, run.repository, run.transaction_id, status, now))

@@ -145,6 +145,34 @@ def delete(tx: Documents, repository: RepositoryRef, names: set[str], now: datet
         tx.put(TAGS, str(repository), index)
 
 
+def rollback(tx: Documents, repository: RepositoryRef, since: datetime, now: datetime) -> None:
+    """Undo every tag change made since ``since``, as Quay's mirror ``rollback`` does: for each
+    row that started or ended since then, newest first, the tag's alive row ends, and a row
+    that had ended (the tag moved or was deleted) starts again as a reversion."""
+    since_ms, now_ms = epoch_ms(since), epoch_ms(now)
+    index = _index(tx, repository, writing=True)
+    changed = sorted(
+        (
+            (row, row["lifetime_end_ms"])
+            for row in history(tx, repository)
+            if row["lifetime_start_ms"] >= since_ms
+            or (row["lifetime_end_ms"] is not None and row["lifetime_end_ms"] >= since_ms)
+        ),
+        key=lambda pair: -pair[0]["lifetime_start_ms"],
+    )
+    for row, ended in changed:
+        alive = index["alive"].pop(row["name"], None)
+        if alive is not None:
+            _end(tx, repository, alive, now_ms)
+        if ended is not None:
+            reverted = {**row, "lifetime_start_ms": now_ms, "lifetime_end_ms": None}
+            reverted["reversion"] = True
+            index["alive"][row["name"]] = {"number": index["count"], "row": reverted}
+            index["count"] += 1
+    if changed:
+        tx.put(TAGS, str(repository), index)
+
+
 def forget(tx: Transaction, repository: RepositoryRef) -> None:
     """Drop the tags of a deleted repository."""
     for number in range(_index(tx, repository)["count"]):
@@ -163,9 +191,11 @@ def tag_history(
     limit: int,
     active_tags_only: bool,
     sparse_info: bool,
+    immutable_info: bool = False,
 ) -> dict[str, Any]:
     """One page of the tag history, newest first (Quay's ``list_repository_tag_history``);
-    ``sparse_info``: manifest lists show what of them is present (3.17 on).
+    ``sparse_info``: manifest lists show what of them is present (3.17 on); ``immutable_info``:
+    each tag shows ``immutable`` (3.17 on).
     Raises TagFilterError for a bad ``filter_tag_name``."""
     page = max(1, page)
     limit = min(100, max(1, limit))
@@ -186,13 +216,13 @@ def tag_history(
     rows = sorted(rows, key=lambda row: (-row["lifetime_start_ms"], row["name"]))
     found = rows[limit * (page - 1) : limit * page + 1]
     return {
-        "tags": [_tag_dict(row, sparse_info) for row in found[:limit]],
+        "tags": [_tag_dict(row, sparse_info, immutable_info) for row in found[:limit]],
         "page": page,
         "has_additional": len(found) > limit,
     }
 
 
-def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
+def _tag_dict(row: Mapping[str, Any], sparse_info: bool, immutable_info: bool) -> dict[str, Any]:
     """Quay's ``_tag_dict`` of ``endpoints/api/tag.py``."""
     start_ts = row["lifetime_start_ms"] // 1000
     end_ms = row["lifetime_end_ms"]
@@ -204,11 +234,13 @@ def _tag_dict(row: Mapping[str, Any], sparse_info: bool) -> dict[str, Any]:
         info["end_ts"] = end_ts
     info["manifest_digest"] = row["manifest_digest"]
     info["is_manifest_list"] = row["is_manifest_list"]
-    info["size"] = row["size"]
+    info["size"] = _layers_size(row)
     if start_ts > 0:
         info["last_modified"] = _rfc2822(start_ts)
     if end_ts is not None:
         info["expiration"] = _rfc2822(end_ts)
+    if immutable_info:
+        info["immutable"] = row.get("immutable", False)
     if sparse_info and row["is_manifest_list"]:
         presence = row.get("child_manifests_presence", {})
         present = sum(presence.values())
@@ -232,7 +264,7 @@ def repository_view(tx: Documents, repository: RepositoryRef, now: datetime) -> 
         info: dict[str, Any] = {
             "name": row["name"],
             "image_id": _legacy_image_id(row),
-            "size": row["size"],
+            "size": _layers_size(row),
         }
         if start_ts > 0:
             info["last_modified"] = _rfc2822(start_ts)
@@ -241,6 +273,11 @@ def repository_view(tx: Documents, repository: RepositoryRef, now: datetime) -> 
         info["manifest_digest"] = row["manifest_digest"]
         view[row["name"]] = info
     return view
+
+
+def _layers_size(row: Mapping[str, Any]) -> int | None:
+    """Quay's ``manifest_layers_size``: a manifest list has no layers of its own (None)."""
+    return None if row["is_manifest_list"] else row["size"]
 
 
 def _legacy_image_id(row: Mapping[str, Any]) -> str | None:

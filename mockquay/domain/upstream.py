@@ -24,6 +24,8 @@ TLS_MODES = ("valid", "self-signed", "unreachable")
 TAG_KEYS = frozenset({"architectures", "copy_seconds", "fail", "digest", "size"})
 DEFAULT_ARCHITECTURES = ("amd64",)
 DEFAULT_COPY_SECONDS = 1
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_LIST_TYPE = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 #: ``host[:port]`` as in an ``external_reference``.
 _HOST = re.compile(
@@ -157,6 +159,11 @@ class Manifest:
     #: A manifest list's ``(architecture, child digest)`` pairs, in the list's order.
     children: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def media_type(self) -> str:
+        """The manifest's media type: Docker's schema 2 image or manifest list."""
+        return MANIFEST_LIST_TYPE if self.is_manifest_list else MANIFEST_TYPE
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -211,8 +218,9 @@ def resolve(tx: Documents, reference: str) -> Source:
 
 
 def _skopeo_error(now: datetime, message: str) -> str:
-    """A fatal line as skopeo (logrus) prints it on stderr."""
-    return f'time="{now.isoformat()}Z" level=fatal msg={json.dumps(message)}\n'
+    """A fatal line as skopeo (logrus) prints it on stderr: RFC 3339 time, whole seconds."""
+    when = now.replace(microsecond=0).isoformat()
+    return f'time="{when}Z" level=fatal msg={json.dumps(message)}\n'
 
 
 def _connect_failure(source: Source, mirror: Mapping[str, Any]) -> str | None:
@@ -319,8 +327,9 @@ def copy_tag(
     if architectures:
         if not manifest.is_manifest_list:
             if available[0] not in architectures:
-                # Quay's copy_filtered_architectures skips the image and calls it a success.
-                return Copy(True, seconds, None, "", "")
+                # Quay's copy_filtered_architectures skips the image and calls it a success,
+                # at once: nothing is copied.
+                return Copy(True, 0, None, "", "")
         else:
             matching = [a for a in architectures if a in available]
             if not matching:
