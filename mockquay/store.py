@@ -549,11 +549,14 @@ class _Persistence:
         removed = os.fstat(self._fd).st_nlink == 0 or not os.path.exists(self.path)
         if removed and not self._broken:
             raise FileNotFoundError(f"{self.path} or its change log was removed")
-        if self._broken or self._log_bytes > max(COMPACT_BYTES, self._state_bytes):
-            self.compact()
-        elif self._unsynced:
-            self._unsynced = False
-            os.fsync(self._fd)
+        # Decided under the compaction's lock: a round that finds another's compaction under
+        # way waits for its FILE, so it never reports the files whole before they are.
+        with self._compacting:
+            if self._broken or self._log_bytes > max(COMPACT_BYTES, self._state_bytes):
+                self._compact()
+            elif self._unsynced:
+                self._unsynced = False
+                os.fsync(self._fd)
 
     def _failed(self, error: BaseException) -> None:
         now = time.monotonic()
