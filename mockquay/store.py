@@ -71,41 +71,37 @@ def _copy(value: Any) -> Any:
     """A deep copy of a JSON-shaped value (dicts, lists, scalars): the store's documents.
 
     Several times faster than ``copy.deepcopy``, which matters: every read and write copies,
-    so that callers never share a document with the store. It walks the value with a stack of
-    its own, not by recursion, so a free-form value (a robot's ``unstructured_metadata``) can
-    be nested as deeply as a request body can.
+    so that callers never share a document with the store. Each dict or list is copied whole
+    at C speed, then only its nested dicts and lists are replaced by copies. It walks the
+    value with a stack of its own, not by recursion, so a free-form value (a robot's
+    ``unstructured_metadata``) can be nested as deeply as a request body can.
     """
     if isinstance(value, dict):
-        root: Any = {}
+        root: Any = dict(value)
     elif isinstance(value, list):
-        root = []
+        root = list(value)
     else:
         return value
-    pending = [(value, root)]
+    pending = [root]
     nested: Any
     while pending:
-        source, target = pending.pop()
-        if isinstance(source, dict):
-            for key, item in source.items():
+        target = pending.pop()
+        if isinstance(target, dict):
+            for key, item in target.items():
                 if isinstance(item, dict):
-                    target[key] = nested = {}
-                    pending.append((item, nested))
+                    target[key] = nested = dict(item)
+                    pending.append(nested)
                 elif isinstance(item, list):
-                    target[key] = nested = []
-                    pending.append((item, nested))
-                else:
-                    target[key] = item
+                    target[key] = nested = list(item)
+                    pending.append(nested)
         else:
-            for item in source:
+            for index, item in enumerate(target):
                 if isinstance(item, dict):
-                    nested = {}
-                    pending.append((item, nested))
+                    target[index] = nested = dict(item)
+                    pending.append(nested)
                 elif isinstance(item, list):
-                    nested = []
-                    pending.append((item, nested))
-                else:
-                    nested = item
-                target.append(nested)
+                    target[index] = nested = list(item)
+                    pending.append(nested)
     return root
 
 
