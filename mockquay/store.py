@@ -159,8 +159,8 @@ class Transaction:
             if pending_kind == kind and doc is not None:
                 yield key, _copy(doc)
 
-    def _commit(self, fresh: set[str]) -> list[tuple[str, str, Doc | None]]:
-        """Apply the buffered writes; return them as ``(kind, key, doc or None)``.
+    def _commit(self, fresh: set[str]) -> list[tuple[str, str]]:
+        """Apply the buffered writes; return their ``(kind, key)`` pairs.
 
         A table is changed in place only if it is in ``fresh`` (no snapshot shares it);
         otherwise it is replaced by a changed copy, which joins ``fresh``. So a shallow copy
@@ -182,7 +182,7 @@ class Transaction:
                 table.pop(key, None)
             else:
                 table[key] = doc
-        return [(kind, key, doc) for (kind, key), doc in self._pending.items()]
+        return list(self._pending)
 
 
 class StateFileError(ValueError):
@@ -274,10 +274,11 @@ class Store:
             self._files.close()
 
     def _apply(self, tx: Transaction, notify: bool = True) -> None:
-        writes = tx._commit(self._fresh)
-        if writes and notify:
-            self._notify([(kind, key) for kind, key, _ in writes])
-        if writes and self._files is not None:
+        written = tx._commit(self._fresh)
+        if written and notify:
+            self._notify(written)
+        if written and self._files is not None:
+            writes = [(kind, key, doc) for (kind, key), doc in tx._pending.items()]
             try:
                 line = json.dumps({"writes": writes})
             except (ValueError, RecursionError) as error:
