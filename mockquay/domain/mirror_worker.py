@@ -384,8 +384,10 @@ class _CarriedSession(sync.Session):
     """
 
     def put(self, kind: str, key: str, doc: dict) -> None:
-        if (kind, key) in self._docs:
-            super().put(kind, key, doc)
+        pair = (kind, key)
+        if pair in self._docs:
+            self._docs[pair] = doc
+            self._dirty.add(pair)
         else:
             # Neither cached nor pending here: nothing the flush writes later replaces it.
             self.tx.put(kind, key, doc, handed_over=True)
