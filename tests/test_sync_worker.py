@@ -896,20 +896,3 @@ def test_events_run_with_the_cyclic_collector_paused_and_leave_it_as_it_was(sim,
         gc.enable() if was else gc.disable()
     assert seen and not any(seen)
     assert (after, after_raise) == (enabled, enabled)
-    assert gc.get_freeze_count() == 0
-
-
-def test_a_run_thaws_what_it_froze_and_leaves_the_hosts_freeze_alone(sim):
-    """A run freezes the heap at the end of each slice and thaws it when it ends, unless the
-    host froze objects of its own first: those stay frozen, and the run freezes nothing."""
-    worker = emulator_of(sim().application).worker
-    worker.run_until(datetime(2026, 1, 1, 2))
-    assert gc.get_freeze_count() == 0
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        worker.run_until(datetime(2026, 1, 1, 4))
-        # Frozen objects freed meanwhile leave the count; none joined it, none was thawed.
-        assert 0 < gc.get_freeze_count() <= frozen
-    finally:
-        gc.unfreeze()

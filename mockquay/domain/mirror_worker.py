@@ -218,13 +218,13 @@ class MirrorWorker:
         is free for other requests, which see the state and ``before_event``'s clock as of
         the last event run. A reset meanwhile ends the run.
         """
-        epoch, events, run = self._epoch, 0, object()
+        epoch, events = self._epoch, 0
         try:
             while True:
                 with self._lock:
                     if self._epoch != epoch:
                         return "reset"
-                    with self._session(run) as session:
+                    with self._session() as session:
                         for _ in range(SLICE_EVENTS):
                             when = self._next_event(session)
                             if when is None or when > target:
@@ -238,7 +238,6 @@ class MirrorWorker:
                 # Long enough for a thread waiting for the store to take it first.
                 time.sleep(0.0005)
         finally:
-            _COLLECTOR.thaw(run)
             with self._lock:
                 self._cache = None
 
@@ -268,18 +267,17 @@ class MirrorWorker:
         return self._run.next_time if self._run is not None else self._free_at
 
     @contextmanager
-    def _session(self, run: object | None = None) -> Iterator[sync.Session]:
+    def _session(self) -> Iterator[sync.Session]:
         """One transaction, through the documents the worker kept from its previous one.
 
         Every session of the worker (all under its lock) goes through the one cache, and the
         store's listener drops from it what others change, so it never holds an old document.
-        Callers drop the cache, under the lock, when they are done. With ``run`` the session
-        is one slice of that run (see :class:`_Collector`).
+        Callers drop the cache, under the lock, when they are done.
         """
         config = self._config()
         self._own.writing = True
         try:
-            with _COLLECTOR.paused(run), self.store.transaction() as tx:
+            with _collector_paused(), self.store.transaction() as tx:
                 if self._cache is None:
                     self._cache = _CarriedSession(tx)
                 session = self._cache
@@ -346,56 +344,34 @@ class MirrorWorker:
         self._not_before = max(self._not_before, now)
 
 
-class _Collector:
-    """The cyclic garbage collector as the worker's sessions use it (one per process).
+_paused = 0
+_paused_lock = threading.Lock()
+_collector_was_enabled = False
 
-    A session allocates many small documents that outlive it (log entries, tag rows) and hold
-    no cycles; the collector would walk them over and over, and the whole store's heap with
-    them, finding nothing. So it is paused while a session runs (bounded: at most
-    :data:`SLICE_EVENTS` events), the first session in pausing it and the last one out
-    restoring it. A run of slices also freezes (``gc.freeze``) what exists at the end of each
-    slice, so that no collection walks it again, and thaws it when the run ends: until then
-    only cyclic garbage left at the end of a slice waits (the worker leaves next to none).
-    A run freezes only when nothing else has: the host's own freeze is left alone.
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a session runs, as it was before after.
+
+    A slice allocates many small documents that outlive it (log entries, tag rows), and the
+    collector would walk the whole store's heap over and over for them; it finds little: the
+    documents hold no cycles. A session is bounded (:data:`SLICE_EVENTS`), so is what waits
+    for the next collection. Sessions of several workers (apps) may overlap: the first one in
+    pauses, the last one out restores.
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions = 0
-        self._was_enabled = False
-        self._frozen_by: object | None = None
-
-    @contextmanager
-    def paused(self, run: object | None = None) -> Iterator[None]:
-        """Pause the collector for a session; at its end, freeze the heap for ``run``."""
-        with self._lock:
-            if self._sessions == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._sessions += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                if run is not None and (
-                    self._frozen_by is run
-                    or (self._frozen_by is None and gc.get_freeze_count() == 0)
-                ):
-                    gc.freeze()
-                    self._frozen_by = run
-                self._sessions -= 1
-                if self._sessions == 0 and self._was_enabled:
-                    gc.enable()
-
-    def thaw(self, run: object) -> None:
-        """The end of ``run``: what it froze is collected as usual again."""
-        with self._lock:
-            if self._frozen_by is run:
-                gc.unfreeze()
-                self._frozen_by = None
-
-
-_COLLECTOR = _Collector()
+    global _paused, _collector_was_enabled
+    with _paused_lock:
+        if _paused == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class _CarriedSession(sync.Session):
