@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 from datetime import datetime
 
 import pytest
@@ -878,3 +879,34 @@ def test_cancel_before_3_15_does_not_stop_the_run_and_the_next_poll_syncs_again(
     assert len(tag_names(client)) == 3
     advance(client, 20)
     assert mirror(client)["sync_status"] == "SUCCESS"
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_events_run_with_the_cyclic_collector_paused_and_leave_it_as_it_was(sim, enabled):
+    """A slice of events runs with the cyclic garbage collector paused (the documents it
+    writes hold no cycles) and leaves the collector as it found it, also when an event raises."""
+    worker = emulator_of(sim().application).worker
+    seen = []
+    was = gc.isenabled()
+    gc.enable() if enabled else gc.disable()
+    try:
+        ended = worker.run_until(
+            datetime(2026, 1, 1, 0, 0, 10), lambda _: seen.append(gc.isenabled())
+        )
+        assert ended == "done"
+        after = gc.isenabled()
+
+        def stop(_):
+            raise _Stop
+
+        with pytest.raises(_Stop):
+            worker.run_until(datetime(2026, 1, 1, 2), stop)
+        after_raise = gc.isenabled()
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen and not any(seen)
+    assert (after, after_raise) == (enabled, enabled)

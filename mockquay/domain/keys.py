@@ -7,6 +7,7 @@ Each kind's records are built by one domain module (``repository.py`` for reposi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 USERS = "users"
 ORGANIZATIONS = "organizations"
@@ -61,6 +62,11 @@ class RepositoryRef:
     name: str
 
     def __str__(self) -> str:
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
+        # Made once: the worker names a repository's records dozens of times a sync.
         return f"{self.namespace}/{self.name}"
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
 import threading
@@ -17,7 +18,7 @@ from mockquay.domain.config import QuayConfig
 from mockquay.domain.keys import MIRRORS, REPOSITORIES, RepositoryRef
 from mockquay.domain.mirror import eligible_from
 from mockquay.domain.org_mirror_worker import OrgMirrorPhases, grid_tick
-from mockquay.store import Store, Transaction
+from mockquay.store import Store
 
 WORKER_MODES = ("auto", "manual", "off")
 
@@ -287,7 +288,7 @@ class MirrorWorker:
         self._polls_off = self._readonly or not config.feature("REPO_MIRROR")
         self._own.writing = True
         try:
-            with self.store.transaction() as tx:
+            with _collector_paused(), self.store.transaction() as tx:
                 if self._cache is None:
                     self._cache = _CarriedSession(tx)
                 session = self._cache
@@ -374,22 +375,53 @@ class MirrorWorker:
         return sync.Finished(RepositoryRef.parse(key), None)
 
 
+_paused = 0
+_paused_lock = threading.Lock()
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a session runs, as it was before after.
+
+    A slice allocates many small documents that outlive it (log entries, tag rows), and the
+    collector would walk the whole store's heap over and over for them; it finds little: the
+    documents hold no cycles. A session is bounded (:data:`SLICE_EVENTS`), so is what waits
+    for the next collection. Sessions of several workers (apps) may overlap: the first one in
+    pauses, the last one out restores.
+    """
+    global _paused, _collector_was_enabled
+    with _paused_lock:
+        if _paused == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _collector_was_enabled:
+                gc.enable()
+
+
 class _CarriedSession(sync.Session):
     """A :class:`~mockquay.domain.sync.Session` that outlives its transaction: the documents it
     read stay cached for the next one, so a long run of events reads each document once.
 
-    Its flush hands the transaction copies of the documents it read, and the documents it
-    only wrote (log entries), which it lets go.
+    A document it never read (a log entry, an ended tag row) goes to the transaction as it
+    is put, and the session lets it go; its flush hands the transaction copies of the
+    documents it read, which it keeps.
     """
 
-    def __init__(self, tx: Transaction) -> None:
-        super().__init__(tx)
-        self._blind: set[tuple[str, str]] = set()
-
     def put(self, kind: str, key: str, doc: dict) -> None:
-        if (kind, key) not in self._docs:
-            self._blind.add((kind, key))
-        super().put(kind, key, doc)
+        pair = (kind, key)
+        if pair in self._docs:
+            self._docs[pair] = doc
+            self._dirty.add(pair)
+        else:
+            # Neither cached nor pending here: nothing the flush writes later replaces it.
+            self.tx.put(kind, key, doc, handed_over=True)
 
     def flush(self) -> None:
         for pair in self._dirty:
@@ -397,12 +429,9 @@ class _CarriedSession(sync.Session):
             if doc is None:
                 self.tx.delete(*pair)
                 del self._docs[pair]
-            elif pair in self._blind:
-                self.tx.put(*pair, self._docs.pop(pair), handed_over=True)
             else:
                 self.tx.put(*pair, doc)
         self._dirty.clear()
-        self._blind.clear()
         if len(self._docs) > CACHE_DOCUMENTS:
             self._docs.clear()
 

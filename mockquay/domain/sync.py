@@ -166,9 +166,13 @@ def _day_microseconds(moment: datetime) -> int:
     ) * 1_000_000 + moment.microsecond
 
 
-def _context(config: QuayConfig, now: datetime) -> Context:
-    # Quay's worker logs with logs_model.log_action: no performer and no IP address.
-    return Context(config=config, ip=None, now=now)
+def _context(tx: Session, config: QuayConfig, now: datetime) -> Context:
+    # Quay's worker logs with logs_model.log_action: no performer and no IP address. The
+    # entries of one event share one (immutable) context.
+    context = tx.memo.get("context")
+    if context is None or context.now != now or context.config is not config:
+        context = tx.memo["context"] = Context(config=config, ip=None, now=now)
+    return context
 
 
 def _emit(
@@ -196,7 +200,7 @@ def _emit(
         "stdout": stdout,
         "stderr": stderr,
     }
-    audit.log_action(tx, _context(config, now), str(repository), kind, metadata)
+    audit.log_action(tx, _context(tx, config, now), str(repository), kind, metadata)
     if kind in notifications.MIRROR_EVENTS:
         _notify(tx, repository, kind, {"message": message}, now)
 
