@@ -8,6 +8,10 @@ import pytest
 from support.api import api_world, assert_json, avatar, bearer, client_on
 from support.conformance import JSON, api_error, assert_answer, dme, state, werkzeug
 
+from mockquay.domain import audit
+from mockquay.domain.keys import LOG_COUNTERS
+from mockquay.extension import emulator_of
+
 USERS = "/api/v1/superuser/users/"
 
 
@@ -196,3 +200,30 @@ def test_superuser_api_falls_through_without_super_users_feature():
     client = client_on(api_world(features={"SUPER_USERS": False}))
     response = client.get(USERS, headers=bearer("devtable-token"))
     assert (response.status_code, response.content_type) == (404, "text/html; charset=utf-8")
+
+
+def every_log_entry(client) -> list[tuple[str, dict]]:
+    """``(key, entry)`` of every audit entry in the store, namespaces' and repositories'."""
+    with emulator_of(client.application).store.transaction() as tx:
+        keys = sorted(key for key, _ in tx.scan(LOG_COUNTERS))
+        return [(key, entry) for key in keys for entry in audit.entries(tx, key)]
+
+
+@pytest.mark.parametrize("profile", ["3.8", "3.12", "3.15", "latest"])
+def test_the_superuser_users_api_writes_no_audit_entry(profile):
+    """Quay's ``SuperUserList.post`` and ``SuperUserManagement.put``/``delete``
+    (``endpoints/api/superuser.py``, at every stored release) call no ``log_action``, and
+    ``data/model/user.py`` (``create_user``, ``update_email``, ``update_enabled``,
+    ``change_password``) writes no log either: there is no ``user_create`` entry to write."""
+    client = client_on(api_world(), profile=profile)
+    before = every_log_entry(client)
+    admin = bearer("devtable-token")
+    assert client.post(USERS, json={"username": "alice"}, headers=admin).status_code == 200
+    changed = client.put(
+        f"{USERS}alice",
+        json={"email": "a@example.com", "enabled": False, "password": "longenough1"},
+        headers=admin,
+    )
+    assert changed.status_code == 200
+    assert client.delete(f"{USERS}alice", headers=admin).status_code == 204
+    assert every_log_entry(client) == before
