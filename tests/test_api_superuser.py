@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import pytest
 from support.api import api_world, assert_json, avatar, bearer, client_on
-from support.conformance import JSON, api_error, assert_answer, dme, state, werkzeug
+from support.conformance import (
+    HTML,
+    JSON,
+    api_error,
+    assert_answer,
+    dme,
+    http_abort,
+    state,
+    stored,
+    werkzeug,
+)
 
 from mockquay.domain import audit
 from mockquay.domain.keys import LOG_COUNTERS
@@ -227,3 +237,37 @@ def test_the_superuser_users_api_writes_no_audit_entry(profile):
     assert changed.status_code == 200
     assert client.delete(f"{USERS}alice", headers=admin).status_code == 204
     assert every_log_entry(client) == before
+
+
+def disabled_reader():
+    """``reader`` (read on ``devtable/simple``) disabled by ``changeInstallUser``."""
+    client = client_on(api_world())
+    disabled = client.put(
+        f"{USERS}reader", json={"enabled": False}, headers=bearer("devtable-token")
+    )
+    assert disabled.status_code == 200
+    assert stored(client, "users", "reader")["enabled"] is False
+    return client
+
+
+def test_a_disabled_users_token_reads_as_anonymous():
+    """Quay's ``auth/oauth.py validate_app_oauth_token`` refuses the token of a disabled user
+    ("Granter of the oauth access token is disabled"); ``auth/decorators.py`` then runs the
+    operation with no one authenticated, so ``getRepo`` of a private repository is the 401 of
+    ``endpoints/api/repository.py``, as for an unknown token."""
+    client = disabled_reader()
+    response = client.get("/api/v1/repository/devtable/simple", headers=bearer("reader-token"))
+    assert_answer(response, 401, api_error(401), JSON)
+
+
+def test_a_disabled_users_token_writes_as_anonymous():
+    """A write with it is anonymous too, so ``endpoints/csrf.py`` refuses it before
+    ``createStar`` (``endpoints/api/user.py StarredRepositoryList.post``) runs."""
+    client = disabled_reader()
+    response = client.post(
+        "/api/v1/user/starred",
+        json={"namespace": "devtable", "repository": "simple"},
+        headers=bearer("reader-token"),
+    )
+    assert_answer(response, 403, http_abort("CSRF token was invalid or missing."), HTML)
+    assert "starred" not in stored(client, "users", "reader")
