@@ -125,6 +125,24 @@ mirrors:
         ({"repositories": [{"name": "ghost/app"}]}, "doc.yaml: repositories[0]: namespace"),
         ({"repositories": [{"name": "noslash"}]}, "doc.yaml: repositories[0]: repository name"),
         ({"tokens": [{"token": "t", "user": "ghost"}]}, "doc.yaml: tokens[0]: unknown user"),
+        (
+            {
+                "organizations": [
+                    {"name": "o", "teams": {"owners": {"role": "admin", "members": ["o+ghost"]}}}
+                ]
+            },
+            "doc.yaml: organizations[0].teams.owners: unknown robot 'o+ghost' of 'o'",
+        ),
+        (
+            {
+                "users": [{"username": "u"}],
+                "organizations": [
+                    {"name": "o", "teams": {"owners": {"role": "admin", "members": ["u+bot"]}}}
+                ],
+                "robots": [{"name": "u+bot"}],
+            },
+            "doc.yaml: organizations[0].teams.owners: unknown robot 'u+bot' of 'o'",
+        ),
         ({"settings": {"profile": "2.0"}}, "doc.yaml: settings.profile: unknown Quay profile"),
         ({"settings": {"features": {"NOPE": True}}}, "doc.yaml: settings.features: unknown"),
         ({"settings": {"colour": "red"}}, "doc.yaml: settings.colour: unknown setting"),
@@ -172,6 +190,29 @@ def test_export_round_trips_through_apply():
         exported = export_state(tx)
     again = apply(json.loads(json.dumps(exported)))
     with again.transaction() as tx:
+        assert export_state(tx) == exported
+
+
+def test_a_robot_of_the_organization_may_be_a_team_member_and_round_trips():
+    """Quay's ``TeamMember`` rows hold robots too (``endpoints/api/team.py``
+    ``updateOrganizationTeamMember`` takes one); robots come after organizations in a
+    document, so the check waits for them."""
+    document = {
+        **ORG,
+        "organizations": [
+            {
+                "name": "acme",
+                "teams": {"owners": {"role": "admin", "members": ["alice", "acme+mirrorbot"]}},
+            }
+        ],
+    }
+    with apply(document).transaction() as tx:
+        exported = export_state(tx)
+    assert exported["organizations"][0]["teams"]["owners"]["members"] == [
+        "alice",
+        "acme+mirrorbot",
+    ]
+    with apply(json.loads(json.dumps(exported))).transaction() as tx:
         assert export_state(tx) == exported
 
 
