@@ -282,3 +282,18 @@ def test_policies_need_an_org_admin():
     """``AdministerOrganizationPermission`` or ``allow_if_superuser()``: else 403."""
     response = client_on(api_world(**PRUNE)).get(ORG_POLICIES, headers=bearer("reader-token"))
     assert_answer(response, 403, api_error(403), JSON)
+
+
+def test_a_fixture_policy_is_listed_as_quay_shows_it():
+    """A fixture's ``autoprune_policies:`` entry is what ``listOrganizationAutoPrunePolicies``
+    answers (``get_view`` of ``data/model/autoprune.py``)."""
+    document = api_world(**PRUNE)
+    document["autoprune_policies"] = [
+        {"uuid": "u-1", "namespace": "buynlarge", "method": "creation_date", "value": "2w"}
+    ]
+    policy = {"uuid": "u-1", "method": "creation_date", "value": "2w"}
+    assert_json(
+        client_on(document).get(ORG_POLICIES, headers=ADMIN),
+        200,
+        {"policies": [{**policy, "tagPattern": None, "tagPatternMatches": True}]},
+    )

@@ -183,14 +183,22 @@ def create_policy(
             f"Existing policy with same values for this {target}, duplicate policies are not "
             "permitted"
         )
-    policy: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
-        "namespace": namespace,
-        "repository": repository,
-    }
-    tx.put(AUTOPRUNE_POLICIES, policy["uuid"], {**policy, **config})
+    policy = save_policy(tx, str(uuid.uuid4()), namespace, repository, config)
     _log(tx, ctx, "create", namespace, repository, config)
     return {"uuid": policy["uuid"]}
+
+
+def save_policy(
+    tx: Transaction,
+    policy_uuid: str,
+    namespace: str,
+    repository: str | None,
+    config: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Store a policy (a :func:`checked_config`) of ``namespace`` or of its ``repository``."""
+    policy = {"uuid": policy_uuid, "namespace": namespace, "repository": repository, **config}
+    tx.put(AUTOPRUNE_POLICIES, policy_uuid, policy)
+    return policy
 
 
 def update_policy(
