@@ -1,11 +1,12 @@
 """A whole automation run from an empty Quay (issue 22 item 3): ``mockquay serve`` with one
 superuser and its token; organizations, teams, members, users (superuser API), robots with
 federation, repositories with user and team permissions, a mirror and an org mirror built,
-changed and deleted over HTTP with ``requests``; then the state export equals that of a fixture
-of the same world.
+changed and deleted over HTTP with ``requests``, and an auto-prune policy; then the state
+export equals that of a fixture of the same world.
 
 Each answer follows Quay's ``endpoints/api/organization.py``, ``team.py``, ``superuser.py``,
-``robot.py``, ``repository.py``, ``permission.py``, ``mirror.py`` and ``org_mirror.py``.
+``robot.py``, ``repository.py``, ``permission.py``, ``mirror.py``, ``org_mirror.py`` and
+``policy.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import requests
 from support.api import avatar
 from support.world import FULL_SCOPES, Served, build_app
 
-SETTINGS = {"super_users": ["admin"], "features": {"ORG_MIRROR": True}}
+SETTINGS = {"super_users": ["admin"], "features": {"ORG_MIRROR": True, "AUTO_PRUNE": True}}
+POLICY = {"method": "creation_date", "value": "7d", "tagPattern": "^dev-"}
 SUPERUSER_ONLY = {
     "settings": SETTINGS,
     "users": [{"username": "admin", "email": "admin@example.com"}],
@@ -127,6 +129,10 @@ def test_automation_builds_changes_and_removes_a_world_from_an_empty_quay(quay):
     fed = f"{api}/organization/platform/robots/ci/federation"
     expect(http.post(fed, json=FEDERATION), 200, FEDERATION)
     expect(http.get(fed), 200, FEDERATION)
+    expect(http.put(f"{api}/organization/platform/team/builders/members/platform+ci"), 200)
+    listed = expect(http.get(f"{api}/organization/platform/robots?permissions=true"), 200).json()
+    teams = {robot["name"]: [team["name"] for team in robot["teams"]] for robot in listed["robots"]}
+    assert teams == {"platform+ci": ["builders"], "platform+mirror": [], "platform+spare": []}
 
     for namespace, name in (("platform", "base"), ("apps", "web"), ("scratch", "tmp")):
         expect(
@@ -147,6 +153,14 @@ def test_automation_builds_changes_and_removes_a_world_from_an_empty_quay(quay):
     assert expect(http.get(f"{repo}/mirror"), 200).json()["robot_username"] == "platform+mirror"
     expect(http.put(f"{repo}/mirror", json={"sync_interval": 3600}), 201)
     grant_change_and_delete_permissions(api, http)
+    policies = f"{api}/organization/platform/autoprunepolicy/"
+    policy = expect(http.post(policies, json=POLICY), 201).json()["uuid"]
+    expect(
+        http.get(policies),
+        200,
+        {"policies": [{"uuid": policy, "method": "creation_date", "value": "7d",
+                       "tagPattern": "^dev-", "tagPatternMatches": True}]},
+    )  # fmt: skip
     create_change_and_delete_an_org_mirror(api, http)
 
     # Changes and deletions.
@@ -284,7 +298,11 @@ def same_world(exported: dict) -> dict:
                 "email": "platform@x.io",
                 "teams": {
                     "owners": {"role": "admin", "members": ["admin"]},
-                    "builders": {"role": "member", "description": "CI", "members": ["alice"]},
+                    "builders": {
+                        "role": "member",
+                        "description": "CI",
+                        "members": ["alice", "platform+ci"],
+                    },
                 },
             },
             {
@@ -322,6 +340,9 @@ def same_world(exported: dict) -> dict:
         ],
         "mirrors": [
             {"repository": "platform/base", **MIRROR_BODY, "sync_interval": 3600},
+        ],
+        "autoprune_policies": [
+            {"uuid": exported["autoprune_policies"][0]["uuid"], "namespace": "platform", **POLICY}
         ],
         "org_mirrors": [
             {
