@@ -71,6 +71,9 @@ class Profile:
     robot_federation: bool
     #: Auto-prune policies of namespaces and repositories (``policy.py``, Quay 3.10/3.11 on).
     autoprune: bool
+    #: Auto-prune policies take ``tagPattern`` and ``tagPatternMatches``, and a namespace or
+    #: repository may hold several, none twice (Quay 3.13 on, PROJQUAY-7616); before, one.
+    autoprune_tag_patterns: bool
     #: Organization-level mirroring (``endpoints/api/org_mirror.py``, 3.17 on): its eight
     #: operations exist when ``FEATURE_ORG_MIRROR`` is on.
     org_mirror: bool
@@ -115,6 +118,7 @@ _COMMON: dict[str, Any] = dict(
     superuser_without_full_access=True,
     robot_federation=True,
     autoprune=True,
+    autoprune_tag_patterns=True,
     org_mirror=True,
     org_mirror_skip=True,
     failed_run_also_logs_success=False,
@@ -134,6 +138,7 @@ _BEFORE_3_15: dict[str, Any] = dict(
     superuser_without_full_access=False,
     robot_federation=False,
     tag_immutable=False,
+    autoprune_tag_patterns=False,
     org_mirror=False,
     org_mirror_skip=False,
 )

@@ -191,3 +191,36 @@ def test_delete_takes_repositories_robots_mirrors_and_memberships_with_it():
     assert logged(client, "buynlarge") == [
         ("org_create", {"email": None, "namespace": "buynlarge"})
     ]
+
+
+ORG_CREATION_ONLY = {"features": {"SUPERUSERS_ORG_CREATION_ONLY": True}}
+
+
+@pytest.mark.parametrize("token", ["freshuser-token", "globalreadonlysuperuser-token"])
+def test_superusers_org_creation_only_refuses_everyone_else(token):
+    """``OrganizationList.post`` (``endpoints/api/organization.py``): with
+    ``FEATURE_SUPERUSERS_ORG_CREATION_ONLY`` only a superuser passes (``SuperUserPermission``,
+    ``allow_if_superuser`` in later releases; a global read-only superuser is none), else
+    ``Unauthorized``: 403 for a user, and nothing is made."""
+    client = client_on(api_world(**ORG_CREATION_ONLY))
+    response = client.post(ORGS, json={"name": "neworg"}, headers=bearer(token))
+    assert_answer(response, 403, api_error(403), JSON)
+    assert stored(client, "organizations", "neworg") is None
+
+
+@pytest.mark.parametrize("profile", ["3.12", "latest"])
+def test_superusers_org_creation_only_lets_a_superuser_create(profile):
+    """A superuser without ``SUPERUSERS_FULL_ACCESS`` passes too, at every profile."""
+    document = api_world(features={"SUPERUSERS_ORG_CREATION_ONLY": True})
+    document["settings"]["features"]["SUPERUSERS_FULL_ACCESS"] = False
+    client = client_on(document, profile=profile)
+    response = client.post(ORGS, json={"name": "neworg"}, headers=bearer("devtable-token"))
+    assert_json(response, 201, "Created")
+
+
+def test_superusers_org_creation_only_comes_after_the_body_check():
+    """``validate_json_request`` wraps the handler, so a bad body is the schema's 400 first."""
+    client = client_on(api_world(**ORG_CREATION_ONLY))
+    response = client.post(ORGS, json={}, headers=bearer("freshuser-token"))
+    assert response.status_code == 400
+    assert response.get_json()["error_message"].startswith("'name' is a required property")

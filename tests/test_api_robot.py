@@ -10,6 +10,7 @@ from support.api import (
     READ_ONLY_SCOPES,
     api_world,
     assert_json,
+    avatar,
     bearer,
     client_on,
     restful,
@@ -127,6 +128,25 @@ def test_org_admin_with_permissions_gets_teams_and_repositories(client):
             ]
         },
     )  # fmt: skip
+
+
+def test_with_permissions_a_robot_in_teams_lists_them(client):
+    """``robot_models_pre_oci.py list_entity_robot_permission_teams``: each team the robot is a
+    member of once, as ``{name, avatar}`` (``avatar.get_data(name, name, "team")``), from
+    ``endpoints/api/robot.py``'s ``include_permissions``; a robot in no team has none."""
+    for team in ("readers", "owners"):
+        added = client.put(
+            f"/api/v1/organization/buynlarge/team/{team}/members/buynlarge+zbot",
+            headers=bearer("orgadmin-token"),
+        )
+        assert added.status_code == 200
+    response = client.get(f"{ORG_ROBOTS}?permissions=true", headers=bearer("orgadmin-token"))
+    cool, zbot = response.get_json()["robots"]
+    assert cool["teams"] == []
+    assert zbot["teams"] == [
+        {"name": "owners", "avatar": avatar("owners", "owners", "team")},
+        {"name": "readers", "avatar": avatar("readers", "readers", "team")},
+    ]
 
 
 def test_org_member_asking_permissions_gets_the_plain_list(client):

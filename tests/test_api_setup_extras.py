@@ -115,8 +115,9 @@ PRUNE = {"features": {"SUPERUSERS_FULL_ACCESS": True, "AUTO_PRUNE": True}}
 
 def test_org_policy_create_read_update_delete_with_audit_entries():
     """201 ``{uuid}``; list and get show ``{uuid, method, value}``; PUT is a 204; DELETE 200
-    ``{uuid}``; each writes its ``*_namespace_autoprune_policy`` entry."""
-    client = client_on(api_world(**PRUNE))
+    ``{uuid}``; each writes its ``*_namespace_autoprune_policy`` entry (profile 3.12: Quay's
+    ``policy.py`` before tag patterns)."""
+    client = client_on(api_world(**PRUNE), profile="3.12")
     body = {"method": "number_of_tags", "value": 10}
     created = client.post(ORG_POLICIES, json=body, headers=ADMIN)
     assert created.status_code == 201
@@ -152,9 +153,9 @@ def test_a_policy_quay_does_not_know_is_refused(body, message):
     assert_answer(response, 400, api_error(400, message), JSON)
 
 
-def test_a_second_namespace_policy_is_refused():
-    """``NamespaceAutoPrunePolicyAlreadyExists``."""
-    client = client_on(api_world(**PRUNE))
+def test_a_second_namespace_policy_is_refused_before_tag_patterns():
+    """``NamespaceAutoPrunePolicyAlreadyExists`` of ``data/model/autoprune.py`` before 3.13."""
+    client = client_on(api_world(**PRUNE), profile="3.12")
     body = {"method": "number_of_tags", "value": 10}
     client.post(ORG_POLICIES, json=body, headers=ADMIN)
     response = client.post(ORG_POLICIES, json=body, headers=ADMIN)
@@ -165,7 +166,7 @@ def test_a_second_namespace_policy_is_refused():
 def test_repository_and_user_policies_are_their_own():
     """A repository's policy is logged on the repository (``create_repository_autoprune_policy``
     with ``repo``); the user's is under ``/user/autoprunepolicy/``; neither shows in the org's."""
-    client = client_on(api_world(**PRUNE))
+    client = client_on(api_world(**PRUNE), profile="3.12")
     body = {"method": "number_of_tags", "value": 3}
     repo = client.post(REPO_POLICIES, json=body, headers=ADMIN).get_json()["uuid"]
     user = client.post("/api/v1/user/autoprunepolicy/", json=body, headers=ADMIN)
@@ -182,6 +183,95 @@ def test_repository_and_user_policies_are_their_own():
     assert stored(client, "autoprune_policies", repo) is None
 
 
+def test_tag_patterns_are_taken_shown_and_logged():
+    """Quay 3.13 on (``endpoints/api/policy.py``, ``data/model/autoprune.py``): ``tagPattern``
+    (stripped) and ``tagPatternMatches`` (true unless sent) are stored as ``tag_pattern`` and
+    ``tag_pattern_matches``, shown by ``get_view`` and logged; PUT replaces the whole config."""
+    client = client_on(api_world(**PRUNE))
+    body = {"method": "creation_date", "value": "7d", "tagPattern": " ^dev-.* "}
+    uuid = client.post(ORG_POLICIES, json=body, headers=ADMIN).get_json()["uuid"]
+    shown = {"uuid": uuid, "method": "creation_date", "value": "7d"}
+    assert_json(
+        client.get(f"{ORG_POLICIES}{uuid}", headers=ADMIN),
+        200,
+        {**shown, "tagPattern": "^dev-.*", "tagPatternMatches": True},
+    )
+    changed = {"method": "number_of_tags", "value": 5}
+    assert client.put(f"{ORG_POLICIES}{uuid}", json=changed, headers=ADMIN).status_code == 204
+    assert_json(
+        client.get(ORG_POLICIES, headers=ADMIN),
+        200,
+        {"policies": [{"uuid": uuid, **changed, "tagPattern": None, "tagPatternMatches": True}]},
+    )
+    assert kinds(client, "buynlarge")[:2] == [
+        (
+            "create_namespace_autoprune_policy",
+            {"method": "creation_date", "value": "7d", "tag_pattern": "^dev-.*",
+             "tag_pattern_matches": True, "namespace": "buynlarge"},
+        ),
+        (
+            "update_namespace_autoprune_policy",
+            {**changed, "tag_pattern": None, "tag_pattern_matches": True,
+             "namespace": "buynlarge"},
+        ),
+    ]  # fmt: skip
+
+
+def test_with_tag_patterns_a_repository_holds_several_policies_but_none_twice():
+    """``duplicate_repository_policy``: the same method, value, pattern and matching is
+    refused after the config check; another pattern is a second policy."""
+    client = client_on(api_world(**PRUNE))
+    body = {"method": "number_of_tags", "value": 3, "tagPattern": "^v1", "tagPatternMatches": False}
+    first = client.post(REPO_POLICIES, json=body, headers=ADMIN)
+    second = client.post(REPO_POLICIES, json={**body, "tagPattern": "^v2"}, headers=ADMIN)
+    assert (first.status_code, second.status_code) == (201, 201)
+    again = client.post(REPO_POLICIES, json=body, headers=ADMIN)
+    message = (
+        "Existing policy with same values for this repository, duplicate policies are not permitted"
+    )
+    assert_answer(again, 400, api_error(400, message), JSON)
+    assert len(client.get(REPO_POLICIES, headers=ADMIN).get_json()["policies"]) == 2
+    entry = kinds(client, "buynlarge/orgrepo")[0]
+    assert entry == (
+        "create_repository_autoprune_policy",
+        {"method": "number_of_tags", "value": 3, "tag_pattern": "^v1",
+         "tag_pattern_matches": False, "namespace": "buynlarge", "repo": "orgrepo"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"tagPattern": "   "}, "tag_pattern cannot be empty"),
+        ({"tagPattern": 7}, "7 is not of type 'string'"),
+        ({"tagPatternMatches": "yes"}, "'yes' is not of type 'boolean'"),
+    ],
+)
+def test_a_tag_pattern_quay_does_not_take_is_refused(body, message):
+    """``assert_valid_namespace_autoprune_policy``'s ``tag_pattern cannot be empty`` (after the
+    strip), and the schema's types of ``AutoPrunePolicyConfig`` (3.13 on)."""
+    client = client_on(api_world(**PRUNE))
+    response = client.post(
+        ORG_POLICIES, json={"method": "number_of_tags", "value": 1, **body}, headers=ADMIN
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error_message"].startswith(message), response.get_json()
+
+
+def test_before_tag_patterns_a_tag_pattern_is_ignored():
+    """Profile 3.12: the schema has no ``tagPattern``, ``policy.py`` reads method and value
+    only, so the pattern is neither stored nor shown."""
+    client = client_on(api_world(**PRUNE), profile="3.12")
+    body = {"method": "number_of_tags", "value": 1, "tagPattern": "^v"}
+    uuid = client.post(ORG_POLICIES, json=body, headers=ADMIN).get_json()["uuid"]
+    assert_json(
+        client.get(f"{ORG_POLICIES}{uuid}", headers=ADMIN),
+        200,
+        {"uuid": uuid, "method": "number_of_tags", "value": 1},
+    )
+    assert "tag_pattern" not in stored(client, "autoprune_policies", uuid)
+
+
 def test_policies_need_feature_auto_prune():
     """``show_if(features.AUTO_PRUNE)``, off by default: the UI's 404."""
     response = client_on(api_world()).get(ORG_POLICIES, headers=ADMIN)
@@ -192,3 +282,18 @@ def test_policies_need_an_org_admin():
     """``AdministerOrganizationPermission`` or ``allow_if_superuser()``: else 403."""
     response = client_on(api_world(**PRUNE)).get(ORG_POLICIES, headers=bearer("reader-token"))
     assert_answer(response, 403, api_error(403), JSON)
+
+
+def test_a_fixture_policy_is_listed_as_quay_shows_it():
+    """A fixture's ``autoprune_policies:`` entry is what ``listOrganizationAutoPrunePolicies``
+    answers (``get_view`` of ``data/model/autoprune.py``)."""
+    document = api_world(**PRUNE)
+    document["autoprune_policies"] = [
+        {"uuid": "u-1", "namespace": "buynlarge", "method": "creation_date", "value": "2w"}
+    ]
+    policy = {"uuid": "u-1", "method": "creation_date", "value": "2w"}
+    assert_json(
+        client_on(document).get(ORG_POLICIES, headers=ADMIN),
+        200,
+        {"policies": [{**policy, "tagPattern": None, "tagPatternMatches": True}]},
+    )

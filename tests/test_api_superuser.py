@@ -6,7 +6,21 @@ from __future__ import annotations
 
 import pytest
 from support.api import api_world, assert_json, avatar, bearer, client_on
-from support.conformance import JSON, api_error, assert_answer, dme, state, werkzeug
+from support.conformance import (
+    HTML,
+    JSON,
+    api_error,
+    assert_answer,
+    dme,
+    http_abort,
+    state,
+    stored,
+    werkzeug,
+)
+
+from mockquay.domain import audit
+from mockquay.domain.keys import LOG_COUNTERS
+from mockquay.extension import emulator_of
 
 USERS = "/api/v1/superuser/users/"
 
@@ -196,3 +210,64 @@ def test_superuser_api_falls_through_without_super_users_feature():
     client = client_on(api_world(features={"SUPER_USERS": False}))
     response = client.get(USERS, headers=bearer("devtable-token"))
     assert (response.status_code, response.content_type) == (404, "text/html; charset=utf-8")
+
+
+def every_log_entry(client) -> list[tuple[str, dict]]:
+    """``(key, entry)`` of every audit entry in the store, namespaces' and repositories'."""
+    with emulator_of(client.application).store.transaction() as tx:
+        keys = sorted(key for key, _ in tx.scan(LOG_COUNTERS))
+        return [(key, entry) for key in keys for entry in audit.entries(tx, key)]
+
+
+@pytest.mark.parametrize("profile", ["3.8", "3.12", "3.15", "latest"])
+def test_the_superuser_users_api_writes_no_audit_entry(profile):
+    """Quay's ``SuperUserList.post`` and ``SuperUserManagement.put``/``delete``
+    (``endpoints/api/superuser.py``, at every stored release) call no ``log_action``, and
+    ``data/model/user.py`` (``create_user``, ``update_email``, ``update_enabled``,
+    ``change_password``) writes no log either: there is no ``user_create`` entry to write."""
+    client = client_on(api_world(), profile=profile)
+    before = every_log_entry(client)
+    admin = bearer("devtable-token")
+    assert client.post(USERS, json={"username": "alice"}, headers=admin).status_code == 200
+    changed = client.put(
+        f"{USERS}alice",
+        json={"email": "a@example.com", "enabled": False, "password": "longenough1"},
+        headers=admin,
+    )
+    assert changed.status_code == 200
+    assert client.delete(f"{USERS}alice", headers=admin).status_code == 204
+    assert every_log_entry(client) == before
+
+
+def disabled_reader():
+    """``reader`` (read on ``devtable/simple``) disabled by ``changeInstallUser``."""
+    client = client_on(api_world())
+    disabled = client.put(
+        f"{USERS}reader", json={"enabled": False}, headers=bearer("devtable-token")
+    )
+    assert disabled.status_code == 200
+    assert stored(client, "users", "reader")["enabled"] is False
+    return client
+
+
+def test_a_disabled_users_token_reads_as_anonymous():
+    """Quay's ``auth/oauth.py validate_app_oauth_token`` refuses the token of a disabled user
+    ("Granter of the oauth access token is disabled"); ``auth/decorators.py`` then runs the
+    operation with no one authenticated, so ``getRepo`` of a private repository is the 401 of
+    ``endpoints/api/repository.py``, as for an unknown token."""
+    client = disabled_reader()
+    response = client.get("/api/v1/repository/devtable/simple", headers=bearer("reader-token"))
+    assert_answer(response, 401, api_error(401), JSON)
+
+
+def test_a_disabled_users_token_writes_as_anonymous():
+    """A write with it is anonymous too, so ``endpoints/csrf.py`` refuses it before
+    ``createStar`` (``endpoints/api/user.py StarredRepositoryList.post``) runs."""
+    client = disabled_reader()
+    response = client.post(
+        "/api/v1/user/starred",
+        json={"namespace": "devtable", "repository": "simple"},
+        headers=bearer("reader-token"),
+    )
+    assert_answer(response, 403, http_abort("CSRF token was invalid or missing."), HTML)
+    assert "starred" not in stored(client, "users", "reader")

@@ -125,6 +125,24 @@ mirrors:
         ({"repositories": [{"name": "ghost/app"}]}, "doc.yaml: repositories[0]: namespace"),
         ({"repositories": [{"name": "noslash"}]}, "doc.yaml: repositories[0]: repository name"),
         ({"tokens": [{"token": "t", "user": "ghost"}]}, "doc.yaml: tokens[0]: unknown user"),
+        (
+            {
+                "organizations": [
+                    {"name": "o", "teams": {"owners": {"role": "admin", "members": ["o+ghost"]}}}
+                ]
+            },
+            "doc.yaml: organizations[0].teams.owners: unknown robot 'o+ghost' of 'o'",
+        ),
+        (
+            {
+                "users": [{"username": "u"}],
+                "organizations": [
+                    {"name": "o", "teams": {"owners": {"role": "admin", "members": ["u+bot"]}}}
+                ],
+                "robots": [{"name": "u+bot"}],
+            },
+            "doc.yaml: organizations[0].teams.owners: unknown robot 'u+bot' of 'o'",
+        ),
         ({"settings": {"profile": "2.0"}}, "doc.yaml: settings.profile: unknown Quay profile"),
         ({"settings": {"features": {"NOPE": True}}}, "doc.yaml: settings.features: unknown"),
         ({"settings": {"colour": "red"}}, "doc.yaml: settings.colour: unknown setting"),
@@ -173,6 +191,86 @@ def test_export_round_trips_through_apply():
     again = apply(json.loads(json.dumps(exported)))
     with again.transaction() as tx:
         assert export_state(tx) == exported
+
+
+def test_a_robot_of_the_organization_may_be_a_team_member_and_round_trips():
+    """Quay's ``TeamMember`` rows hold robots too (``endpoints/api/team.py``
+    ``updateOrganizationTeamMember`` takes one); robots come after organizations in a
+    document, so the check waits for them."""
+    document = {
+        **ORG,
+        "organizations": [
+            {
+                "name": "acme",
+                "teams": {"owners": {"role": "admin", "members": ["alice", "acme+mirrorbot"]}},
+            }
+        ],
+    }
+    with apply(document).transaction() as tx:
+        exported = export_state(tx)
+    assert exported["organizations"][0]["teams"]["owners"]["members"] == [
+        "alice",
+        "acme+mirrorbot",
+    ]
+    with apply(json.loads(json.dumps(exported))).transaction() as tx:
+        assert export_state(tx) == exported
+
+
+POLICIES = [
+    {"uuid": "p-1", "namespace": "acme", "method": "number_of_tags", "value": 10},
+    {
+        "uuid": "p-2",
+        "repository": "acme/app",
+        "method": "creation_date",
+        "value": "7d",
+        "tagPattern": "^dev-",
+        "tagPatternMatches": False,
+    },
+]
+
+
+def test_autoprune_policies_are_applied_exported_and_round_trip():
+    """A namespace's and a repository's policy, stored as Quay's ``policy.py`` stores a body
+    (``tag_pattern``, ``tag_pattern_matches`` true unless given); the export writes them back
+    in the bodies' keys."""
+    with apply({**ORG, "autoprune_policies": POLICIES}).transaction() as tx:
+        assert tx.get("autoprune_policies", "p-2") == {
+            "uuid": "p-2",
+            "namespace": "acme",
+            "repository": "app",
+            "method": "creation_date",
+            "value": "7d",
+            "tag_pattern": "^dev-",
+            "tag_pattern_matches": False,
+        }
+        exported = export_state(tx)
+    assert exported["autoprune_policies"] == [
+        {**POLICIES[0], "tagPattern": None, "tagPatternMatches": True},
+        POLICIES[1],
+    ]
+    with apply(json.loads(json.dumps(exported))).transaction() as tx:
+        assert export_state(tx) == exported
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"namespace": "ghost"}, "unknown namespace 'ghost'"),
+        ({"repository": "acme/ghost"}, "unknown repository 'acme/ghost'"),
+        ({"namespace": "acme", "repository": "acme/app"}, "needs a namespace or a repository"),
+        ({"namespace": "acme", "value": 0}, "Invalid value given for method type"),
+        ({"namespace": "acme", "tagPattern": " "}, "tag_pattern cannot be empty"),
+        ({"namespace": "acme", "method": "by_size"}, "method must be one of"),
+        ({"namespace": "acme", "uuid": "p-1"}, "uuid 'p-1' is another policy's"),
+    ],
+)
+def test_autoprune_policy_problems(entry, problem):
+    """Quay's ``assert_valid_*_autoprune_policy`` messages, and a target that must exist."""
+    bad = {"method": "number_of_tags", "value": 3, **entry}
+    problems = problems_of({**ORG, "autoprune_policies": [POLICIES[0], bad]})
+    assert any(
+        line.startswith(f"doc.yaml: autoprune_policies[1]: {problem}") for line in problems
+    ), problems
 
 
 def test_check_fixtures_accepts_the_bundled_default(capsys):

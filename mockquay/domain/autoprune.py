@@ -2,8 +2,10 @@
 ``data/model/autoprune.py``).
 
 A policy is stored under its uuid (kind ``autoprune_policies``):
-``{uuid, namespace, repository, method, value}``, ``repository`` None for a namespace's. A
-namespace, and a repository, has at most one. mockquay prunes no tags: the policies are kept
+``{uuid, namespace, repository, method, value}``, ``repository`` None for a namespace's, and
+``tag_pattern``, ``tag_pattern_matches`` where the profile has tag patterns
+(``Profile.autoprune_tag_patterns``): then a namespace, or a repository, holds any number of
+policies but none twice; before, at most one. mockquay prunes no tags: the policies are kept
 and shown.
 """
 
@@ -44,21 +46,49 @@ def _valid_value(method: str, value: Any) -> bool:
     return True
 
 
-def _checked_config(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``assert_valid_*_autoprune_policy``: Quay's 400 for a method or value it does not know."""
+def checked_config(body: Mapping[str, Any], *, tag_patterns: bool) -> dict[str, Any]:
+    """The policy config of a request body, as ``policy.py`` builds it (with tag patterns:
+    ``tagPattern`` stripped, ``tagPatternMatches`` true unless sent) and
+    ``assert_valid_*_autoprune_policy`` checks it: Quay's 400 for what it does not take."""
     method, value = body.get("method"), body.get("value")
     if method is None or value is None:
         raise InvalidRequest("Missing the following parameters: method, value")
+    config = {"method": method, "value": value}
+    if tag_patterns:
+        pattern = body.get("tagPattern")
+        config["tag_pattern"] = pattern.strip() if isinstance(pattern, str) else pattern
+        config["tag_pattern_matches"] = body.get("tagPatternMatches", True)
     if method not in METHODS:
         raise InvalidRequest("Invalid method provided")
     if not _valid_value(method, value):
         raise InvalidRequest("Invalid value given for method type")
-    return {"method": method, "value": value}
+    pattern, matches = config.get("tag_pattern"), config.get("tag_pattern_matches")
+    if pattern is not None and not isinstance(pattern, str):
+        raise InvalidRequest("tag_pattern must be string")
+    if pattern == "":
+        raise InvalidRequest("tag_pattern cannot be empty")
+    if matches is not None and not isinstance(matches, bool):
+        raise InvalidRequest("tag_pattern_matches must be bool")
+    return config
 
 
-def view(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """``get_view``."""
-    return {"uuid": policy["uuid"], "method": policy["method"], "value": policy["value"]}
+def view(policy: Mapping[str, Any], *, tag_patterns: bool) -> dict[str, Any]:
+    """``get_view``; with tag patterns, ``tagPattern`` and ``tagPatternMatches`` too."""
+    shown = {"uuid": policy["uuid"], "method": policy["method"], "value": policy["value"]}
+    if tag_patterns:
+        shown["tagPattern"] = policy.get("tag_pattern")
+        shown["tagPatternMatches"] = policy.get("tag_pattern_matches")
+    return shown
+
+
+def _same(policy: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
+    """``check_existing_policy``: an unset ``tag_pattern_matches`` counts as true."""
+    return (
+        policy["method"] == config["method"]
+        and policy["value"] == config["value"]
+        and policy.get("tag_pattern") == config.get("tag_pattern")
+        and policy.get("tag_pattern_matches", True) == config.get("tag_pattern_matches", True)
+    )
 
 
 def _policies(tx: Transaction, namespace: str, repository: str | None) -> list[dict[str, Any]]:
@@ -110,7 +140,9 @@ def list_policies(
         _require_admin(tx, ctx, namespace, reading=True)
     elif tx.get(REPOSITORIES, str(RepositoryRef(namespace, repository))) is None:
         raise NotFound()
-    return {"policies": [view(policy) for policy in _policies(tx, namespace, repository)]}
+    tag_patterns = ctx.config.profile.autoprune_tag_patterns
+    policies = _policies(tx, namespace, repository)
+    return {"policies": [view(policy, tag_patterns=tag_patterns) for policy in policies]}
 
 
 def get_policy(
@@ -119,7 +151,8 @@ def get_policy(
     """``get*AutoPrunePolicy``: 404 for another namespace's or repository's uuid."""
     if repository is None:
         _require_admin(tx, ctx, namespace, reading=True)
-    return view(_policy(tx, namespace, repository, policy_uuid))
+    policy = _policy(tx, namespace, repository, policy_uuid)
+    return view(policy, tag_patterns=ctx.config.profile.autoprune_tag_patterns)
 
 
 def create_policy(
@@ -129,27 +162,43 @@ def create_policy(
     body: Mapping[str, Any],
     repository: str | None = None,
 ) -> dict[str, str]:
-    """``create*AutoPrunePolicy``: one per namespace or repository; logs
-    ``create_namespace_autoprune_policy`` or ``create_repository_autoprune_policy``."""
+    """``create*AutoPrunePolicy``: one per namespace or repository, or, with tag patterns, none
+    twice (checked after the config); logs ``create_namespace_autoprune_policy`` or
+    ``create_repository_autoprune_policy``."""
     if repository is None:
         _require_admin(tx, ctx, namespace, reading=False)
     elif tx.get(REPOSITORIES, str(RepositoryRef(namespace, repository))) is None:
         raise NotFound()
     _require_namespace(tx, namespace)
-    if _policies(tx, namespace, repository):
-        target = "namespace" if repository is None else "repository"
+    target = "namespace" if repository is None else "repository"
+    existing = _policies(tx, namespace, repository)
+    tag_patterns = ctx.config.profile.autoprune_tag_patterns
+    if existing and not tag_patterns:
         raise InvalidRequest(
             f"Policy for this {target} already exists, delete existing to create new policy"
         )
-    config = _checked_config(body)
-    policy: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
-        "namespace": namespace,
-        "repository": repository,
-    }
-    tx.put(AUTOPRUNE_POLICIES, policy["uuid"], {**policy, **config})
+    config = checked_config(body, tag_patterns=tag_patterns)
+    if any(_same(policy, config) for policy in existing):
+        raise InvalidRequest(
+            f"Existing policy with same values for this {target}, duplicate policies are not "
+            "permitted"
+        )
+    policy = save_policy(tx, str(uuid.uuid4()), namespace, repository, config)
     _log(tx, ctx, "create", namespace, repository, config)
     return {"uuid": policy["uuid"]}
+
+
+def save_policy(
+    tx: Transaction,
+    policy_uuid: str,
+    namespace: str,
+    repository: str | None,
+    config: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Store a policy (a :func:`checked_config`) of ``namespace`` or of its ``repository``."""
+    policy = {"uuid": policy_uuid, "namespace": namespace, "repository": repository, **config}
+    tx.put(AUTOPRUNE_POLICIES, policy_uuid, policy)
+    return policy
 
 
 def update_policy(
@@ -165,7 +214,7 @@ def update_policy(
         _require_admin(tx, ctx, namespace, reading=False)
     _require_namespace(tx, namespace)
     policy = _policy(tx, namespace, repository, policy_uuid)
-    config = _checked_config(body)
+    config = checked_config(body, tag_patterns=ctx.config.profile.autoprune_tag_patterns)
     tx.put(AUTOPRUNE_POLICIES, policy_uuid, {**policy, **config})
     _log(tx, ctx, "update", namespace, repository, config)
 

@@ -22,6 +22,8 @@ DEFAULT_FEATURES: dict[str, bool] = {
     "SUPER_USERS": True,
     # The auto-prune policy API (policy.py) exists only when on.
     "AUTO_PRUNE": False,
+    # createOrganization is for superusers alone when on (organization.py).
+    "SUPERUSERS_ORG_CREATION_ONLY": False,
 }
 
 

@@ -51,11 +51,14 @@ ANONYMOUS = Caller()
 
 
 def caller_for_token(tx: Transaction, token: str | None) -> Caller:
-    """The caller a bearer token stands for; an unknown token is anonymous, as in Quay."""
+    """The caller a bearer token stands for; an unknown token, or one of a disabled user
+    (``validate_app_oauth_token``: "Granter of the oauth access token is disabled"), is
+    anonymous, as in Quay."""
     if not token:
         return ANONYMOUS
     record = tx.view(TOKENS, token)
-    if record is None or tx.view(USERS, record["user"]) is None:
+    user = None if record is None else tx.view(USERS, record["user"])
+    if record is None or user is None or not user.get("enabled", True):
         return ANONYMOUS
     return Caller(username=record["user"], scopes=frozenset(record.get("scopes", ())), token=token)
 

@@ -24,6 +24,7 @@ __all__ = [
     "organization_record",
     "view_organization",
 ]
+from mockquay.domain.identity import is_superuser
 from mockquay.domain.keys import ORGANIZATIONS, USERS
 from mockquay.domain.namespaces import delete_namespace
 from mockquay.domain.teams import team_record
@@ -94,12 +95,17 @@ def _administers(tx: Transaction, ctx: Context, name: str) -> bool:
 
 
 def create_organization(tx: Transaction, ctx: Context, body: Mapping[str, Any]) -> None:
-    """``createOrganization``: a free name, then ``create_organization``: the org with an
+    """``createOrganization``: with ``SUPERUSERS_ORG_CREATION_ONLY``, a superuser (a global
+    read-only one is none), then a free name, then ``create_organization``: the org with an
     ``owners`` admin team holding the caller, and ``org_create``.
 
     mockquay is a Quay with ``FEATURE_MAILING`` off: no e-mail is required, and an org created
     without one gets a random one, as ``create_user_noverify`` gives it.
     """
+    if ctx.config.feature("SUPERUSERS_ORG_CREATION_ONLY") and not is_superuser(
+        ctx.config, ctx.caller
+    ):
+        raise Unauthorized()
     name = body["name"]
     if tx.get(ORGANIZATIONS, name) is not None or tx.get(USERS, name) is not None:
         raise InvalidRequest(NAME_TAKEN)

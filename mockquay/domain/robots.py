@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mockquay.domain import audit, namespace_roles
+from mockquay.domain import audit, avatars, namespace_roles, teams
 from mockquay.domain.context import Context
 from mockquay.domain.dates import format_rfc2822, load_date, store_date
 from mockquay.domain.errors import DataModelException, InvalidRequest, Unauthorized
@@ -63,8 +63,8 @@ def list_robots(
 ) -> dict[str, Any]:
     """Quay's ``robots_list``: the robots of ``namespace``, by name.
 
-    With permissions, each robot also lists its teams (fixtures put no robot in a team) and the
-    names of the repositories it has a role on.
+    With permissions, each robot also lists the teams of ``namespace`` it is a member of, in
+    the organization's team order, and the names of the repositories it has a role on.
     """
     robots = sorted(
         (robot for key, robot in tx.scan(ROBOTS) if key.startswith(f"{namespace}+")),
@@ -82,7 +82,10 @@ def list_robots(
             "name": robot["name"],
             "created": format_rfc2822(load_date(robot["created"])),
             "last_accessed": None,
-            "teams": [],
+            "teams": [
+                {"name": team, "avatar": avatars.for_team(team)}
+                for team in teams.teams_with_member(tx, namespace, robot["name"])
+            ],
             "repositories": repositories.get(robot["name"], []),
             "description": robot.get("description", ""),
         }

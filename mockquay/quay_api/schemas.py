@@ -708,8 +708,30 @@ _OTHER_SCHEMAS["UpdateOrgMirrorConfig"] = freeze(
 )
 
 
+#: ``AutoPrunePolicyConfig`` of the releases with tag patterns (``Profile.autoprune_tag_patterns``).
+_AUTOPRUNE_WITH_TAG_PATTERN = freeze(
+    {
+        **copy.deepcopy(_OTHER_SCHEMAS["AutoPrunePolicyConfig"]),
+        "properties": {
+            **copy.deepcopy(_OTHER_SCHEMAS["AutoPrunePolicyConfig"]["properties"]),
+            "tagPattern": {
+                "type": "string",
+                "description": "Tags only matching this pattern will be pruned",
+            },
+            "tagPatternMatches": {
+                "type": "boolean",
+                "description": "Determine whether pruned tags should or should not match the "
+                "tagPattern",
+            },
+        },
+    }
+)
+
+
 def request_schema(name: str, profile: Profile) -> dict:
     """The request schema ``name`` as the Quay release of ``profile`` declares it."""
     if name in SCHEMA_NAMES:
         return _build_schema(name, frozenset(flag for flag in _FLAGS if getattr(profile, flag)))
+    if name == "AutoPrunePolicyConfig" and profile.autoprune_tag_patterns:
+        return _AUTOPRUNE_WITH_TAG_PATTERN
     return _OTHER_SCHEMAS[name]
