@@ -85,12 +85,7 @@ def list_org_logs(
     not looked up. ``performer`` filters by a user only when such a user exists, as Quay's
     ``lookup_logs`` does.
     """
-    caller, config = ctx.caller, ctx.config
-    if not (
-        namespace_roles.is_org_admin(tx, caller, orgname)
-        or namespace_roles.is_full_access_superuser(config, caller)
-        or namespace_roles.is_global_readonly_superuser(config, caller)
-    ):
+    if not namespace_roles.may_read_org(tx, ctx.config, ctx.caller, orgname):
         raise Unauthorized()
     entries: Iterable[dict[str, Any]] = audit.namespace_entries(tx, orgname)
     if performer and tx.get(USERS, performer) is not None:

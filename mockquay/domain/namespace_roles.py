@@ -113,6 +113,16 @@ def is_full_access_superuser(config: QuayConfig, caller: Caller) -> bool:
     return config.feature("SUPERUSERS_FULL_ACCESS") and is_superuser(config, caller)
 
 
+def may_read_org(tx: Transaction, config: QuayConfig, caller: Caller, org: str) -> bool:
+    """Quay's read of an org's own records (its logs, its org mirror): an org admin, a global
+    read-only superuser, or a superuser with full access."""
+    return (
+        is_org_admin(tx, caller, org)
+        or is_global_readonly_superuser(config, caller)
+        or is_full_access_superuser(config, caller)
+    )
+
+
 def allow_if_superuser(config: QuayConfig, caller: Caller) -> bool:
     """``allow_if_superuser()``: any superuser from Quay 3.16 on; before, only with
     ``SUPERUSERS_FULL_ACCESS`` (``Profile.superuser_without_full_access``)."""

@@ -179,12 +179,7 @@ def visible_rows(tx: Transaction, org: str) -> list[dict[str, Any]]:
 
 def _require_reader(tx: Transaction, ctx: Context, org: str) -> None:
     """GET's permission: org admin, global read-only superuser, or full-access superuser."""
-    caller, config = ctx.caller, ctx.config
-    if not (
-        namespace_roles.is_org_admin(tx, caller, org)
-        or namespace_roles.is_global_readonly_superuser(config, caller)
-        or namespace_roles.is_full_access_superuser(config, caller)
-    ):
+    if not namespace_roles.may_read_org(tx, ctx.config, ctx.caller, org):
         raise Unauthorized()
 
 
